@@ -1,0 +1,33 @@
+#pragma once
+// What the HTTP handlers may use. The runtime builds one ApiContext and owns everything in it;
+// handlers stay free of sockets and of the other subsystems' types.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "emulator/core/model.hpp"
+#include "emulator/core/registry.hpp"
+#include "emulator/core/result.hpp"
+
+namespace emu::api {
+
+struct ApiContext {
+  core::Registry& registry;
+  /// What DNS answers now for (name, type): {"name","type","rcode","answers":[{"value","ttl"}],
+  /// "authority":[...]} (the runtime runs the real responder on the current snapshot).
+  std::function<nlohmann::json(const std::string& name, const std::string& type)> dns_lookup;
+  /// Fault injection: force HEALTHY/UNHEALTHY, or nullopt = AUTO (the probes decide again).
+  std::function<Result<core::Task>(const std::string& task_key, std::optional<core::Health>)>
+      force_health;
+  /// Prometheus text of the daemon's counters (DNS, probes, API), appended to /metrics.
+  std::function<std::string()> metrics;
+  /// True once state is loaded, fixtures applied and DNS and API listen (GET /healthz).
+  std::function<bool()> ready;
+  std::string version = "0.1.0";
+};
+
+}  // namespace emu::api

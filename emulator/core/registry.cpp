@@ -1,0 +1,800 @@
+#include "emulator/core/registry.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <unordered_map>
+
+#include "emulator/core/model_json.hpp"
+#include "emulator/core/native_codec.hpp"
+#include "emulator/core/zone_snapshot.hpp"
+
+namespace emu::core {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string strip_dot(std::string_view s) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  return std::string(s);
+}
+
+bool is_active(const Task& t) { return t.last_status != TaskStatus::Stopped; }
+
+/// DNS-visible: registered and not withdrawn as unhealthy.
+bool visible(const Task& t) { return t.registered() && t.dns_health != Health::Unhealthy; }
+
+}  // namespace
+
+std::optional<std::string> label_error(std::string_view label) {
+  if (label.empty()) return "empty DNS label";
+  if (label.size() > 63) return "DNS label longer than 63 characters";
+  for (char c : label) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return std::string("invalid character '") + c + "' in DNS label (allowed: a-z 0-9 - _)";
+  }
+  if (label.front() == '-' || label.back() == '-') return "DNS label cannot start or end with '-'";
+  return std::nullopt;
+}
+
+std::optional<std::string> namespace_name_error(std::string_view name) {
+  const std::string n = lower(strip_dot(name));
+  if (n.empty()) return "namespace name is empty";
+  if (n.size() > 253) return "namespace name longer than 253 characters";
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = n.find('.', start);
+    const auto label = std::string_view(n).substr(start, dot == std::string::npos ? n.npos : dot - start);
+    if (auto e = label_error(label)) return *e;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return std::nullopt;
+}
+
+Result<DnsName> parse_dns_name(std::string_view name, std::string_view default_ns) {
+  const std::string n = lower(strip_dot(name));
+  if (n.empty()) return invalid("name: empty");
+  const auto dot = n.find('.');
+  DnsName out;
+  out.service = n.substr(0, dot);
+  out.ns = dot == std::string::npos ? std::string(default_ns) : n.substr(dot + 1);
+  if (auto e = label_error(out.service)) return invalid("name: " + *e);
+  if (auto e = namespace_name_error(out.ns)) return invalid("name: " + *e);
+  if (out.full().size() > 253) return invalid("name: longer than 253 characters");
+  return out;
+}
+
+// One command's changes, built before the commit.
+struct Registry::Pending {
+  std::vector<Namespace> namespaces;
+  std::vector<std::string> erased_namespaces;
+  std::vector<Service> services;
+  std::vector<std::string> erased_services;
+  std::vector<Task> tasks;
+  std::vector<std::string> erased_tasks;
+  bool reset = false;
+  std::vector<Event> events;
+};
+
+Registry::Registry(const TimeSource& time, TimerQueue& timers, Store& store, RegistryConfig config,
+                   std::uint64_t seed)
+    : time_(time), timers_(timers), store_(store), config_(std::move(config)), rng_(seed) {
+  publish_zones();
+}
+
+Result<void> Registry::load() {
+  auto contents = store_.load();
+  if (!contents) return contents.error();
+  namespaces_.clear();
+  services_.clear();
+  tasks_.clear();
+  for (const auto& row : contents->entities) {
+    const auto parsed = native::parse_json(row.body);
+    if (!parsed) return Error{Code::Internal, "state row " + row.kind + "/" + row.id + ": " + parsed.error().message};
+    if (row.kind == "namespace") {
+      auto n = persist::namespace_from(*parsed);
+      if (!n) return n.error();
+      namespaces_[n->id] = std::move(*n);
+    } else if (row.kind == "service") {
+      auto s = persist::service_from(*parsed);
+      if (!s) return s.error();
+      services_[s->id] = std::move(*s);
+    } else if (row.kind == "task") {
+      auto t = persist::task_from(*parsed);
+      if (!t) return t.error();
+      tasks_[task_key(*t)] = std::move(*t);
+    }
+    // Unknown kinds belong to other layers (ECS entities); they load them themselves.
+  }
+  events_.resume_after(contents->event_index);
+  publish_zones();
+  return {};
+}
+
+// --------------------------------------------------------------------------- commit machinery
+
+Result<void> Registry::commit(Pending& p) {
+  StoreBatch batch;
+  if (p.reset) batch.changes.push_back({StoreChange::Op::EraseAll, "", "", ""});
+  for (const auto& id : p.erased_namespaces) batch.changes.push_back({StoreChange::Op::Erase, "namespace", id, ""});
+  for (const auto& id : p.erased_services) batch.changes.push_back({StoreChange::Op::Erase, "service", id, ""});
+  for (const auto& key : p.erased_tasks) batch.changes.push_back({StoreChange::Op::Erase, "task", key, ""});
+  for (const auto& n : p.namespaces)
+    batch.changes.push_back({StoreChange::Op::Upsert, "namespace", n.id, persist::to_json(n).dump()});
+  for (const auto& s : p.services)
+    batch.changes.push_back({StoreChange::Op::Upsert, "service", s.id, persist::to_json(s).dump()});
+  for (const auto& t : p.tasks)
+    batch.changes.push_back({StoreChange::Op::Upsert, "task", task_key(t), persist::to_json(t).dump()});
+  if (!p.events.empty()) batch.event_index = events_.last_index();
+  if (!batch.empty()) {
+    if (auto r = store_.commit(batch); !r) return r.error();
+  }
+  apply(p);
+  events_.append(p.events);
+  publish_zones();
+  CommitInfo info;
+  info.events = p.events;
+  info.reset = p.reset;
+  for (const auto& t : p.tasks) info.tasks.insert(task_key(t));
+  for (const auto& k : p.erased_tasks) info.tasks.insert(k);
+  for (const auto& observer : observers_) observer(info);
+  return {};
+}
+
+void Registry::apply(const Pending& p) {
+  if (p.reset) {
+    namespaces_.clear();
+    services_.clear();
+    tasks_.clear();
+  }
+  for (const auto& id : p.erased_namespaces) namespaces_.erase(id);
+  for (const auto& id : p.erased_services) services_.erase(id);
+  for (const auto& key : p.erased_tasks) tasks_.erase(key);
+  for (const auto& n : p.namespaces) namespaces_[n.id] = n;
+  for (const auto& s : p.services) services_[s.id] = s;
+  for (const auto& t : p.tasks) {
+    auto& slot = tasks_[task_key(t)];
+    auto history = std::move(slot.last_results);  // the probe history is memory only
+    slot = t;
+    if (slot.last_results.empty()) slot.last_results = std::move(history);
+  }
+}
+
+void Registry::publish_zones() { zones_.publish(ZoneSnapshot::build(zone_model())); }
+
+ZoneModel Registry::zone_model() const {
+  std::unordered_map<std::string_view, std::vector<const Task*>> by_service;
+  for (const auto& [key, t] : tasks_) {
+    if (t.registered()) by_service[t.service_id].push_back(&t);
+  }
+  ZoneModel model;
+  for (const auto& [id, ns] : namespaces_) {
+    if (!ns.is_dns()) continue;
+    ZoneNamespace zn;
+    zn.name = ns.name;
+    zn.negative_ttl = ns.negative_ttl;
+    for (const auto& [sid, s] : services_) {
+      if (s.namespace_id != id) continue;
+      ZoneService zs;
+      zs.name = s.name;
+      zs.records = s.records;
+      zs.routing = s.routing;
+      zs.ttl = s.ttl;
+      if (const auto it = by_service.find(sid); it != by_service.end()) {
+        for (const Task* t : it->second) {
+          ZoneEndpoint e;
+          e.instance_id = lower(t->id);
+          std::array<std::uint8_t, 4> v4{};
+          std::array<std::uint8_t, 16> v6{};
+          if (!t->ipv4.empty() && native::parse_ipv4(t->ipv4, &v4)) e.ipv4 = v4;
+          if (!t->ipv6.empty() && native::parse_ipv6(t->ipv6, &v6)) e.ipv6 = v6;
+          e.port = t->port;
+          e.healthy = t->dns_health != Health::Unhealthy;
+          zs.endpoints.push_back(std::move(e));
+        }
+      }
+      zn.services.push_back(std::move(zs));
+    }
+    model.namespaces.push_back(std::move(zn));
+  }
+  return model;
+}
+
+Event Registry::make_event(Pending& p, std::string type, std::string message, nlohmann::json detail) {
+  Event e;
+  e.index = events_.next_index();
+  e.time = time_.wall_now();
+  e.type = std::move(type);
+  e.message = std::move(message);
+  e.detail = std::move(detail);
+  p.events.push_back(e);
+  return e;
+}
+
+std::string Registry::arn(std::string_view service, std::string_view resource) const {
+  return "arn:aws:" + std::string(service) + ":" + config_.region + ":" + config_.account_id + ":" +
+         std::string(resource);
+}
+
+std::string Registry::new_task_id() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (auto& c : id) c = kHex[rng_() % 16];
+  return id;
+}
+
+std::string Registry::new_cloudmap_id(std::string_view prefix) {
+  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string id(prefix);
+  for (int i = 0; i < 16; ++i) id += kChars[rng_() % 36];
+  return id;
+}
+
+std::string Registry::task_key(const Task& task) {
+  if (task.launch == Launch::Instance) return task.service_id + "/" + task.id;
+  return task.id;
+}
+
+std::vector<std::string> Registry::records_of(const Task& t) const {
+  std::vector<std::string> out;
+  const Service* s = service_by_id(t.service_id);
+  if (!s) return out;
+  if (s->records.a && !t.ipv4.empty()) out.push_back("A " + t.ipv4);
+  if (s->records.aaaa && !t.ipv6.empty()) out.push_back("AAAA " + t.ipv6);
+  if (s->records.srv)
+    out.push_back("SRV 1 1 " + std::to_string(t.port) + " " + lower(t.id) + "." + dns_name(*s) + ".");
+  return out;
+}
+
+// --------------------------------------------------------------------------- namespaces
+
+Result<Namespace> Registry::ensure_namespace(Pending& p, std::string_view name) {
+  if (const Namespace* n = namespace_by_name(name)) return *n;
+  for (const auto& n : p.namespaces) {
+    if (n.name == name) return n;
+  }
+  if (auto e = namespace_name_error(name)) return invalid("namespace: " + *e);
+  Namespace n;
+  n.id = new_cloudmap_id("ns-");
+  n.name = lower(name);
+  n.region = config_.region;
+  n.arn = arn("servicediscovery", "namespace/" + n.id);
+  static constexpr char kZone[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  n.hosted_zone_id = "Z";
+  for (int i = 0; i < 21; ++i) n.hosted_zone_id += kZone[rng_() % 36];
+  n.created_at = time_.wall_now();
+  p.namespaces.push_back(n);
+  make_event(p, "NamespaceCreated", "namespace " + n.name + " created (zone " + n.name + ".)",
+             {{"namespace", n.name}, {"namespaceId", n.id}});
+  return n;
+}
+
+Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec) {
+  const std::string name = lower(strip_dot(spec.name));
+  if (auto e = namespace_name_error(name)) return invalid("name: " + *e);
+  Pending p;
+  const Namespace* existing = namespace_by_name(name);
+  Namespace n;
+  if (existing) {
+    n = *existing;
+  } else {
+    auto created = ensure_namespace(p, name);
+    if (!created) return created.error();
+    n = *created;
+    p.namespaces.clear();  // re-added below with the spec applied
+    n.type = spec.type;
+    n.creator_request_id = spec.creator_request_id;
+    n.tags = spec.tags;
+    if (!spec.region.empty()) n.region = spec.region;
+  }
+  const Namespace before = n;
+  if (spec.description) n.description = *spec.description;
+  if (spec.negative_ttl) n.negative_ttl = *spec.negative_ttl;
+  if (existing && n.description == before.description && n.negative_ttl == before.negative_ttl) {
+    return n;  // nothing changes: applying twice is a no-op
+  }
+  p.namespaces.push_back(n);
+  if (existing) {
+    make_event(p, "NamespaceUpdated", "namespace " + n.name + " updated", {{"namespace", n.name}, {"namespaceId", n.id}});
+  }
+  if (auto r = commit(p); !r) return r.error();
+  return n;
+}
+
+Result<Namespace> Registry::delete_namespace(std::string_view name_or_id) {
+  const Namespace* n = namespace_by_id(name_or_id);
+  if (!n) n = namespace_by_name(lower(strip_dot(name_or_id)));
+  if (!n) return not_found("namespace " + std::string(name_or_id) + " not found");
+  for (const auto& [id, s] : services_) {
+    if (s.namespace_id == n->id) return conflict("namespace " + n->name + " still has services (first: " + s.name + ")");
+  }
+  Namespace copy = *n;
+  Pending p;
+  p.erased_namespaces.push_back(copy.id);
+  make_event(p, "NamespaceDeleted", "namespace " + copy.name + " deleted", {{"namespace", copy.name}, {"namespaceId", copy.id}});
+  if (auto r = commit(p); !r) return r.error();
+  return copy;
+}
+
+const Namespace* Registry::namespace_by_name(std::string_view name) const {
+  for (const auto& [id, n] : namespaces_) {
+    if (n.name == name) return &n;
+  }
+  return nullptr;
+}
+
+const Namespace* Registry::namespace_by_id(std::string_view id) const {
+  const auto it = namespaces_.find(id);
+  return it == namespaces_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Namespace*> Registry::namespaces() const {
+  std::vector<const Namespace*> out;
+  for (const auto& [id, n] : namespaces_) out.push_back(&n);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  return out;
+}
+
+// --------------------------------------------------------------------------- services
+
+namespace {
+Result<void> validate_service(const Service& s) {
+  if (!s.records.a && !s.records.aaaa && !s.records.srv) return invalid("records: at least one of A, AAAA, SRV");
+  if (s.ttl > 2147483647u) return invalid("ttl: must be 0..2147483647");
+  return {};
+}
+
+void apply_spec(Service& s, const ServiceSpec& spec) {
+  if (spec.ttl) s.ttl = *spec.ttl;
+  if (spec.records) s.records = *spec.records;
+  if (spec.routing) s.routing = *spec.routing;
+  if (spec.health_check) s.health_check = *spec.health_check;
+  if (spec.on_unhealthy) s.on_unhealthy = *spec.on_unhealthy;
+  if (spec.description) s.description = *spec.description;
+  if (spec.custom_health) s.custom_health = *spec.custom_health;
+  if (spec.failure_threshold) s.failure_threshold = *spec.failure_threshold;
+}
+
+bool same_service(const Service& a, const Service& b) {
+  return a.ttl == b.ttl && a.records == b.records && a.routing == b.routing &&
+         a.health_check == b.health_check && a.on_unhealthy == b.on_unhealthy &&
+         a.description == b.description && a.custom_health == b.custom_health &&
+         a.failure_threshold == b.failure_threshold;
+}
+}  // namespace
+
+Result<Service> Registry::put_service(std::string_view dns_name, const ServiceSpec& spec) {
+  auto name = parse_dns_name(dns_name, config_.default_namespace);
+  if (!name) return name.error();
+  if (const Service* existing = service_by_dns_name(name->full())) return update_service(existing->id, spec);
+  Pending p;
+  auto ns = ensure_namespace(p, name->ns);
+  if (!ns) return ns.error();
+  Service s;
+  s.id = new_cloudmap_id("srv-");
+  s.name = name->service;
+  s.namespace_id = ns->id;
+  s.region = config_.region;
+  s.arn = arn("servicediscovery", "service/" + s.id);
+  s.created_at = time_.wall_now();
+  s.creator_request_id = spec.creator_request_id;
+  s.tags = spec.tags;
+  apply_spec(s, spec);
+  if (auto r = validate_service(s); !r) return r.error();
+  p.services.push_back(s);
+  make_event(p, "ServiceCreated", "service " + name->full() + " created",
+             {{"service", name->full()}, {"serviceId", s.id}});
+  if (auto r = commit(p); !r) return r.error();
+  return s;
+}
+
+Result<Service> Registry::create_service_in(std::string_view namespace_id, std::string_view name,
+                                            const ServiceSpec& spec) {
+  const Namespace* ns = namespace_by_id(namespace_id);
+  if (!ns) return not_found("namespace " + std::string(namespace_id) + " not found");
+  if (auto e = label_error(lower(name))) return invalid("name: " + *e);
+  return put_service(lower(name) + "." + ns->name, spec);
+}
+
+Result<Service> Registry::update_service(std::string_view service_id, const ServiceSpec& spec) {
+  const Service* existing = service_by_id(service_id);
+  if (!existing) return not_found("service " + std::string(service_id) + " not found");
+  Service s = *existing;
+  apply_spec(s, spec);
+  if (auto r = validate_service(s); !r) return r.error();
+  if (same_service(s, *existing)) return s;  // applying twice changes nothing
+  Pending p;
+  p.services.push_back(s);
+  // Tasks that inherit the service's probe follow it.
+  if (!(s.health_check == existing->health_check)) {
+    for (const auto& [key, t] : tasks_) {
+      if (t.service_id == s.id && is_active(t) && t.health_check == existing->health_check) {
+        Task copy = t;
+        copy.health_check = s.health_check;
+        p.tasks.push_back(std::move(copy));
+      }
+    }
+  }
+  const std::string full = dns_name(s);
+  make_event(p, "ServiceUpdated", "service " + full + " updated", {{"service", full}, {"serviceId", s.id}});
+  if (auto r = commit(p); !r) return r.error();
+  return s;
+}
+
+Result<Service> Registry::delete_service(std::string_view service_id, bool require_empty) {
+  const Service* existing = service_by_id(service_id);
+  if (!existing) return not_found("service " + std::string(service_id) + " not found");
+  const Service s = *existing;
+  const std::string full = dns_name(s);
+  Pending p;
+  nlohmann::json removed = nlohmann::json::array();
+  for (const auto& [key, t] : tasks_) {
+    if (t.service_id != s.id) continue;
+    if (t.registered() && require_empty) {
+      return conflict("service " + full + " still has registered instances (first: " + t.id + ")");
+    }
+    if (visible(t)) {
+      for (auto& r : records_of(t)) removed.push_back(r);
+    }
+    p.erased_tasks.push_back(key);
+  }
+  p.erased_services.push_back(s.id);
+  std::string message = "service " + full + " deleted";
+  if (!removed.empty()) message += "; " + std::to_string(removed.size()) + " records removed from " + full + ".";
+  make_event(p, "ServiceDeleted", message, {{"service", full}, {"serviceId", s.id}, {"recordsRemoved", removed}});
+  if (auto r = commit(p); !r) return r.error();
+  return s;
+}
+
+const Service* Registry::service_by_dns_name(std::string_view dns_name_in) const {
+  auto name = parse_dns_name(dns_name_in, config_.default_namespace);
+  if (!name) return nullptr;
+  const Namespace* ns = namespace_by_name(name->ns);
+  if (!ns) return nullptr;
+  for (const auto& [id, s] : services_) {
+    if (s.namespace_id == ns->id && s.name == name->service) return &s;
+  }
+  return nullptr;
+}
+
+const Service* Registry::service_by_id(std::string_view id) const {
+  const auto it = services_.find(id);
+  return it == services_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Service*> Registry::services() const {
+  std::vector<const Service*> out;
+  for (const auto& [id, s] : services_) out.push_back(&s);
+  std::sort(out.begin(), out.end(), [this](auto* a, auto* b) { return dns_name(*a) < dns_name(*b); });
+  return out;
+}
+
+std::string Registry::dns_name(const Service& s) const {
+  const Namespace* ns = namespace_by_id(s.namespace_id);
+  return s.name + "." + (ns ? ns->name : std::string("?"));
+}
+
+// --------------------------------------------------------------------------- tasks
+
+Result<Task> Registry::register_task(std::string_view dns_name_in, const TaskSpec& spec) {
+  auto name = parse_dns_name(dns_name_in, config_.default_namespace);
+  if (!name) return name.error();
+  const Service* s = service_by_dns_name(name->full());
+  if (!s) {
+    // A registration creates its service (and namespace) on first use, as Consul does.
+    auto created = put_service(name->full(), ServiceSpec{});
+    if (!created) return created.error();
+    s = service_by_id(created->id);
+  }
+  return register_in(s->id, spec);
+}
+
+Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& spec) {
+  const Service* s = service_by_id(service_id);
+  if (!s) return not_found("service " + std::string(service_id) + " not found");
+  if (spec.ipv4.empty() && spec.ipv6.empty()) return invalid("ip: an IPv4 or IPv6 address is required");
+  if (!spec.ipv4.empty() && !native::parse_ipv4(spec.ipv4)) return invalid("ip: not an IPv4 address: " + spec.ipv4);
+  if (!spec.ipv6.empty() && !native::parse_ipv6(spec.ipv6)) return invalid("ipv6: not an IPv6 address: " + spec.ipv6);
+  if (s->records.srv && spec.port == 0) return invalid("port: required (1..65535) because the service publishes SRV records");
+  const std::string full = dns_name(*s);
+  const bool upsert = spec.launch == Launch::Instance;
+  const Task* previous = nullptr;
+  for (const auto& [key, t] : tasks_) {
+    if (t.service_id != s->id || !t.registered()) continue;
+    if (upsert && t.id == spec.id) {
+      previous = &t;
+      continue;
+    }
+    if (t.port == spec.port && ((!spec.ipv4.empty() && t.ipv4 == spec.ipv4) || (!spec.ipv6.empty() && t.ipv6 == spec.ipv6))) {
+      return conflict("endpoint " + (spec.ipv4.empty() ? spec.ipv6 : spec.ipv4) + ":" + std::to_string(spec.port) +
+                      " already runs in " + full + " (task " + t.id + ")");
+    }
+  }
+  if (!upsert && !spec.id.empty() && task(spec.id)) return conflict("task " + spec.id + " already exists");
+  Task t;
+  if (previous) t = *previous;
+  const auto now = time_.wall_now();
+  t.id = spec.id.empty() ? new_task_id() : spec.id;
+  t.launch = spec.launch;
+  t.service_id = s->id;
+  t.region = config_.region;
+  if (t.launch != Launch::Instance) t.arn = arn("ecs", "task/" + t.cluster + "/" + t.id);
+  t.ipv4 = spec.ipv4;
+  t.ipv6 = spec.ipv6;
+  t.port = spec.port;
+  t.attributes = spec.attributes;
+  if (!t.ipv4.empty()) t.attributes["AWS_INSTANCE_IPV4"] = t.ipv4;
+  if (!t.ipv6.empty()) t.attributes["AWS_INSTANCE_IPV6"] = t.ipv6;
+  if (t.port) t.attributes["AWS_INSTANCE_PORT"] = std::to_string(t.port);
+  t.last_status = TaskStatus::Running;
+  t.desired_status = TaskStatus::Running;
+  if (!previous) {
+    t.health = spec.initial_health.value_or(Health::Unknown);
+    t.dns_health = t.health;
+    t.created_at = now;
+    t.started_at = now;
+  }
+  t.health_check = spec.health_check ? spec.health_check : s->health_check;
+  t.group = "service:" + s->name;
+  Pending p;
+  p.tasks.push_back(t);
+  const auto records = records_of(t);
+  std::string message = "task " + t.id + " (" + full + ") registered";
+  if (!records.empty() && t.dns_health != Health::Unhealthy) {
+    message += "; ";
+    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
+    message += " added to " + full + ".";
+  }
+  make_event(p, previous ? "TaskUpdated" : "TaskRegistered", message,
+             {{"taskId", t.id}, {"service", full}, {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4}, {"port", t.port},
+              {"newStatus", to_string(t.last_status)}, {"newHealth", to_string(t.health)},
+              {"recordsAdded", t.dns_health != Health::Unhealthy ? nlohmann::json(records) : nlohmann::json::array()},
+              {"recordsRemoved", nlohmann::json::array()}});
+  if (auto r = commit(p); !r) return r.error();
+  return t;
+}
+
+Result<Task> Registry::stop_in(Pending& p, const Task& task, std::string stop_code, std::string reason) {
+  Task t = task;
+  const bool was_visible = visible(t);
+  const auto old_status = t.last_status;
+  const auto now = time_.wall_now();
+  t.desired_status = TaskStatus::Stopped;
+  t.last_status = TaskStatus::Stopped;
+  t.stop_code = std::move(stop_code);
+  t.stopped_reason = std::move(reason);
+  if (!t.stopping_at) t.stopping_at = now;
+  t.stopped_at = now;
+  ++t.version;
+  p.tasks.push_back(t);
+  const Service* s = service_by_id(t.service_id);
+  const std::string full = s ? dns_name(*s) : std::string();
+  const auto records = was_visible ? records_of(task) : std::vector<std::string>{};
+  std::string message = "task " + t.id + (full.empty() ? "" : " (" + full + ")") + " STOPPED (" + t.stop_code + ": " +
+                        t.stopped_reason + ")";
+  if (!records.empty()) {
+    message += "; ";
+    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
+    message += " removed from " + full + ".";
+  }
+  make_event(p, "TaskStopped", message,
+             {{"taskId", t.id}, {"service", full}, {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4}, {"port", t.port},
+              {"oldStatus", to_string(old_status)}, {"newStatus", to_string(t.last_status)},
+              {"stopCode", t.stop_code}, {"reason", t.stopped_reason},
+              {"recordsAdded", nlohmann::json::array()}, {"recordsRemoved", records}});
+  return t;
+}
+
+Result<Task> Registry::stop_task(std::string_view key, std::string stop_code, std::string reason) {
+  const Task* t = task(key);
+  if (!t) return not_found("task " + std::string(key) + " not found");
+  if (t->last_status == TaskStatus::Stopped) return *t;  // stopping twice is a no-op, as StopTask
+  Pending p;
+  auto stopped = stop_in(p, *t, std::move(stop_code), std::move(reason));
+  if (!stopped) return stopped.error();
+  if (auto r = commit(p); !r) return r.error();
+  return stopped;
+}
+
+Result<Task> Registry::erase_task(std::string_view key) {
+  const Task* t = task(key);
+  if (!t) return not_found("instance " + std::string(key) + " not found");
+  const Task copy = *t;
+  const Service* s = service_by_id(copy.service_id);
+  const std::string full = s ? dns_name(*s) : std::string();
+  const auto records = visible(copy) ? records_of(copy) : std::vector<std::string>{};
+  Pending p;
+  p.erased_tasks.push_back(task_key(copy));
+  std::string message = "instance " + copy.id + " (" + full + ") deregistered";
+  if (!records.empty()) {
+    message += "; ";
+    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
+    message += " removed from " + full + ".";
+  }
+  make_event(p, "TaskDeregistered", message,
+             {{"taskId", copy.id}, {"service", full}, {"ip", copy.ipv4}, {"port", copy.port},
+              {"recordsAdded", nlohmann::json::array()}, {"recordsRemoved", records}});
+  if (auto r = commit(p); !r) return r.error();
+  return copy;
+}
+
+namespace {
+/// Why a health change happened, for the event's log line.
+std::string health_phrase(Health h, const std::string& reason) {
+  std::string s = to_string(h);
+  if (!reason.empty()) s += " (" + reason + ")";
+  return s;
+}
+}  // namespace
+
+Result<Task> Registry::force_health(std::string_view key, std::optional<Health> health) {
+  const Task* t = task(key);
+  if (!t) return not_found("task " + std::string(key) + " not found");
+  if (t->last_status == TaskStatus::Stopped) return Error{Code::IllegalTransition, "task " + t->id + " is STOPPED"};
+  Task copy = *t;
+  copy.forced = health;
+  if (!health) {
+    // AUTO: the probes decide again; the caller feeds their current state through set_health.
+    Pending p;
+    p.tasks.push_back(copy);
+    if (auto r = commit(p); !r) return r.error();
+    return copy;
+  }
+  // Apply as if the probes had said it; reuse the transition path with the force lifted briefly.
+  tasks_[task_key(copy)].forced.reset();
+  auto r = set_health(key, *health, std::string("forced ") + to_string(*health) + " via API");
+  if (const Task* now = task(key); now && now->last_status != TaskStatus::Stopped) {
+    Pending p;
+    Task mark = *now;
+    mark.forced = health;
+    p.tasks.push_back(mark);
+    if (auto c = commit(p); !c) return c.error();
+    return mark;
+  }
+  return r;
+}
+
+Result<Task> Registry::set_health(std::string_view key, Health health, std::string reason) {
+  const Task* found = task(key);
+  if (!found) return not_found("task " + std::string(key) + " not found");
+  if (found->forced || found->last_status == TaskStatus::Stopped) return *found;
+  if (found->health == health) return *found;
+  Task t = *found;
+  const Service* s = service_by_id(t.service_id);
+  const std::string full = s ? dns_name(*s) : std::string();
+  const Health old = t.health;
+  t.health = health;
+  t.health_reason = reason;
+  ++t.version;
+  Pending p;
+  const bool stop = health == Health::Unhealthy && s && t.launch != Launch::Instance &&
+                    (s->on_unhealthy == OnUnhealthy::Stop || !t.ecs_service.empty());
+  const bool delay = config_.health_propagation_delay.count() > 0 && !stop;
+  const bool was_visible = visible(t);
+  if (!delay) t.dns_health = health;
+  const bool now_visible = visible(t);
+  const auto records = records_of(t);
+  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array();
+  if (was_visible && !now_visible) removed = records;
+  if (!was_visible && now_visible) added = records;
+  std::string message = "task " + t.id + " (" + full + ") " + health_phrase(health, reason);
+  if (!removed.empty() || !added.empty()) {
+    message += "; ";
+    const auto& list = removed.empty() ? added : removed;
+    for (std::size_t i = 0; i < list.size(); ++i) message += (i ? ", " : "") + list[i].get<std::string>();
+    message += (removed.empty() ? " added to " : " removed from ") + full + ".";
+  } else if (delay) {
+    message += "; DNS follows in " + std::to_string(config_.health_propagation_delay.count()) + " ms";
+  }
+  make_event(p, "TaskHealthChanged", message,
+             {{"taskId", t.id}, {"service", full}, {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4}, {"port", t.port},
+              {"oldHealth", to_string(old)}, {"newHealth", to_string(health)}, {"reason", reason},
+              {"recordsAdded", added}, {"recordsRemoved", removed}});
+  Task result = t;
+  if (stop) {
+    auto stopped = stop_in(p, t, "ServiceSchedulerInitiated", "Task failed container health checks");
+    if (!stopped) return stopped.error();
+    p.tasks.erase(p.tasks.begin());  // the stopped copy supersedes the health-only one
+    result = *stopped;
+  } else {
+    p.tasks.push_back(t);
+  }
+  if (auto r = commit(p); !r) return r.error();
+  if (delay) {
+    const std::string k = task_key(t);
+    timers_.schedule(time_.now() + config_.health_propagation_delay, [this, k, health, reason] {
+      (void)change_dns_health(k, health, reason);
+    });
+  }
+  return result;
+}
+
+Result<Task> Registry::change_dns_health(std::string_view key, Health health, std::string reason) {
+  const Task* found = task(key);
+  if (!found || found->health != health || found->dns_health == health) {
+    return found ? Result<Task>(*found) : Result<Task>(not_found("task gone"));
+  }
+  Task t = *found;
+  const bool was_visible = visible(t);
+  t.dns_health = health;
+  const bool now_visible = visible(t);
+  const Service* s = service_by_id(t.service_id);
+  const std::string full = s ? dns_name(*s) : std::string();
+  const auto records = records_of(t);
+  Pending p;
+  p.tasks.push_back(t);
+  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array();
+  if (was_visible && !now_visible) removed = records;
+  if (!was_visible && now_visible) added = records;
+  std::string message = "task " + t.id + " (" + full + ") " + to_string(health) + " reached DNS";
+  if (!records.empty() && (was_visible != now_visible)) {
+    message += ": ";
+    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
+    message += (now_visible ? " added to " : " removed from ") + full + ".";
+  }
+  make_event(p, "TaskDnsHealthChanged", message,
+             {{"taskId", t.id}, {"service", full}, {"newHealth", to_string(health)}, {"reason", reason},
+              {"recordsAdded", added}, {"recordsRemoved", removed}});
+  if (auto r = commit(p); !r) return r.error();
+  return t;
+}
+
+void Registry::add_probe_result(std::string_view key, ProbeRecord record) {
+  const auto it = tasks_.find(key);
+  if (it == tasks_.end()) return;
+  auto& history = it->second.last_results;
+  if (record.output.size() > 4096) record.output.resize(4096);
+  history.push_back(std::move(record));
+  while (history.size() > 10) history.pop_front();
+}
+
+const Task* Registry::task(std::string_view key_or_id) const {
+  if (const auto it = tasks_.find(key_or_id); it != tasks_.end()) return &it->second;
+  for (const auto& [key, t] : tasks_) {
+    if (t.id == key_or_id) return &t;
+  }
+  return nullptr;
+}
+
+std::vector<const Task*> Registry::tasks(const TaskFilter& filter) const {
+  std::string service_id;
+  if (!filter.service_dns_name.empty()) {
+    const Service* s = service_by_dns_name(filter.service_dns_name);
+    if (!s) return {};
+    service_id = s->id;
+  }
+  std::vector<const Task*> out;
+  for (const auto& [key, t] : tasks_) {
+    if (!service_id.empty() && t.service_id != service_id) continue;
+    if (filter.last_status && t.last_status != *filter.last_status) continue;
+    if (!filter.include_instances && t.launch == Launch::Instance) continue;
+    out.push_back(&t);
+  }
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) {
+    return a->created_at != b->created_at ? a->created_at < b->created_at : a->id < b->id;
+  });
+  return out;
+}
+
+Result<void> Registry::purge_stopped() {
+  const auto cutoff = time_.wall_now() - config_.stopped_task_retention;
+  Pending p;
+  for (const auto& [key, t] : tasks_) {
+    if (t.last_status == TaskStatus::Stopped && t.stopped_at && *t.stopped_at < cutoff) p.erased_tasks.push_back(key);
+  }
+  if (p.erased_tasks.empty()) return {};
+  return commit(p);
+}
+
+Result<void> Registry::reset() {
+  Pending p;
+  p.reset = true;
+  make_event(p, "Reset", "state reset: every namespace, service and task removed", nlohmann::json::object());
+  return commit(p);
+}
+
+}  // namespace emu::core

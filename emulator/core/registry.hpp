@@ -1,0 +1,202 @@
+#pragma once
+// Registry: the one mutable state of the daemon (namespaces, discovery services, tasks). Every
+// command validates, builds one StoreBatch, commits it, then applies it to memory, publishes a new
+// ZoneSnapshot for DNS and tells observers. Runs on the core thread only; DNS threads read the
+// published snapshot and never wait on the registry.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "emulator/core/events.hpp"
+#include "emulator/core/model.hpp"
+#include "emulator/core/result.hpp"
+#include "emulator/core/snapshot_holder.hpp"
+#include "emulator/core/store.hpp"
+#include "emulator/core/time.hpp"
+#include "emulator/core/timer_queue.hpp"
+#include "emulator/core/zone_model.hpp"
+
+namespace emu::core {
+
+/// Settings resolved once at startup.
+struct RegistryConfig {
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  std::string default_namespace = "local";
+  Duration health_propagation_delay{0};          ///< AWS: ~30 s before a health change reaches DNS
+  Duration stopped_task_retention{3'600'000};    ///< ECS keeps STOPPED tasks visible for an hour
+};
+
+/// Create or update a namespace.
+struct NamespaceSpec {
+  std::string name;
+  std::string type = "DNS_PRIVATE";
+  std::optional<std::string> description;
+  std::optional<std::uint32_t> negative_ttl;
+  std::string creator_request_id;
+  std::string region;  ///< empty = the registry's
+  std::map<std::string, std::string> tags;
+};
+
+/// Create or update a discovery service (native PUT /v1/services/{dns-name}); unset = keep/default.
+struct ServiceSpec {
+  std::optional<std::uint32_t> ttl;
+  std::optional<RecordTypes> records;
+  std::optional<Routing> routing;
+  std::optional<std::optional<HealthCheckSpec>> health_check;  ///< set to nullopt = remove
+  std::optional<OnUnhealthy> on_unhealthy;
+  std::optional<std::string> description;
+  std::optional<bool> custom_health;
+  std::optional<int> failure_threshold;
+  std::string creator_request_id;
+  std::map<std::string, std::string> tags;
+};
+
+/// Register an endpoint (native POST /v1/services/{dns-name}/tasks) or an instance.
+struct TaskSpec {
+  std::string id;  ///< empty = a new 32-hex task id
+  Launch launch = Launch::External;
+  std::string ipv4;
+  std::string ipv6;
+  std::uint16_t port = 0;
+  std::optional<HealthCheckSpec> health_check;  ///< overrides the service's
+  std::optional<Health> initial_health;
+  std::map<std::string, std::string> attributes;
+};
+
+/// `<service>.<namespace>` split; `game-server` alone means the default namespace.
+struct DnsName {
+  std::string service;
+  std::string ns;
+  std::string full() const { return service + "." + ns; }
+};
+
+/// Filters for tasks().
+struct TaskFilter {
+  std::string service_dns_name;  ///< empty = all
+  std::optional<TaskStatus> last_status;
+  bool include_instances = true;  ///< Cloud Map RegisterInstance entries
+};
+
+/// What observers learn after each commit.
+struct CommitInfo {
+  std::vector<Event> events;
+  std::set<std::string> tasks;  ///< keys of tasks that changed (added, updated, stopped, erased)
+  bool reset = false;
+};
+
+/// Checks a DNS label (1-63 of [a-z0-9-], not starting or ending with '-'); returns the reason.
+std::optional<std::string> label_error(std::string_view label);
+/// Splits and validates a DNS name such as `game-server.local` (lowercased).
+Result<DnsName> parse_dns_name(std::string_view name, std::string_view default_ns);
+/// Validates a namespace name (one or more labels).
+std::optional<std::string> namespace_name_error(std::string_view name);
+
+class Registry {
+ public:
+  using Observer = std::function<void(const CommitInfo&)>;
+
+  Registry(const TimeSource& time, TimerQueue& timers, Store& store, RegistryConfig config,
+           std::uint64_t seed);
+
+  /// Reads the store into memory and publishes the zones (at startup).
+  Result<void> load();
+  const RegistryConfig& config() const { return config_; }
+
+  // Namespaces ------------------------------------------------------------------------------
+  /// Creates a namespace, or updates description/TTL of an existing one (idempotent).
+  Result<Namespace> put_namespace(const NamespaceSpec& spec);
+  /// Deletes a namespace by name or id; Conflict while it has services.
+  Result<Namespace> delete_namespace(std::string_view name_or_id);
+  const Namespace* namespace_by_name(std::string_view name) const;
+  const Namespace* namespace_by_id(std::string_view id) const;
+  std::vector<const Namespace*> namespaces() const;
+
+  // Discovery services ----------------------------------------------------------------------
+  /// Creates or updates the service `dns_name`; creates the default namespace on first use.
+  Result<Service> put_service(std::string_view dns_name, const ServiceSpec& spec);
+  /// Creates a service in a namespace given by id (Cloud Map CreateService).
+  Result<Service> create_service_in(std::string_view namespace_id, std::string_view name,
+                                    const ServiceSpec& spec);
+  /// Updates a service by id.
+  Result<Service> update_service(std::string_view service_id, const ServiceSpec& spec);
+  /// Deletes a service and stops (then erases) its tasks; with `require_empty`, Conflict instead.
+  Result<Service> delete_service(std::string_view service_id, bool require_empty);
+  const Service* service_by_dns_name(std::string_view dns_name) const;
+  const Service* service_by_id(std::string_view id) const;
+  std::vector<const Service*> services() const;
+  /// `game-server.local` for a service.
+  std::string dns_name(const Service& service) const;
+
+  // Tasks -----------------------------------------------------------------------------------
+  /// Registers an endpoint of `dns_name` (RUNNING at once); Conflict when ip:port already runs.
+  Result<Task> register_task(std::string_view dns_name, const TaskSpec& spec);
+  /// Registers into a service by id (Cloud Map RegisterInstance: upsert by instance id).
+  Result<Task> register_in(std::string_view service_id, const TaskSpec& spec);
+  /// Stops a task: STOPPED with the code and reason, records removed at once.
+  Result<Task> stop_task(std::string_view key, std::string stop_code, std::string reason);
+  /// Erases a task entirely (Cloud Map DeregisterInstance).
+  Result<Task> erase_task(std::string_view key);
+  /// Fault injection: force HEALTHY/UNHEALTHY; nullopt = AUTO (probes decide again).
+  Result<Task> force_health(std::string_view key, std::optional<Health> health);
+  /// A health transition from the probes (ignored while the task's health is forced).
+  Result<Task> set_health(std::string_view key, Health health, std::string reason);
+  /// Keeps a probe result in the task's history (memory only, last 10).
+  void add_probe_result(std::string_view key, ProbeRecord record);
+  /// Finds by key (task id, or `<service-id>/<instance-id>` for instances) or by plain task id.
+  const Task* task(std::string_view key_or_id) const;
+  std::vector<const Task*> tasks(const TaskFilter& filter = {}) const;
+  /// Erases STOPPED tasks older than the retention.
+  Result<void> purge_stopped();
+
+  /// Empties all state (POST /v1/reset); event indexes keep growing.
+  Result<void> reset();
+
+  // Observing -------------------------------------------------------------------------------
+  SnapshotHolder& zones() { return zones_; }
+  const EventLog& events() const { return events_; }
+  /// Called after every commit, on the core thread.
+  void add_observer(Observer observer) { observers_.push_back(std::move(observer)); }
+  /// The ZoneModel of the current state (what the snapshot was built from).
+  ZoneModel zone_model() const;
+
+  /// The key a task is stored under.
+  static std::string task_key(const Task& task);
+  /// New random ids in AWS formats.
+  std::string new_task_id();
+  std::string new_cloudmap_id(std::string_view prefix);  ///< ns- / srv- + 16 [a-z0-9]
+
+ private:
+  struct Pending;  // one command's changes, built before the commit
+  Result<void> commit(Pending& pending);
+  void apply(const Pending& pending);
+  void publish_zones();
+  Result<Namespace> ensure_namespace(Pending& pending, std::string_view name);
+  Event make_event(Pending& pending, std::string type, std::string message, nlohmann::json detail);
+  Result<Task> stop_in(Pending& pending, const Task& task, std::string stop_code, std::string reason);
+  Result<Task> change_dns_health(std::string_view key, Health health, std::string reason);
+  std::vector<std::string> records_of(const Task& task) const;
+  std::string arn(std::string_view service, std::string_view resource) const;
+
+  const TimeSource& time_;
+  TimerQueue& timers_;
+  Store& store_;
+  RegistryConfig config_;
+  std::mt19937_64 rng_;
+  std::map<std::string, Namespace, std::less<>> namespaces_;  // by id
+  std::map<std::string, Service, std::less<>> services_;      // by id
+  std::map<std::string, Task, std::less<>> tasks_;            // by task_key
+  EventLog events_;
+  SnapshotHolder zones_;
+  std::vector<Observer> observers_;
+};
+
+}  // namespace emu::core
