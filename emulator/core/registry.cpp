@@ -290,6 +290,8 @@ Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec) {
     n.creator_request_id = spec.creator_request_id;
     n.tags = spec.tags;
     if (!spec.region.empty()) n.region = spec.region;
+    // Cloud Map: a namespace's ARN names the region of the call that created it.
+    n.arn = "arn:aws:servicediscovery:" + n.region + ":" + config_.account_id + ":namespace/" + n.id;
   }
   const Namespace before = n;
   if (spec.description) n.description = *spec.description;
@@ -378,8 +380,8 @@ Result<Service> Registry::put_service(std::string_view dns_name, const ServiceSp
   s.id = new_cloudmap_id("srv-");
   s.name = name->service;
   s.namespace_id = ns->id;
-  s.region = config_.region;
-  s.arn = arn("servicediscovery", "service/" + s.id);
+  s.region = ns->region.empty() ? config_.region : ns->region;  // a service lives in its namespace's region
+  s.arn = "arn:aws:servicediscovery:" + s.region + ":" + config_.account_id + ":service/" + s.id;
   s.created_at = time_.wall_now();
   s.creator_request_id = spec.creator_request_id;
   s.tags = spec.tags;
@@ -496,7 +498,7 @@ Result<Task> Registry::register_task(std::string_view dns_name_in, const TaskSpe
 Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& spec) {
   const Service* s = service_by_id(service_id);
   if (!s) return not_found("service " + std::string(service_id) + " not found");
-  if (spec.ipv4.empty() && spec.ipv6.empty()) return invalid("ip: an IPv4 or IPv6 address is required");
+  if (spec.require_address && spec.ipv4.empty() && spec.ipv6.empty()) return invalid("ip: an IPv4 or IPv6 address is required");
   if (!spec.ipv4.empty() && !native::parse_ipv4(spec.ipv4)) return invalid("ip: not an IPv4 address: " + spec.ipv4);
   if (!spec.ipv6.empty() && !native::parse_ipv6(spec.ipv6)) return invalid("ipv6: not an IPv6 address: " + spec.ipv6);
   if (s->records.srv && spec.port == 0) return invalid("port: required (1..65535) because the service publishes SRV records");
@@ -509,7 +511,8 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
       previous = &t;
       continue;
     }
-    if (t.port == spec.port && ((!spec.ipv4.empty() && t.ipv4 == spec.ipv4) || (!spec.ipv6.empty() && t.ipv6 == spec.ipv6))) {
+    // Cloud Map allows several instances on one address; the native API does not.
+    if (!upsert && t.port == spec.port && ((!spec.ipv4.empty() && t.ipv4 == spec.ipv4) || (!spec.ipv6.empty() && t.ipv6 == spec.ipv6))) {
       return conflict("endpoint " + (spec.ipv4.empty() ? spec.ipv6 : spec.ipv4) + ":" + std::to_string(spec.port) +
                       " already runs in " + full + " (task " + t.id + ")");
     }
@@ -521,7 +524,7 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
   t.id = spec.id.empty() ? new_task_id() : spec.id;
   t.launch = spec.launch;
   t.service_id = s->id;
-  t.region = config_.region;
+  t.region = s->region.empty() ? config_.region : s->region;
   if (t.launch != Launch::Instance) t.arn = arn("ecs", "task/" + t.cluster + "/" + t.id);
   t.ipv4 = spec.ipv4;
   t.ipv6 = spec.ipv6;
@@ -556,6 +559,22 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
               {"recordsRemoved", nlohmann::json::array()}});
   if (auto r = commit(p); !r) return r.error();
   return t;
+}
+
+Result<void> Registry::set_tags(std::string_view id, std::map<std::string, std::string> tags) {
+  Pending p;
+  if (const Namespace* n = namespace_by_id(id)) {
+    Namespace copy = *n;
+    copy.tags = std::move(tags);
+    p.namespaces.push_back(std::move(copy));
+  } else if (const Service* s = service_by_id(id)) {
+    Service copy = *s;
+    copy.tags = std::move(tags);
+    p.services.push_back(std::move(copy));
+  } else {
+    return not_found("resource " + std::string(id) + " not found");
+  }
+  return commit(p);
 }
 
 Result<Task> Registry::stop_in(Pending& p, const Task& task, std::string stop_code, std::string reason) {
@@ -598,6 +617,34 @@ Result<Task> Registry::stop_task(std::string_view key, std::string stop_code, st
   if (!stopped) return stopped.error();
   if (auto r = commit(p); !r) return r.error();
   return stopped;
+}
+
+Result<Task> Registry::put_task(Task t, std::string type, std::string message) {
+  if (t.id.empty()) return invalid("taskId: required");
+  const Task* before = task(task_key(t));
+  const bool was_visible = before && visible(*before);
+  const bool now_visible = visible(t);
+  const Service* s = service_by_id(t.service_id);
+  const std::string full = s ? dns_name(*s) : std::string();
+  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array();
+  if (was_visible && !now_visible) removed = records_of(*before);
+  if (!was_visible && now_visible) added = records_of(t);
+  const auto& list = removed.empty() ? added : removed;
+  if (!list.empty()) {
+    message += "; ";
+    for (std::size_t i = 0; i < list.size(); ++i) message += (i ? ", " : "") + list[i].get<std::string>();
+    message += (removed.empty() ? " added to " : " removed from ") + full + ".";
+  }
+  Pending p;
+  p.tasks.push_back(t);
+  make_event(p, std::move(type), std::move(message),
+             {{"taskId", t.id}, {"service", full}, {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4}, {"port", t.port},
+              {"oldStatus", before ? nlohmann::json(to_string(before->last_status)) : nlohmann::json(nullptr)},
+              {"newStatus", to_string(t.last_status)}, {"newHealth", to_string(t.health)},
+              {"stopCode", t.stop_code}, {"reason", t.stopped_reason},
+              {"recordsAdded", added}, {"recordsRemoved", removed}});
+  if (auto r = commit(p); !r) return r.error();
+  return t;
 }
 
 Result<Task> Registry::erase_task(std::string_view key) {
@@ -675,7 +722,7 @@ Result<Task> Registry::set_health(std::string_view key, Health health, std::stri
                     (s->on_unhealthy == OnUnhealthy::Stop || !t.ecs_service.empty());
   const bool delay = config_.health_propagation_delay.count() > 0 && !stop;
   const bool was_visible = visible(t);
-  if (!delay) t.dns_health = health;
+  if (!delay && !stop) t.dns_health = health;  // a stopped task leaves DNS by its stop
   const bool now_visible = visible(t);
   const auto records = records_of(t);
   nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array();
@@ -698,7 +745,6 @@ Result<Task> Registry::set_health(std::string_view key, Health health, std::stri
   if (stop) {
     auto stopped = stop_in(p, t, "ServiceSchedulerInitiated", "Task failed container health checks");
     if (!stopped) return stopped.error();
-    p.tasks.erase(p.tasks.begin());  // the stopped copy supersedes the health-only one
     result = *stopped;
   } else {
     p.tasks.push_back(t);

@@ -70,6 +70,7 @@ struct TaskSpec {
   std::optional<HealthCheckSpec> health_check;  ///< overrides the service's
   std::optional<Health> initial_health;
   std::map<std::string, std::string> attributes;
+  bool require_address = true;  ///< false: a Cloud Map instance of an HTTP namespace (no IP)
 };
 
 /// `<service>.<namespace>` split; `game-server` alone means the default namespace.
@@ -143,6 +144,11 @@ class Registry {
   Result<Task> register_in(std::string_view service_id, const TaskSpec& spec);
   /// Stops a task: STOPPED with the code and reason, records removed at once.
   Result<Task> stop_task(std::string_view key, std::string stop_code, std::string reason);
+  /// Writes a task as given (ECS lifecycle steps, simulated and Docker tasks): the event of
+  /// `type` says which records were added or removed by the change of its registration.
+  Result<Task> put_task(Task task, std::string type, std::string message);
+  /// Replaces the tags of a namespace or service given by id (Cloud Map Tag/UntagResource).
+  Result<void> set_tags(std::string_view id, std::map<std::string, std::string> tags);
   /// Erases a task entirely (Cloud Map DeregisterInstance).
   Result<Task> erase_task(std::string_view key);
   /// Fault injection: force HEALTHY/UNHEALTHY; nullopt = AUTO (probes decide again).
