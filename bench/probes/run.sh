@@ -1,0 +1,17 @@
+#!/bin/sh
+# bench/probes/run.sh: builds emu_health (Release) and probe_bench, then probes N loopback
+# endpoints (HTTP and TCP) every second. Arguments go to probe_bench, e.g.
+#   bench/probes/run.sh --endpoints 2000 --seconds 30
+#   bench/probes/run.sh --endpoints 2000 --burst        # every probe in the same millisecond
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEMU_BUILD_TESTS=OFF >/dev/null
+fi
+cmake --build "$build" --target emu_health emu_core emu_log -j"${JOBS:-2}" >/dev/null
+c++ -std=c++20 -O2 -DNDEBUG -DBOOST_ASIO_NO_DEPRECATED -DBOOST_BEAST_USE_STD_STRING_VIEW \
+  -I"$root" "$root/bench/probes/probe_bench.cpp" -o "$build/probe_bench" \
+  "$build/emulator/health/libemu_health.a" "$build/emulator/libemu_core.a" \
+  "$build/emulator/libemu_log.a" -lnghttp2 -pthread
+exec "$build/probe_bench" "$@"

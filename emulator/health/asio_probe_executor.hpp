@@ -1,0 +1,46 @@
+#pragma once
+// AsioProbeExecutor: the real ProbeExecutor, at the edge. Every probe is asynchronous on the given
+// io_context (never blocks the event loop): http (Beast), tcp (connect), grpc (nghttp2 h2c),
+// command (child process in its own group, pidfd-watched). Single-threaded: call run() and
+// cancel() on the io_context's thread.
+//
+// Shutdown: destroying the executor abandons the attempts in flight without calling their
+// callbacks: sockets are closed and command probes' process groups are killed and reaped. This is
+// safe whether or not the io_context is still running (or was stopped with probes in flight).
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "emulator/health/probe_executor.hpp"
+
+namespace emu::health {
+
+class ProbeAttempt;
+
+/// Runs probes with Asio, Beast, nghttp2 and posix_spawn.
+class AsioProbeExecutor final : public ProbeExecutor {
+ public:
+  /// Probes run on `io`, which must outlive the executor's in-flight attempts' handlers.
+  explicit AsioProbeExecutor(boost::asio::io_context& io);
+  /// Abandons in-flight attempts (kills and reaps command probes); no callback is called.
+  ~AsioProbeExecutor() override;
+  AsioProbeExecutor(const AsioProbeExecutor&) = delete;
+  AsioProbeExecutor& operator=(const AsioProbeExecutor&) = delete;
+
+  AttemptId run(const ProbeSpec& spec, Duration timeout, Callback done) override;
+  void cancel(AttemptId id) override;
+  /// Attempts started and not yet finished.
+  std::size_t in_flight() const;
+
+ private:
+  using Table = std::unordered_map<AttemptId, std::weak_ptr<ProbeAttempt>>;
+
+  boost::asio::io_context& io_;
+  // Shared with the completion wrappers, which erase their entry even after a cancel().
+  std::shared_ptr<Table> attempts_ = std::make_shared<Table>();
+  AttemptId next_id_ = 1;
+};
+
+}  // namespace emu::health

@@ -1,0 +1,69 @@
+#pragma once
+// ProbeAttempt: one running probe inside AsioProbeExecutor (internal). Owns the one-shot
+// completion and the executor-side timeout; each probe type implements do_start/do_stop.
+// Kept alive by its own pending handlers (shared_from_this), like a Beast session.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "emulator/core/time.hpp"
+#include "emulator/health/probe.hpp"
+
+namespace emu::health {
+
+/// Base of the per-type attempts (http, tcp, grpc, command).
+class ProbeAttempt : public std::enable_shared_from_this<ProbeAttempt> {
+ public:
+  using Done = std::function<void(ProbeResult)>;
+
+  /// `done` is posted to `io` exactly once, unless the attempt is abandoned.
+  ProbeAttempt(boost::asio::io_context& io, ProbeSpec spec, Duration timeout, Done done);
+  virtual ~ProbeAttempt() = default;
+  ProbeAttempt(const ProbeAttempt&) = delete;
+  ProbeAttempt& operator=(const ProbeAttempt&) = delete;
+
+  /// Arms the timeout and starts the I/O.
+  void start();
+  /// Stops the I/O; the attempt then finishes as a failure with `why` as its detail.
+  void cancel(std::string why);
+  /// Shutdown: stops the I/O synchronously and never calls done.
+  void abandon();
+  /// True once the result is decided.
+  bool finished() const { return finished_; }
+
+ protected:
+  /// Starts the I/O; must end in finish() (also on errors detected at once).
+  virtual void do_start() = 0;
+  /// Stops the I/O after cancel(); must still lead to finish() (now or after a reap).
+  virtual void do_stop() = 0;
+  /// Stops the I/O synchronously for abandon(); defaults to do_stop().
+  virtual void do_abandon() { do_stop(); }
+  /// Decides the result once; later calls are ignored. After cancel(), the result is a failure
+  /// with the cancel reason as detail (output captured so far is kept).
+  void finish(ProbeResult result);
+
+  boost::asio::io_context& io_;
+  const ProbeSpec spec_;
+  const Duration timeout_;
+
+ private:
+  boost::asio::steady_timer timer_;
+  Done done_;
+  bool finished_ = false;
+  std::optional<std::string> stop_reason_;
+};
+
+/// The spec's ip:port, or nullopt when ip is not an address literal.
+std::optional<boost::asio::ip::tcp::endpoint> endpoint_of(const ProbeSpec& spec);
+/// `ip:port` / `[ip6]:port` for Host headers and :authority.
+std::string authority_of(const ProbeSpec& spec);
+
+/// "connection refused" from an error_code: the message in lower case after `what: `.
+std::string describe_error(const char* what, const boost::system::error_code& ec);
+
+}  // namespace emu::health

@@ -1,0 +1,551 @@
+// AsioProbeExecutor against real servers on loopback only (127.0.0.x, port 0): a Beast HTTP
+// server, a TCP listener, a Python gRPC health server, and real commands. No sleeps: the
+// io_context runs until a condition holds, with a deadline.
+
+#include "emulator/health/asio_probe_executor.hpp"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "emulator/core/timer_queue.hpp"
+#include "emulator/health/health_monitor.hpp"
+
+namespace emu::health {
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using asio::ip::tcp;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+/// Runs `io` until `done()` or the deadline; true when done.
+bool run_until(asio::io_context& io, const std::function<bool()>& done,
+               std::chrono::milliseconds deadline = 10s) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    io.restart();
+    io.run_one_for(20ms);
+  }
+  return true;
+}
+
+/// One probe, run to completion.
+ProbeResult run_probe(asio::io_context& io, ProbeExecutor& executor, const ProbeSpec& spec,
+                      Duration timeout = 3s) {
+  std::optional<ProbeResult> result;
+  executor.run(spec, timeout, [&](ProbeResult r) { result = std::move(r); });
+  EXPECT_TRUE(run_until(io, [&] { return result.has_value(); }));
+  return result.value_or(ProbeResult::fail("test: no result"));
+}
+
+ProbeSpec spec_for(core::ProbeType type, const std::string& ip, std::uint16_t port) {
+  ProbeSpec spec;
+  spec.type = type;
+  spec.task_id = "t";
+  spec.ip = ip;
+  spec.port = port;
+  return spec;
+}
+
+ProbeSpec shell(const std::string& script) {
+  ProbeSpec spec = spec_for(core::ProbeType::Command, "127.0.0.1", 8080);
+  spec.argv = {"/bin/sh", "-c", script};
+  spec.env = {{"TASK_IP", "127.0.0.1"}, {"TASK_PORT", "8080"}};
+  return spec;
+}
+
+/// A tiny HTTP/1.1 server answering every request with `status` (or never, when silent).
+class TinyHttpServer {
+ public:
+  TinyHttpServer(asio::io_context& io, const std::string& ip) : io_(io), acceptor_(io) {
+    const tcp::endpoint endpoint{asio::ip::make_address(ip), 0};
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen();
+    port = acceptor_.local_endpoint().port();
+    do_accept();
+  }
+  void stop() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    for (auto& s : held_) s->close(ignored);
+  }
+
+  std::uint16_t port = 0;
+  unsigned status = 200;
+  bool silent = false;  // accept and never answer
+  std::string last_target;
+  std::string last_host;
+
+ private:
+  struct Session {
+    explicit Session(tcp::socket s) : socket(std::move(s)) {}
+    tcp::socket socket;
+    boost::beast::flat_buffer buffer;
+    http::request<http::string_body> request;
+    http::response<http::string_body> response;
+  };
+
+  void do_accept() {
+    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec) return;
+      if (silent) {
+        held_.push_back(std::make_shared<tcp::socket>(std::move(socket)));
+      } else {
+        auto session = std::make_shared<Session>(std::move(socket));
+        http::async_read(session->socket, session->buffer, session->request,
+                         [this, session](boost::system::error_code ec, std::size_t) {
+                           if (ec) return;
+                           last_target = std::string(session->request.target());
+                           last_host = std::string(session->request[http::field::host]);
+                           session->response.result(status);
+                           session->response.version(11);
+                           // 1xx, 204 and 304 carry no body.
+                           if (status >= 200 && status != 204 && status != 304) {
+                             session->response.body() = "hello";
+                           }
+                           session->response.prepare_payload();
+                           http::async_write(session->socket, session->response,
+                                             [session](boost::system::error_code, std::size_t) {});
+                         });
+      }
+      do_accept();
+    });
+  }
+
+  asio::io_context& io_;
+  tcp::acceptor acceptor_;
+  std::vector<std::shared_ptr<tcp::socket>> held_;
+};
+
+/// The Python gRPC health server (tests/health/grpc_health_server.py) as a child process.
+class PythonGrpcServer {
+ public:
+  explicit PythonGrpcServer(const std::string& host) {
+    int in[2], out[2];
+    EXPECT_EQ(::pipe2(in, O_CLOEXEC), 0);
+    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    std::vector<std::string> args = {EMU_PYTHON, EMU_GRPC_HEALTH_SERVER, host};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    EXPECT_EQ(::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(in[0]);
+    ::close(out[1]);
+    to_ = in[1];
+    from_ = out[0];
+    const std::string line = read_line(30s);  // importing grpc takes a while
+    port = static_cast<std::uint16_t>(std::atoi(line.c_str()));
+  }
+  ~PythonGrpcServer() {
+    kill();
+    if (to_ >= 0) ::close(to_);
+    if (from_ >= 0) ::close(from_);
+  }
+  /// Switches the answer (SERVING, NOT_SERVING, UNIMPLEMENTED) and waits for the ack.
+  void set_mode(const std::string& mode) {
+    const std::string line = mode + "\n";
+    ASSERT_EQ(::write(to_, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    ASSERT_EQ(read_line(10s), "ok");
+  }
+  /// SIGKILL and reap.
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = 0;
+  }
+
+  std::uint16_t port = 0;
+
+ private:
+  std::string read_line(std::chrono::milliseconds deadline) {
+    std::string line;
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          end - std::chrono::steady_clock::now());
+      if (left <= 0ms) return line;
+      pollfd p{from_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return line;
+      char c = 0;
+      if (::read(from_, &c, 1) != 1) return line;
+      if (c == '\n') return line;
+      line.push_back(c);
+    }
+  }
+
+  pid_t pid_ = 0;
+  int to_ = -1;
+  int from_ = -1;
+};
+
+/// State letter from /proc/<pid>/stat, or nullopt when the pid is gone.
+std::optional<char> proc_state(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return std::nullopt;
+  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto paren = content.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= content.size()) return std::nullopt;
+  return content[paren + 2];
+}
+
+/// Zombie children of this test process (should always be none).
+int zombie_children() {
+  int zombies = 0;
+  const std::string me = std::to_string(::getpid());
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto paren = content.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(content.substr(paren + 2));
+    char state = 0;
+    std::string ppid;
+    rest >> state >> ppid;
+    if (ppid == me && state == 'Z') ++zombies;
+  }
+  return zombies;
+}
+
+/// A dead process: gone, or a zombie that is not ours to reap (reparented away from us).
+bool dead(pid_t pid) {
+  const auto s = proc_state(pid);
+  return !s || *s == 'Z' || *s == 'X';
+}
+
+std::vector<pid_t> read_pids(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<pid_t> pids;
+  for (pid_t p; in >> p;) pids.push_back(p);
+  return pids;
+}
+
+class AsioProbeExecutorTest : public ::testing::Test {
+ protected:
+  void TearDown() override { EXPECT_EQ(zombie_children(), 0); }
+
+  std::string temp_file(const std::string& name) {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("emu-health-" + std::to_string(::getpid()) + "-" + name);
+    std::filesystem::remove(path);
+    return path.string();
+  }
+
+  asio::io_context io;
+  AsioProbeExecutor executor{io};
+};
+
+// --- http -----------------------------------------------------------------------------------
+
+TEST_F(AsioProbeExecutorTest, HttpAnswers200Then500ThenStops) {
+  TinyHttpServer server{io, "127.0.0.2"};
+  ProbeSpec spec = spec_for(core::ProbeType::Http, "127.0.0.2", server.port);
+  spec.path = "/health?deep=1";
+  ProbeResult r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.outcome, Outcome::Pass);
+  EXPECT_EQ(r.detail, "http 200");
+  EXPECT_EQ(server.last_target, "/health?deep=1");
+  EXPECT_EQ(server.last_host, "127.0.0.2:" + std::to_string(server.port));
+
+  server.status = 500;
+  r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.detail, "http 500");
+
+  server.stop();
+  r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.detail, "connect: connection refused");
+  EXPECT_EQ(executor.in_flight(), 0u);
+}
+
+TEST_F(AsioProbeExecutorTest, HttpStatusRanges) {
+  TinyHttpServer server{io, "127.0.0.1"};
+  const ProbeSpec spec = spec_for(core::ProbeType::Http, "127.0.0.1", server.port);
+  for (const auto& [status, ok] : std::vector<std::pair<unsigned, bool>>{
+           {200, true}, {204, true}, {302, true}, {399, true}, {404, false}, {503, false}}) {
+    server.status = status;
+    const ProbeResult r = run_probe(io, executor, spec);
+    EXPECT_EQ(r.ok(), ok) << status;
+    EXPECT_EQ(r.detail, "http " + std::to_string(status));
+  }
+}
+
+TEST_F(AsioProbeExecutorTest, HttpTimeoutWhenTheServerNeverAnswers) {
+  TinyHttpServer server{io, "127.0.0.1"};
+  server.silent = true;
+  const auto start = std::chrono::steady_clock::now();
+  const ProbeResult r =
+      run_probe(io, executor, spec_for(core::ProbeType::Http, "127.0.0.1", server.port), 200ms);
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.detail, "timeout after 200ms");
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
+  server.stop();
+}
+
+TEST_F(AsioProbeExecutorTest, CallbackIsNeverInline) {
+  bool called = false;
+  executor.run(spec_for(core::ProbeType::Http, "not-an-ip", 80), 1s, [&](ProbeResult r) {
+    called = true;
+    EXPECT_EQ(r.detail, "http: bad address 'not-an-ip'");
+  });
+  EXPECT_FALSE(called);  // not from inside run()
+  EXPECT_TRUE(run_until(io, [&] { return called; }));
+}
+
+// --- tcp ------------------------------------------------------------------------------------
+
+TEST_F(AsioProbeExecutorTest, TcpListenerClosedDuringTheTest) {
+  tcp::acceptor listener{io, tcp::endpoint{asio::ip::make_address("127.0.0.3"), 0}};
+  const ProbeSpec spec =
+      spec_for(core::ProbeType::Tcp, "127.0.0.3", listener.local_endpoint().port());
+  ProbeResult r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.outcome, Outcome::Pass);
+  EXPECT_EQ(r.detail, "tcp: connected");
+  listener.close();
+  r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.detail, "connect: connection refused");
+}
+
+// --- grpc -----------------------------------------------------------------------------------
+
+TEST_F(AsioProbeExecutorTest, GrpcServingThenNotServingThenKilled) {
+  PythonGrpcServer server{"127.0.0.4"};
+  ASSERT_NE(server.port, 0);
+  ProbeSpec spec = spec_for(core::ProbeType::Grpc, "127.0.0.4", server.port);
+  ProbeResult r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.outcome, Outcome::Pass) << r.detail;
+  EXPECT_EQ(r.detail, "grpc: SERVING");
+
+  spec.grpc_service = "game";  // optional service name
+  r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.detail, "grpc: SERVING");
+
+  server.set_mode("NOT_SERVING");
+  r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.detail, "grpc: NOT_SERVING");
+
+  spec.grpc_service = "other";
+  r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_THAT(r.detail, StartsWith("grpc: status 5 (NOT_FOUND)"));
+
+  server.set_mode("UNIMPLEMENTED");
+  r = run_probe(io, executor, spec);
+  EXPECT_THAT(r.detail, StartsWith("grpc: status 12 (UNIMPLEMENTED)"));
+
+  server.set_mode("SERVING");
+  spec.grpc_service = "";
+  EXPECT_EQ(run_probe(io, executor, spec).outcome, Outcome::Pass);
+
+  server.kill();
+  r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.detail, "connect: connection refused");
+}
+
+TEST_F(AsioProbeExecutorTest, GrpcAgainstAnHttp1ServerFails) {
+  TinyHttpServer server{io, "127.0.0.1"};
+  const ProbeResult r =
+      run_probe(io, executor, spec_for(core::ProbeType::Grpc, "127.0.0.1", server.port));
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_THAT(r.detail, StartsWith("grpc: "));
+  server.stop();
+}
+
+// --- command --------------------------------------------------------------------------------
+
+TEST_F(AsioProbeExecutorTest, CommandExitCodeAndOutputAreKept) {
+  ProbeResult r = run_probe(io, executor, shell("echo out; echo err >&2; exit 0"));
+  EXPECT_EQ(r.outcome, Outcome::Pass);
+  EXPECT_EQ(r.detail, "exit 0");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, "out\nerr\n");
+
+  r = run_probe(io, executor, shell("echo failing; exit 3"));
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.detail, "exit 3");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.output, "failing\n");
+}
+
+TEST_F(AsioProbeExecutorTest, CommandOutputIsCappedAt4KiB) {
+  const ProbeResult r = run_probe(io, executor, shell("head -c 100000 /dev/zero | tr '\\0' a"));
+  EXPECT_EQ(r.outcome, Outcome::Pass);  // the child is drained, never blocked by a full pipe
+  EXPECT_EQ(r.output.size(), kMaxProbeOutput);
+  EXPECT_EQ(r.output, std::string(kMaxProbeOutput, 'a'));
+}
+
+TEST_F(AsioProbeExecutorTest, CommandSeesTaskIpAndPort) {
+  const ProbeResult r = run_probe(io, executor, shell("echo $TASK_IP:$TASK_PORT"));
+  EXPECT_EQ(r.output, "127.0.0.1:8080\n");
+}
+
+TEST_F(AsioProbeExecutorTest, CmdRunsArgvDirectly) {
+  ProbeSpec spec = shell("");
+  spec.argv = {"false"};  // found on PATH
+  ProbeResult r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.exit_code, 1);
+  spec.argv = {"/nonexistent/check"};
+  r = run_probe(io, executor, spec);
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_THAT(r.detail, HasSubstr("No such file"));
+}
+
+TEST_F(AsioProbeExecutorTest, HangingCommandIsKilledWithItsGroup) {
+  const std::string pids = temp_file("hang");
+  // The shell leaves a grandchild in its process group, then hangs.
+  const auto start = std::chrono::steady_clock::now();
+  const ProbeResult r = run_probe(
+      io, executor, shell("sleep 60 & echo $$ $! > " + pids + "; echo started; wait"), 500ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.detail, "timeout after 500ms");
+  EXPECT_EQ(r.exit_code, 128 + SIGKILL);
+  EXPECT_EQ(r.output, "started\n");  // what it printed before the kill is kept
+  const auto ids = read_pids(pids);
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(proc_state(ids[0]), std::nullopt);  // the leader is reaped: no zombie
+  // The grandchild got SIGKILL with the group; its exit completes asynchronously.
+  EXPECT_TRUE(run_until(io, [&] { return dead(ids[1]); }));
+  std::filesystem::remove(pids);
+}
+
+TEST_F(AsioProbeExecutorTest, CancelKillsTheCommand) {
+  const std::string pids = temp_file("cancel");
+  std::optional<ProbeResult> result;
+  const auto id = executor.run(shell("echo $$ > " + pids + "; exec sleep 60"), 60s,
+                               [&](ProbeResult r) { result = std::move(r); });
+  ASSERT_TRUE(run_until(io, [&] { return read_pids(pids).size() == 1; }));
+  const pid_t pid = read_pids(pids)[0];
+  executor.cancel(id);
+  ASSERT_TRUE(run_until(io, [&] { return result.has_value(); }));
+  EXPECT_EQ(result->detail, "cancelled");
+  EXPECT_EQ(proc_state(pid), std::nullopt);
+  std::filesystem::remove(pids);
+}
+
+TEST_F(AsioProbeExecutorTest, ShutdownWithProbesInFlightKillsThem) {
+  const std::string pids = temp_file("shutdown");
+  bool called = false;
+  {
+    asio::io_context io2;
+    AsioProbeExecutor executor2{io2};
+    executor2.run(shell("sleep 60 & echo $$ $! > " + pids + "; wait"), 60s,
+                  [&](ProbeResult) { called = true; });
+    ASSERT_TRUE(run_until(io2, [&] { return read_pids(pids).size() == 2; }));
+    io2.stop();  // the daemon's loop ends with the probe running
+  }              // executor, then io_context, destroyed
+  EXPECT_FALSE(called);
+  const auto ids = read_pids(pids);
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(proc_state(ids[0]), std::nullopt);
+  EXPECT_TRUE(run_until(io, [&] { return dead(ids[1]); }));
+  std::filesystem::remove(pids);
+}
+
+// --- the monitor on real time and real probes -----------------------------------------------
+
+/// The production shape in miniature: one steady_timer armed at the queue's next deadline.
+class TimerDriver {
+ public:
+  TimerDriver(asio::io_context& io, const TimeSource& clock, TimerQueue& timers)
+      : clock_(clock), timers_(timers), timer_(io) {
+    timers_.on_rearm([this] { arm(); });
+  }
+  void arm() {
+    const auto next = timers_.next_deadline();
+    if (!next) return;
+    timer_.expires_at(*next);
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      timers_.run_due(clock_.now());
+      arm();
+    });
+  }
+
+ private:
+  const TimeSource& clock_;
+  TimerQueue& timers_;
+  asio::steady_timer timer_;
+};
+
+struct LogSink final : HealthSink {
+  void on_probe_result(const std::string&, const core::ProbeRecord& r) override {
+    details.push_back(r.detail);
+  }
+  void on_health_changed(const std::string&, core::Health h, std::string reason) override {
+    changes.emplace_back(h, std::move(reason));
+  }
+  std::vector<std::string> details;
+  std::vector<std::pair<core::Health, std::string>> changes;
+};
+
+TEST_F(AsioProbeExecutorTest, MonitorMarksARealServiceUnhealthyAndBack) {
+  TinyHttpServer server{io, "127.0.0.5"};
+  SteadyTimeSource clock;
+  TimerQueue timers;
+  TimerDriver driver{io, clock, timers};
+  LogSink sink;
+  HealthMonitor monitor{clock, timers, executor, sink};
+  Target target;
+  target.task_id = "web-1";
+  target.ip = "127.0.0.5";
+  target.port = server.port;
+  target.check.type = core::ProbeType::Http;
+  target.check.interval = 100ms;
+  target.check.timeout = 1s;
+  target.check.retries = 2;
+  monitor.watch(target);
+  driver.arm();
+  ASSERT_TRUE(run_until(io, [&] { return monitor.state("web-1") == core::Health::Healthy; }));
+  server.status = 503;
+  ASSERT_TRUE(run_until(io, [&] { return monitor.state("web-1") == core::Health::Unhealthy; }));
+  server.status = 200;
+  ASSERT_TRUE(run_until(io, [&] { return monitor.state("web-1") == core::Health::Healthy; }));
+  ASSERT_EQ(sink.changes.size(), 3u);
+  EXPECT_EQ(sink.changes[0].second, "first successful probe (http 200)");
+  EXPECT_EQ(sink.changes[1].second, "2 failed probes (http 503)");
+  EXPECT_EQ(sink.changes[2].second, "successful probe (http 200)");
+  monitor.unwatch("web-1");
+  server.stop();
+}
+
+}  // namespace
+}  // namespace emu::health
