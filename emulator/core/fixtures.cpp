@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <tuple>
 
 #include "emulator/core/native_codec.hpp"
 
@@ -116,20 +118,25 @@ Result<void> apply_fixture(const FixtureSet& set, Registry& registry) {
   for (const auto& fs : set.services) {
     auto service = registry.put_service(fs.dns_name, fs.spec);
     if (!service) return in_file(set.file, service.error());
+    // Idempotent: an endpoint (or id) already running in the service is left as it is. The
+    // running set is read once per service, not once per task (fixtures may hold thousands).
+    std::set<std::string> ids;
+    std::set<std::tuple<std::string, std::string, std::uint16_t>> endpoints;
+    TaskFilter filter;
+    filter.service_dns_name = fs.dns_name;
+    for (const Task* t : registry.tasks(filter)) {
+      if (!t->registered()) continue;
+      ids.insert(t->id);
+      endpoints.emplace(t->ipv4, t->ipv6, t->port);
+    }
     for (const auto& task : fs.tasks) {
-      // Idempotent: an endpoint (or id) already running in the service is left as it is.
-      bool present = false;
-      TaskFilter filter;
-      filter.service_dns_name = fs.dns_name;
-      for (const Task* t : registry.tasks(filter)) {
-        if (!t->registered()) continue;
-        if (!task.id.empty() ? t->id == task.id
-                             : (t->port == task.port && t->ipv4 == task.ipv4 && t->ipv6 == task.ipv6)) {
-          present = true;
-        }
-      }
+      const bool present = !task.id.empty() ? ids.count(task.id) > 0
+                                            : endpoints.count({task.ipv4, task.ipv6, task.port}) > 0;
       if (present) continue;
-      if (auto r = registry.register_task(fs.dns_name, task); !r) return in_file(set.file, r.error());
+      auto r = registry.register_task(fs.dns_name, task);
+      if (!r) return in_file(set.file, r.error());
+      ids.insert(r->id);
+      endpoints.emplace(r->ipv4, r->ipv6, r->port);
     }
   }
   return {};

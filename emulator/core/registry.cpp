@@ -164,7 +164,14 @@ void Registry::apply(const Pending& p) {
   }
 }
 
-void Registry::publish_zones() { zones_.publish(ZoneSnapshot::build(zone_model())); }
+void Registry::publish_zones() {
+  if (bulk_depth_ > 0) {
+    zones_dirty_ = true;
+    return;
+  }
+  zones_dirty_ = false;
+  zones_.publish(ZoneSnapshot::build(zone_model()));
+}
 
 ZoneModel Registry::zone_model() const {
   std::unordered_map<std::string_view, std::vector<const Task*>> by_service;
