@@ -104,7 +104,8 @@ TEST(EcsEngineTest, UpdateServiceScalesOutAndIn) {
   std::size_t scaled = 0;
   for (const Task* t : h.engine.service_tasks(h.svc())) {
     if (t->last_status != TaskStatus::Stopped) continue;
-    EXPECT_EQ(t->stopped_reason, "Scaling activity initiated by (deployment " + h.svc().primary.id + ")");
+    EXPECT_EQ(t->stopped_reason,
+              "Scaling activity initiated by (deployment " + h.svc().primary.id + ")");
     ++scaled;
   }
   EXPECT_EQ(scaled, 3u);
@@ -182,8 +183,10 @@ TEST(EcsEngineTest, UpdateOfUnknownOrDrainingService) {
   EcsHarness h;
   ServiceUpdate up;
   up.desired_count = 1;
-  EXPECT_EQ(type_of(h.engine.update_service("us-east-1", "demo", "nope", up).error()), "ServiceNotFoundException");
-  EXPECT_EQ(type_of(h.engine.update_service("us-east-1", "nope", "web", up).error()), "ClusterNotFoundException");
+  EXPECT_EQ(type_of(h.engine.update_service("us-east-1", "demo", "nope", up).error()),
+            "ServiceNotFoundException");
+  EXPECT_EQ(type_of(h.engine.update_service("us-east-1", "nope", "web", up).error()),
+            "ClusterNotFoundException");
   ASSERT_TRUE(h.engine.create_service(h.web(0), {}));
   ASSERT_TRUE(h.engine.delete_service("us-east-1", "demo", "web", false));
   auto r = h.engine.update_service("us-east-1", "demo", "web", up);
@@ -202,7 +205,8 @@ TEST(EcsEngineTest, CreateServiceIdempotency) {
   EXPECT_EQ(same->primary.id, first->primary.id);
   s.client_token = "other";
   auto clash = h.engine.create_service(s, {});
-  EXPECT_EQ(clash.error().message, "InvalidParameterException: Creation of service was not idempotent.");
+  EXPECT_EQ(clash.error().message,
+            "InvalidParameterException: Creation of service was not idempotent.");
 }
 
 TEST(EcsEngineTest, NewDeploymentReplacesOldTasksOnceNewOnesRun) {
@@ -247,9 +251,10 @@ TEST(EcsEngineTest, RepeatedStartFailuresAreThrottled) {
 TEST(EcsEngineTest, MissingRegistryFailsTheStartInActivating) {
   EcsHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(1), {}));
+  // The Cloud Map service goes away before the scheduler starts the task.
+  ASSERT_TRUE(h.registry.delete_service(h.registry.service_by_dns_name("web.local")->id, true));
   h.sim.settle();
   const auto id = h.active().front()->id;
-  ASSERT_TRUE(h.registry.delete_service(h.registry.service_by_dns_name("web.local")->id, false));
   h.sim.advance(100ms);
   const Task* t = h.registry.task(id);
   ASSERT_TRUE(t);
@@ -302,10 +307,13 @@ TEST(EcsEngineTest, TaskDefinitionRevisions) {
   EXPECT_EQ(second->arn, "arn:aws:ecs:us-east-1:000000000000:task-definition/web:2");
   EXPECT_EQ(h.engine.task_definition("us-east-1", "web", std::nullopt)->revision, 2);
   ASSERT_TRUE(h.engine.deregister_task_definition("us-east-1", "web", 2));
-  EXPECT_EQ(h.engine.task_definition("us-east-1", "web", std::nullopt)->revision, 1);  // latest ACTIVE
+  EXPECT_EQ(h.engine.task_definition("us-east-1", "web", std::nullopt)->revision,
+            1);  // latest ACTIVE
   EXPECT_EQ(h.engine.task_definition("us-east-1", "web", 2)->status, "INACTIVE");
-  EXPECT_EQ(h.engine.register_task_definition(test::web_definition(), {})->revision, 3);  // never reused
-  EXPECT_EQ(type_of(h.engine.deregister_task_definition("us-east-1", "web", 9).error()), "ClientException");
+  EXPECT_EQ(h.engine.register_task_definition(test::web_definition(), {})->revision,
+            3);  // never reused
+  EXPECT_EQ(type_of(h.engine.deregister_task_definition("us-east-1", "web", 9).error()),
+            "ClientException");
   RunTaskInput in;
   in.region = "us-east-1";
   in.cluster = "demo";
@@ -318,14 +326,16 @@ TEST(EcsEngineTest, ClusterLifecycle) {
   EXPECT_EQ(h.engine.cluster("us-west-2", "demo"), nullptr);  // state is per region
   ASSERT_TRUE(h.engine.create_service(h.web(1), {}));
   auto busy = h.engine.delete_cluster("us-east-1", "demo");
-  EXPECT_EQ(busy.error().message,
-            "ClusterContainsServicesException: The Cluster cannot be deleted while Services are active.");
+  EXPECT_EQ(
+      busy.error().message,
+      "ClusterContainsServicesException: The Cluster cannot be deleted while Services are active.");
   ASSERT_TRUE(h.engine.delete_service("us-east-1", "demo", "web", true));
   h.sim.advance(1s);
   auto gone = h.engine.delete_cluster("us-east-1", "demo");
   ASSERT_TRUE(gone);
   EXPECT_EQ(gone->status, "INACTIVE");
-  EXPECT_EQ(type_of(h.engine.delete_cluster("us-east-1", "demo").error()), "ClusterNotFoundException");
+  EXPECT_EQ(type_of(h.engine.delete_cluster("us-east-1", "demo").error()),
+            "ClusterNotFoundException");
 }
 
 TEST(EcsEngineTest, HealthCheckBecomesAScaledProbe) {

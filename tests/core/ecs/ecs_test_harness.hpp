@@ -69,8 +69,8 @@ struct EcsHarness {
   }
   std::size_t count(TaskStatus status) const {
     const auto tasks = engine.tasks("us-east-1", "demo");
-    return static_cast<std::size_t>(
-        std::count_if(tasks.begin(), tasks.end(), [&](const Task* t) { return t->last_status == status; }));
+    return static_cast<std::size_t>(std::count_if(
+        tasks.begin(), tasks.end(), [&](const Task* t) { return t->last_status == status; }));
   }
   /// The A records DNS has for web.local now.
   std::vector<std::string> a_records() const {

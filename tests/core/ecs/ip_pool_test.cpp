@@ -10,7 +10,7 @@ TEST(IpPoolTest, ReservesTheFirstFourAndTheLastAddress) {
   ASSERT_TRUE(pool);
   EXPECT_EQ(pool->capacity(), 11u);
   EXPECT_EQ(pool->allocate({}), "10.1.2.4");  // like a VPC subnet: .0-.3 are reserved
-  EXPECT_FALSE(pool->contains("10.1.2.15"));   // and the broadcast address
+  EXPECT_FALSE(pool->contains("10.1.2.15"));  // and the broadcast address
   EXPECT_TRUE(pool->contains("10.1.2.14"));
 }
 
@@ -30,7 +30,8 @@ TEST(IpPoolTest, SkipsUsedAddressesAndReportsExhaustion) {
 }
 
 TEST(IpPoolTest, RejectsBadCidrs) {
-  for (const char* bad : {"10.0.0.0", "10.0.0/16", "300.0.0.0/16", "10.0.0.0/4", "10.0.0.0/30", "10.0.0.0/x", ""}) {
+  for (const char* bad :
+       {"10.0.0.0", "10.0.0/16", "300.0.0.0/16", "10.0.0.0/4", "10.0.0.0/30", "10.0.0.0/x", ""}) {
     EXPECT_FALSE(IpPool::parse(bad)) << bad;
   }
 }

@@ -30,8 +30,9 @@ struct ReconcilerTest : ::testing::Test {
     return storage.back();
   }
   static std::size_t starts(const std::vector<Action>& actions) {
-    return static_cast<std::size_t>(std::count_if(actions.begin(), actions.end(),
-                                                  [](const Action& a) { return a.kind == Action::Kind::StartTask; }));
+    return static_cast<std::size_t>(
+        std::count_if(actions.begin(), actions.end(),
+                      [](const Action& a) { return a.kind == Action::Kind::StartTask; }));
   }
 };
 
@@ -58,7 +59,8 @@ TEST_F(ReconcilerTest, ScaleInStopsPendingThenNewest) {
   ASSERT_EQ(actions.size(), 2u);
   EXPECT_EQ(actions[0].task_id, "pending");
   EXPECT_EQ(actions[1].task_id, "new");
-  EXPECT_EQ(actions[1].reason, "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)");
+  EXPECT_EQ(actions[1].reason,
+            "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)");
   EXPECT_EQ(actions[1].stop_code, "ServiceSchedulerInitiated");
 }
 

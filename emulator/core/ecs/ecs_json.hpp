@@ -1,0 +1,24 @@
+#pragma once
+// The stored form of the ECS entities (kinds "cluster", "task-definition", "ecs-service",
+// "ecs-task", "ecs-tags"): JSON bodies of the generic Store. Times are epoch milliseconds.
+
+#include <nlohmann/json.hpp>
+
+#include "emulator/core/ecs/ecs_engine.hpp"
+#include "emulator/core/ecs/ecs_model.hpp"
+#include "emulator/core/result.hpp"
+
+namespace emu::core::ecs::stored {
+
+nlohmann::json to_json(const Cluster& c);
+nlohmann::json to_json(const TaskDefinition& td);
+nlohmann::json to_json(const EcsService& s);
+nlohmann::json to_json(const TaskExtra& e);
+nlohmann::json to_json(const ContainerInfo& c);
+Result<Cluster> cluster_from(const nlohmann::json& j);
+Result<TaskDefinition> task_definition_from(const nlohmann::json& j);
+Result<EcsService> service_from(const nlohmann::json& j);
+Result<TaskExtra> task_extra_from(const nlohmann::json& j);
+Result<ContainerInfo> container_from(const nlohmann::json& j);
+
+}  // namespace emu::core::ecs::stored
