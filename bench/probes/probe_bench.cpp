@@ -7,8 +7,12 @@
 //
 //   probe_bench [--endpoints 2000] [--tcp-percent 50] [--seconds 30] [--interval-ms 1000]
 //               [--timeout-ms 500] [--warmup-s 3] [--burst]   (--burst: no staggering)
+//   probe_bench --serve-only --endpoints 2000 --seconds 120
+//       only the endpoints, "ip port http|tcp" lines then "end" on stdout; used by
+//       daemon_bench.py to probe them through the real daemon. Exits after --seconds.
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +52,7 @@ struct Options {
   int timeout_ms = 500;
   int warmup_s = 3;
   bool burst = false;
+  bool serve_only = false;  ///< only the endpoints: listing on stdout, exits after --seconds
 };
 
 struct Endpoint {
@@ -222,15 +227,24 @@ int main(int argc, char** argv) {
       o.warmup_s = next();
     else if (a == "--burst")
       o.burst = true;
+    else if (a == "--serve-only")
+      o.serve_only = true;
     else {
       std::fprintf(stderr,
                    "usage: probe_bench [--endpoints N] [--tcp-percent P] [--seconds S] "
-                   "[--interval-ms I] [--timeout-ms T] [--warmup-s W] [--burst]\n");
+                   "[--interval-ms I] [--timeout-ms T] [--warmup-s W] [--burst] [--serve-only]\n");
       return 2;
     }
   }
   raise_fd_limit();
   signal(SIGPIPE, SIG_IGN);
+  if (o.serve_only) {
+    // The endpoints alone, for daemon_bench.py: listing on stdout, then serve until the parent
+    // dies or --seconds pass (bounded either way).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    alarm(static_cast<unsigned>(o.seconds));
+    serve(o, STDOUT_FILENO);
+  }
 
   int fds[2];
   if (pipe(fds) != 0) return 1;

@@ -133,9 +133,10 @@ Result<void> Registry::commit(Pending& p) {
   if (!batch.empty()) {
     if (auto r = store_.commit(batch); !r) return r.error();
   }
+  const bool dns_changed = changes_dns(p);
   apply(p);
   events_.append(p.events);
-  publish_zones();
+  if (dns_changed) publish_zones();  // a probe result that changes nothing DNS sees costs no rebuild
   CommitInfo info;
   info.events = p.events;
   info.reset = p.reset;
@@ -143,6 +144,26 @@ Result<void> Registry::commit(Pending& p) {
   for (const auto& k : p.erased_tasks) info.tasks.insert(k);
   for (const auto& observer : observers_) observer(info);
   return {};
+}
+
+bool Registry::changes_dns(const Pending& p) const {
+  if (p.reset || !p.namespaces.empty() || !p.erased_namespaces.empty() || !p.services.empty() ||
+      !p.erased_services.empty()) {
+    return true;
+  }
+  // What the ZoneModel takes from a task: registration, DNS health, addresses, port, id.
+  const auto same_for_dns = [](const Task& a, const Task& b) {
+    return a.registered() == b.registered() && (a.dns_health == Health::Unhealthy) == (b.dns_health == Health::Unhealthy) &&
+           a.ipv4 == b.ipv4 && a.ipv6 == b.ipv6 && a.port == b.port && a.id == b.id && a.service_id == b.service_id;
+  };
+  for (const auto& key : p.erased_tasks) {
+    if (const auto it = tasks_.find(key); it != tasks_.end() && it->second.registered()) return true;
+  }
+  for (const auto& t : p.tasks) {
+    const auto it = tasks_.find(task_key(t));
+    if (it == tasks_.end() ? t.registered() : !same_for_dns(it->second, t)) return true;
+  }
+  return false;
 }
 
 void Registry::apply(const Pending& p) {

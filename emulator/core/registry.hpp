@@ -199,6 +199,7 @@ class Registry {
   struct Pending;  // one command's changes, built before the commit
   Result<void> commit(Pending& pending);
   void apply(const Pending& pending);
+  bool changes_dns(const Pending& pending) const;
   void publish_zones();
   Result<Namespace> ensure_namespace(Pending& pending, std::string_view name);
   Event make_event(Pending& pending, std::string type, std::string message, nlohmann::json detail);

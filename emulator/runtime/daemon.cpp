@@ -1,0 +1,274 @@
+#include "emulator/runtime/daemon.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "api/api_context.hpp"
+#include "api/aws/cloudmap_handlers.hpp"
+#include "api/aws/ecs_handlers.hpp"  // ECS layer
+#include "api/http_listener.hpp"
+#include "api/router.hpp"
+#include "dns/dns_server.hpp"
+#include "emulator/core/ecs/ecs_engine.hpp"  // ECS layer
+#include "emulator/core/fixtures.hpp"
+#include "emulator/core/native_codec.hpp"
+#include "emulator/core/registry.hpp"
+#include "emulator/health/asio_probe_executor.hpp"
+#include "emulator/health/health_monitor.hpp"
+#include "emulator/log/log.hpp"
+#include "emulator/runtime/asio_timer_driver.hpp"
+#include "emulator/runtime/dns_lookup.hpp"
+#include "emulator/store/sqlite_store.hpp"
+
+namespace emu::runtime {
+namespace {
+
+constexpr Duration kPurgeEvery{60'000};
+constexpr auto kShutdownGrace = std::chrono::seconds(5);
+
+/// Feeds probe results and transitions into the registry.
+class HealthGlue final : public health::HealthSink {
+ public:
+  explicit HealthGlue(core::Registry& registry) : registry_(registry) {}
+  void on_probe_result(const std::string& task_id, const core::ProbeRecord& record) override {
+    registry_.add_probe_result(task_id, record);
+  }
+  void on_health_changed(const std::string& task_id, core::Health health, std::string reason) override {
+    if (auto r = registry_.set_health(task_id, health, std::move(reason)); !r) {
+      log::error("health", "cannot record a health change", {{"task", task_id}, {"error", r.error().message}});
+    }
+  }
+
+ private:
+  core::Registry& registry_;
+};
+
+/// Probes follow the registry: registered tasks with a check are watched, others are not.
+void sync_watch(core::Registry& registry, health::HealthMonitor& monitor, const std::string& key) {
+  const core::Task* t = registry.task(key);
+  const bool probe = t && t->registered() && t->health_check && t->health_check->type != core::ProbeType::None &&
+                     (t->launch == core::Launch::External || t->launch == core::Launch::Instance);
+  if (!probe) {
+    monitor.unwatch(key);
+    return;
+  }
+  health::Target target;
+  target.task_id = key;
+  target.check = *t->health_check;
+  target.ip = t->ipv4.empty() ? t->ipv6 : t->ipv4;
+  target.port = t->port;
+  monitor.watch(std::move(target));  // a no-op when nothing changed
+}
+
+bool write_ready_file(const std::string& path, const std::string& dns, const std::string& api) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return false;
+    out << nlohmann::json{{"dns", dns}, {"api", api}, {"pid", ::getpid()}}.dump() << "\n";
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+std::string host_of(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  return colon == std::string::npos ? listen : listen.substr(0, colon);
+}
+
+std::string metrics_text(const core::Registry& registry, const dns::DnsServer& dns_server,
+                         const health::HealthMonitor& monitor) {
+  std::ostringstream m;
+  std::size_t running = 0, stopped = 0, unhealthy = 0;
+  for (const core::Task* t : registry.tasks()) {
+    if (t->last_status == core::TaskStatus::Stopped) ++stopped;
+    else ++running;
+    if (t->health == core::Health::Unhealthy && t->last_status != core::TaskStatus::Stopped) ++unhealthy;
+  }
+  m << "# TYPE ecs_emulator_tasks gauge\n"
+    << "ecs_emulator_tasks{state=\"active\"} " << running << "\n"
+    << "ecs_emulator_tasks{state=\"stopped\"} " << stopped << "\n"
+    << "ecs_emulator_tasks{state=\"unhealthy\"} " << unhealthy << "\n"
+    << "# TYPE ecs_emulator_namespaces gauge\necs_emulator_namespaces " << registry.namespaces().size() << "\n"
+    << "# TYPE ecs_emulator_services gauge\necs_emulator_services " << registry.services().size() << "\n"
+    << "# TYPE ecs_emulator_events_total counter\necs_emulator_events_total " << registry.events().last_index() << "\n"
+    << "# TYPE ecs_emulator_dns_queries_total counter\necs_emulator_dns_queries_total " << dns_server.queries() << "\n";
+  const auto& s = monitor.stats();
+  m << "# TYPE ecs_emulator_probes_total counter\necs_emulator_probes_total " << s.started << "\n"
+    << "# TYPE ecs_emulator_probe_timeouts_total counter\necs_emulator_probe_timeouts_total " << s.timeouts << "\n"
+    << "# TYPE ecs_emulator_probe_skipped_ticks_total counter\necs_emulator_probe_skipped_ticks_total "
+    << s.skipped_ticks << "\n"
+    << "# TYPE ecs_emulator_probes_watched gauge\necs_emulator_probes_watched " << monitor.watched().size() << "\n"
+    << "# TYPE ecs_emulator_probe_lateness_seconds_total counter\necs_emulator_probe_lateness_seconds_total "
+    << static_cast<double>(s.total_lateness.count()) / 1000.0 << "\n"
+    << "# TYPE ecs_emulator_probe_lateness_seconds_max gauge\necs_emulator_probe_lateness_seconds_max "
+    << static_cast<double>(s.max_lateness.count()) / 1000.0 << "\n";
+  return m.str();
+}
+
+}  // namespace
+
+int Daemon::run() {
+  log::configure(config_.log_level, config_.log_format);
+  boost::asio::io_context io;
+  SteadyTimeSource clock;
+  TimerQueue timers;
+
+  auto store = store::SqliteStore::open(config_.state);
+  if (!store) {
+    log::error("state", store.error().message);
+    return 1;
+  }
+  core::RegistryConfig rc;
+  rc.region = config_.region;
+  rc.account_id = config_.account_id;
+  rc.default_namespace = config_.default_namespace;
+  rc.health_propagation_delay = config_.health_propagation_delay;
+  core::Registry registry(clock, timers, **store, rc, std::random_device{}());
+  if (auto r = registry.load(); !r) {
+    log::error("state", config_.state + ": " + r.error().message);
+    return 1;
+  }
+  // --- ECS layer: clusters, task definitions, services, simulated tasks (before fixtures) ---
+  core::ecs::EcsConfig ecs_config;
+  ecs_config.region = config_.region;
+  ecs_config.account_id = config_.account_id;
+  ecs_config.task_cidr = config_.task_cidr;
+  ecs_config.time_scale = config_.time_scale;
+  if (auto r = core::ecs::EcsEngine::validate(ecs_config); !r) {
+    log::error("ecs", r.error().message);
+    return 1;
+  }
+  core::ecs::EcsEngine ecs(clock, timers, **store, registry, ecs_config, std::random_device{}());
+  if (auto r = ecs.load(); !r) {
+    log::error("state", config_.state + ": " + r.error().message);
+    return 1;
+  }
+  api::aws::EcsHandlers ecs_handlers(ecs);
+  // --- end ECS layer ---
+  std::optional<core::Registry::Bulk> bulk(registry);  // one snapshot build for all fixtures
+  for (const auto& path : config_.fixtures) {
+    auto sets = core::load_fixtures(path);
+    if (!sets) {
+      log::error("fixtures", sets.error().message);
+      return 1;
+    }
+    for (const auto& set : *sets) {
+      if (auto r = core::apply_fixture(set, registry); !r) {
+        log::error("fixtures", r.error().message);
+        return 1;
+      }
+      if (auto r = api::aws::apply_ecs_fixture(ecs_handlers, set, config_.region); !r) {  // ECS layer
+        log::error("fixtures", r.error().message);
+        return 1;
+      }
+      log::info("fixtures", "applied " + set.file,
+                {{"services", std::to_string(set.services.size())}});
+    }
+  }
+  bulk.reset();  // publish the zones once, with every fixture applied
+
+  AsioTimerDriver driver(io, clock, timers);
+  health::AsioProbeExecutor executor(io);
+  HealthGlue glue(registry);
+  health::HealthMonitor monitor(clock, timers, executor, glue);
+
+  registry.add_observer([&](const core::CommitInfo& info) {
+    for (const auto& e : info.events) {
+      log::info("events", e.message, {{"type", e.type}, {"index", std::to_string(e.index)}});
+    }
+    if (info.reset) {
+      for (const auto& key : monitor.watched()) monitor.unwatch(key);
+    }
+    for (const auto& key : info.tasks) sync_watch(registry, monitor, key);
+  });
+  // Probes resume after a restart.
+  for (const core::Task* t : registry.tasks()) sync_watch(registry, monitor, core::Registry::task_key(*t));
+
+  // STOPPED tasks stay listed for an hour (ECS), then go.
+  std::function<void()> purge = [&] {
+    if (auto r = registry.purge_stopped(); !r) log::warn("state", "purge failed: " + r.error().message);
+    timers.schedule(clock.now() + kPurgeEvery, purge);
+  };
+  timers.schedule(clock.now() + kPurgeEvery, purge);
+
+  dns::DnsServerConfig dc;
+  dc.listen = config_.dns_listen;
+  dc.upstream = config_.upstream;
+  dns::DnsServer dns_server(io, registry.zones(), dc);
+  if (auto r = dns_server.start(); !r) {
+    log::error("dns", "cannot listen on " + config_.dns_listen + ": " + r.error().message);
+    return 1;
+  }
+
+  bool ready = false;
+  api::ApiContext ctx{registry};
+  ctx.dns_lookup = [&](const std::string& name, const std::string& type) {
+    return dns_lookup(registry.zones(), name, type);
+  };
+  ctx.force_health = [&](const std::string& key, std::optional<core::Health> health) -> Result<core::Task> {
+    auto r = registry.force_health(key, health);
+    if (!r || health) return r;
+    // AUTO: hand control back to the probes, starting from what they see now.
+    const auto seen = monitor.state(core::Registry::task_key(*r)).value_or(core::Health::Unknown);
+    return registry.set_health(core::Registry::task_key(*r), seen, "AUTO: probes decide again");
+  };
+  ctx.metrics = [&] { return metrics_text(registry, dns_server, monitor); };
+  ctx.ready = [&] { return ready; };
+  ctx.version = version();
+  api::Router router(ctx, io);
+  api::aws::install_ecs(router, ecs_handlers);  // ECS layer
+  // --- Cloud Map (Route53AutoNaming_v20170314) ---
+  api::aws::install_cloudmap(router, registry, clock);
+  // --- end Cloud Map ---
+  api::HttpConfig hc;
+  hc.listen = config_.api_listen;
+  api::HttpListener listener(io, router, hc);
+  if (auto r = listener.start(); !r) {
+    log::error("api", "cannot listen on " + config_.api_listen + ": " + r.error().message);
+    dns_server.stop();
+    return 1;
+  }
+
+  driver.start();
+  const std::string dns_addr = host_of(config_.dns_listen) + ":" + std::to_string(dns_server.port());
+  const std::string api_addr = host_of(config_.api_listen) + ":" + std::to_string(listener.port());
+  ready = true;
+  if (!config_.ready_file.empty() && !write_ready_file(config_.ready_file, dns_addr, api_addr)) {
+    log::error("runtime", "cannot write the ready file " + config_.ready_file);
+    return 1;
+  }
+  log::info("runtime", "ready",
+            {{"dns", dns_addr}, {"api", api_addr}, {"state", config_.state},
+             {"namespaces", std::to_string(registry.namespaces().size())},
+             {"tasks", std::to_string(registry.tasks().size())}});
+
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  bool stopping = false;
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    log::info("runtime", "shutting down", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    stopping = true;
+    ready = false;
+    listener.stop();  // stop accepting; in-flight requests finish
+    router.shutdown();
+    dns_server.stop();
+    driver.stop();
+    for (const auto& key : monitor.watched()) monitor.unwatch(key);
+  });
+  while (!stopping && io.run_one() > 0) {
+  }
+  // Let in-flight work finish: run_for returns as soon as nothing is left, at most the grace.
+  if (stopping) io.run_for(kShutdownGrace);
+  log::info("runtime", "stopped");
+  return 0;
+}
+
+}  // namespace emu::runtime
