@@ -4,10 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "emulator/core/model.hpp"
 #include "emulator/core/registry.hpp"

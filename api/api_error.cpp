@@ -1,0 +1,83 @@
+#include "api/api_error.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace emu::api {
+
+http::status status_of(Code code) {
+  switch (code) {
+    case Code::InvalidArgument:
+      return http::status::bad_request;
+    case Code::NotFound:
+      return http::status::not_found;
+    case Code::Conflict:
+    case Code::IllegalTransition:
+      return http::status::conflict;
+    case Code::TooLarge:
+      return http::status::payload_too_large;
+    case Code::Unavailable:
+      return http::status::service_unavailable;
+    case Code::Internal:
+      break;
+  }
+  return http::status::internal_server_error;
+}
+
+const char* code_name(Code code) {
+  switch (code) {
+    case Code::InvalidArgument:
+      return "InvalidArgument";
+    case Code::NotFound:
+      return "NotFound";
+    case Code::Conflict:
+      return "Conflict";
+    case Code::IllegalTransition:
+      return "IllegalTransition";
+    case Code::TooLarge:
+      return "TooLarge";
+    case Code::Unavailable:
+      return "Unavailable";
+    case Code::Internal:
+      break;
+  }
+  return "Internal";
+}
+
+Response json_response(http::status status, const nlohmann::json& body) {
+  Response res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  // Replace invalid UTF-8 rather than throw: names echoed from requests may hold any bytes.
+  res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.body() += '\n';
+  res.prepare_payload();
+  return res;
+}
+
+namespace {
+
+// `healthCheck.retries: must be 1..10` -> "healthCheck.retries"; only a path-like prefix counts.
+std::string field_of(std::string_view message) {
+  const auto colon = message.find(": ");
+  if (colon == std::string_view::npos || colon == 0) return {};
+  const auto field = message.substr(0, colon);
+  const bool path_like = std::all_of(field.begin(), field.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '[' ||
+           c == ']' || c == '-';
+  });
+  return path_like ? std::string(field) : std::string();
+}
+
+}  // namespace
+
+Response error_response(http::status status, std::string_view error, std::string_view message) {
+  nlohmann::json body = {{"error", error}, {"message", message}};
+  if (auto field = field_of(message); !field.empty()) body["field"] = field;
+  return json_response(status, body);
+}
+
+Response error_response(const Error& error) {
+  return error_response(status_of(error.code), code_name(error.code), error.message);
+}
+
+}  // namespace emu::api

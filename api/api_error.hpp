@@ -1,0 +1,25 @@
+#pragma once
+// The one place where errors become HTTP responses: emu::Code -> status and the JSON error body
+// {"error": "<Code>", "message": "...", "field"?: "..."} (SPEC section 7).
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "api/http_types.hpp"
+#include "emulator/core/result.hpp"
+
+namespace emu::api {
+
+/// HTTP status for an error code (400, 404, 409, 413, 503; 500 only for bugs).
+http::status status_of(Code code);
+/// The name used in the "error" field ("InvalidArgument", "NotFound", ...).
+const char* code_name(Code code);
+/// A JSON response with the given status and body.
+Response json_response(http::status status, const nlohmann::json& body);
+/// The error response for an Error; adds "field" when the message reads `field: reason`.
+Response error_response(const Error& error);
+/// An error response with an explicit status and error name (405, 408, 413, 431 ...).
+Response error_response(http::status status, std::string_view error, std::string_view message);
+
+}  // namespace emu::api

@@ -1,0 +1,283 @@
+#include "api/http_session.hpp"
+
+#include <array>
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "api/api_error.hpp"
+#include "emulator/log/log.hpp"
+
+namespace emu::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+HttpSession::HttpSession(tcp::socket&& socket, Router& router, HttpConfig config)
+    : stream_(std::move(socket)),
+      idle_timer_(stream_.get_executor()),
+      router_(router),
+      config_(std::move(config)),
+      open_(std::make_shared<const int>(0)) {}
+
+void HttpSession::run() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+}
+
+void HttpSession::stop() {
+  if (closed_ || closing_) return;
+  stopping_ = true;
+  read_closed_ = true;
+  if (queue_.empty() && !writing_ && (!reading_ || !parser_ || !parser_->got_some())) {
+    // Idle: nothing in flight.
+    if (reading_) {
+      // Wakes the pending read with EOF; on_first_byte then closes.
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_receive, ec);
+    } else {
+      do_close();
+    }
+    return;
+  }
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_receive, ec);
+}
+
+void HttpSession::do_read() {
+  if (read_closed_ || closing_ || closed_ || reading_) return;
+  if (queue_.size() >= kMaxPipeline) return;  // resumed by on_write
+  reading_ = true;
+  parser_.reset();
+  if (buffer_.size() > 0) return do_read_request();
+  // Idle between requests: timed by idle_timer_ only while no answer (a long poll) is pending.
+  stream_.expires_never();
+  awaiting_first_byte_ = true;
+  update_idle_timer();
+  stream_.async_read_some(
+      buffer_.prepare(4096),
+      beast::bind_front_handler(&HttpSession::on_first_byte, shared_from_this()));
+}
+
+void HttpSession::update_idle_timer() {
+  if (!awaiting_first_byte_ || !queue_.empty() || writing_ || closing_ || closed_) {
+    idle_timer_.cancel();
+    return;
+  }
+  idle_timer_.expires_after(config_.idle_timeout);
+  idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || !self->awaiting_first_byte_ || !self->queue_.empty()) return;
+    log::debug("http", "idle connection closed");
+    self->abort();
+  });
+}
+
+void HttpSession::on_first_byte(beast::error_code ec, std::size_t n) {
+  reading_ = false;
+  awaiting_first_byte_ = false;
+  idle_timer_.cancel();
+  if (closed_) return;
+  if (closing_) return do_linger();
+  if (ec == asio::error::eof) return on_peer_closed();
+  if (ec) return abort();
+  buffer_.commit(n);
+  reading_ = true;
+  do_read_request();
+}
+
+void HttpSession::do_read_request() {
+  parser_.emplace();
+  parser_->body_limit(config_.body_limit);
+  // A request must be complete within header_timeout of its first byte (slow clients are cut).
+  stream_.expires_after(config_.header_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read(beast::error_code ec, std::size_t) {
+  reading_ = false;
+  if (closed_) return;
+  if (closing_) return do_linger();
+  if (ec == http::error::end_of_stream) return on_peer_closed();
+  if (ec == http::error::body_limit) {
+    return fail_request(
+        http::status::payload_too_large, "TooLarge",
+        "body: larger than the limit of " + std::to_string(config_.body_limit) + " bytes");
+  }
+  if (ec == http::error::header_limit) {
+    return fail_request(http::status::request_header_fields_too_large, "TooLarge",
+                        "headers: larger than the limit");
+  }
+  if (ec == beast::error::timeout) {
+    log::debug("http", "request not complete within the header timeout; connection closed");
+    return abort();
+  }
+  // Any other parse error (bad method, target, version, chunk ...): a 400 the client can read.
+  if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+      ec != http::error::partial_message) {
+    return fail_request(http::status::bad_request, "InvalidArgument",
+                        "request: malformed HTTP (" + ec.message() + ")");
+  }
+  if (ec) return abort();
+  dispatch(parser_->release());
+}
+
+void HttpSession::fail_request(http::status status, std::string_view error, std::string message) {
+  // The stream cannot be resynchronised after a bad request: answer, then close.
+  read_closed_ = true;
+  Slot slot{next_seq_++, error_response(status, error, message), true};
+  slot.res->keep_alive(false);
+  queue_.push_back(std::move(slot));
+  do_write();
+}
+
+void HttpSession::dispatch(Request req) {
+  const bool keep_alive = req.keep_alive() && !stopping_;
+  const auto seq = next_seq_++;
+  queue_.push_back({seq, std::nullopt, !keep_alive});
+  if (!keep_alive) read_closed_ = true;
+  try {
+    // The answer keeps the session alive (a long poll may be all that is left of it).
+    router_.handle(
+        std::move(req),
+        [self = shared_from_this(), seq](Response res) { self->on_response(seq, std::move(res)); },
+        ConnectionToken(open_));
+  } catch (const std::exception& e) {
+    // One catch per session (STYLE 10): log and close this connection only.
+    log::error("http", "request handler failed; connection closed", {{"error", e.what()}});
+    return abort();
+  }
+  do_read();  // pipelining: the next request may already be here
+  if (read_closed_ && !reading_) watch_peer();
+}
+
+void HttpSession::watch_peer() {
+  // No more requests, but an answer is pending (a long poll after `Connection: close`): keep a
+  // read open only to notice the client leaving, so its long poll is dropped.
+  bool pending = false;
+  for (const auto& slot : queue_) pending = pending || !slot.res;
+  if (!pending || reading_ || closing_ || closed_) return;
+  reading_ = true;
+  stream_.expires_never();
+  buffer_.clear();
+  stream_.async_read_some(buffer_.prepare(512),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            self->reading_ = false;
+                            if (self->closed_) return;
+                            if (self->closing_) return self->do_linger();
+                            if (ec) {
+                              if (!self->stopping_) {
+                                for (const auto& slot : self->queue_) {
+                                  if (!slot.res) return self->abort();  // gone before its answer
+                                }
+                              }
+                              return;
+                            }
+                            self->buffer_.clear();  // bytes after `Connection: close` are ignored
+                            self->watch_peer();
+                          });
+}
+
+void HttpSession::on_response(std::uint64_t seq, Response res) {
+  if (closed_ || queue_.empty() || seq < queue_.front().seq) return;
+  auto& slot = queue_[static_cast<std::size_t>(seq - queue_.front().seq)];
+  if (slot.res) return;  // answered twice: keep the first
+  if (slot.close || stopping_) {
+    slot.close = true;
+    res.keep_alive(false);
+  }
+  slot.res = std::move(res);
+  do_write();
+}
+
+void HttpSession::do_write() {
+  if (writing_ || closed_ || closing_) return;
+  if (queue_.empty()) {
+    if (read_closed_ && !reading_) do_close();
+    return;
+  }
+  if (!queue_.front().res) return;
+  writing_ = true;
+  stream_.expires_after(config_.idle_timeout);  // a client that stops reading is cut off
+  http::async_write(
+      stream_, *queue_.front().res,
+      beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), queue_.front().close));
+}
+
+void HttpSession::on_write(bool close, beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (closed_) return;
+  queue_.pop_front();
+  if (ec) return abort();
+  if (close) {
+    read_closed_ = true;
+    return do_close();
+  }
+  do_write();
+  do_read();
+  update_idle_timer();
+}
+
+void HttpSession::on_peer_closed() {
+  read_closed_ = true;
+  // A pending answer with nobody to read it: the client went away (drop its long polls). During
+  // a graceful stop the answers are coming (Router::shutdown), so wait for them.
+  bool pending = false;
+  for (const auto& slot : queue_) pending = pending || !slot.res;
+  if (pending && !stopping_) return abort();
+  if (queue_.empty()) return do_close();
+  do_write();
+}
+
+void HttpSession::do_close() {
+  if (closing_ || closed_) return;
+  closing_ = true;
+  release();
+  idle_timer_.cancel();
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  // Drain what the client still sends (e.g. the rest of a body over the limit), so the kernel
+  // does not reset the connection before the client has read our last answer.
+  linger_until_ = std::chrono::steady_clock::now() + kLinger;
+  // A read still pending (pipelining) ends the linger when it completes; cut it off at the end.
+  idle_timer_.expires_at(linger_until_);
+  idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->abort();
+  });
+  if (!reading_) do_linger();
+}
+
+void HttpSession::do_linger() {
+  if (closed_) return;
+  if (std::chrono::steady_clock::now() >= linger_until_) return abort();
+  reading_ = true;
+  stream_.expires_at(linger_until_);
+  buffer_.clear();
+  stream_.async_read_some(buffer_.prepare(64 * 1024),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            self->reading_ = false;
+                            if (ec) return self->abort();
+                            self->do_linger();
+                          });
+}
+
+void HttpSession::abort() {
+  if (closed_) return;
+  closed_ = true;
+  release();
+  idle_timer_.cancel();
+  beast::error_code ec;
+  stream_.socket().close(ec);
+}
+
+void HttpSession::release() {
+  if (!open_) return;
+  open_.reset();
+  router_.drop_closed();
+}
+
+}  // namespace emu::api

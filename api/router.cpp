@@ -1,0 +1,228 @@
+#include "api/router.hpp"
+
+#include <exception>
+#include <utility>
+
+#include "api/api_error.hpp"
+#include "api/query_params.hpp"
+#include "api/request_target.hpp"
+
+namespace emu::api {
+
+namespace {
+
+std::string allow_header(const std::vector<http::verb>& verbs) {
+  std::string out;
+  for (auto v : verbs) {
+    if (!out.empty()) out += ", ";
+    out += std::string(http::to_string(v));
+  }
+  return out;
+}
+
+std::vector<std::string> split_pattern(const std::string& pattern) {
+  std::vector<std::string> parts;
+  std::size_t pos = 1;
+  while (pos < pattern.size()) {
+    auto end = pattern.find('/', pos);
+    if (end == std::string::npos) end = pattern.size();
+    parts.push_back(pattern.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+Router::Router(ApiContext& ctx, boost::asio::io_context& io)
+    : ctx_(ctx),
+      native_(ctx),
+      polls_(std::make_shared<LongPoll>(ctx, io)),
+      metrics_(std::make_shared<ApiMetrics>()) {
+  polls_->attach();
+  using V = http::verb;
+  using N = NativeHandlers;
+  add_native("/healthz", V::get, &N::healthz);
+  add_native("/v1/namespaces", V::get, &N::list_namespaces);
+  add_native("/v1/namespaces/{name}", V::get, &N::get_namespace);
+  add_native("/v1/namespaces/{name}", V::put, &N::put_namespace);
+  add_native("/v1/namespaces/{name}", V::delete_, &N::delete_namespace);
+  add_native("/v1/services", V::get, &N::list_services);
+  add_native("/v1/services/{name}", V::get, &N::get_service);
+  add_native("/v1/services/{name}", V::put, &N::put_service);
+  add_native("/v1/services/{name}", V::delete_, &N::delete_service);
+  add_native("/v1/services/{name}/tasks", V::post, &N::register_task);
+  add_native("/v1/tasks", V::get, &N::list_tasks);
+  add_native("/v1/tasks/{id}", V::get, &N::get_task);
+  add_native("/v1/tasks/{id}", V::delete_, &N::stop_task);
+  add_native("/v1/tasks/{id}/health", V::put, &N::put_task_health);
+  add_native("/v1/dns/{name}", V::get, &N::dns);
+  add_native("/v1/reset", V::post, &N::reset);
+  add_native("/moto-api/reset", V::post, &N::reset);
+  add("/v1/wait", V::get, [this](Call& call) { wait(call); });
+  add("/v1/events", V::get, [this](Call& call) { events(call); });
+  add("/metrics", V::get, [this](Call& call) { metrics_text(call); });
+}
+
+void Router::add(std::string pattern, http::verb verb, Handler handler) {
+  for (auto& route : routes_) {
+    if (route.pattern == pattern) {
+      route.methods.push_back({verb, std::move(handler)});
+      return;
+    }
+  }
+  auto parts = split_pattern(pattern);
+  routes_.push_back({std::move(pattern), std::move(parts), {{verb, std::move(handler)}}});
+}
+
+void Router::add_native(std::string pattern, http::verb verb,
+                        Response (NativeHandlers::*fn)(const Call&)) {
+  add(std::move(pattern), verb, [this, fn](Call& call) { call.respond((native_.*fn)(call)); });
+}
+
+const Router::Route* Router::match(const std::vector<std::string>& segments,
+                                   std::vector<std::string>& params) const {
+  for (const auto& route : routes_) {
+    if (route.parts.size() != segments.size()) continue;
+    std::vector<std::string> found;
+    bool ok = true;
+    for (std::size_t i = 0; i < segments.size() && ok; ++i) {
+      const auto& part = route.parts[i];
+      if (!part.empty() && part.front() == '{') {
+        found.push_back(segments[i]);
+      } else {
+        ok = part == segments[i];
+      }
+    }
+    if (ok) {
+      params = std::move(found);
+      return &route;
+    }
+  }
+  return nullptr;
+}
+
+void Router::set_aws_handler(std::string prefix, AwsHandler handler) {
+  aws_.set_handler(std::move(prefix), std::move(handler));
+}
+
+void Router::handle(Request req, Respond respond) {
+  handle(std::move(req), std::move(respond), ConnectionToken{});
+}
+
+void Router::handle(Request req, Respond respond, ConnectionToken connection) {
+  const unsigned version = req.version();
+  const bool keep_alive = req.keep_alive();
+  const std::string method(req.method_string());
+  std::string label = "unmatched";
+
+  // Every answer passes here: HTTP version, keep-alive and the request counter.
+  auto finish = [metrics = metrics_, respond = std::move(respond), version, keep_alive, method](
+                    std::string route, Response res) {
+    res.version(version);
+    res.keep_alive(keep_alive);
+    metrics->record(route, method, res.result_int());
+    respond(std::move(res));
+  };
+
+  // AWS JSON 1.1 is routed by X-Amz-Target alone, whatever the path or Host.
+  if (req.find("X-Amz-Target") != req.end()) {
+    if (req.method() != http::verb::post) {
+      auto res = AwsDispatch::aws_error(http::status::method_not_allowed,
+                                        "UnknownOperationException", "AWS JSON 1.1 requires POST");
+      res.set(http::field::allow, "POST");
+      return finish("aws", std::move(res));
+    }
+    try {
+      return finish("aws", aws_.dispatch(req));
+    } catch (const std::exception& e) {
+      return finish("aws", AwsDispatch::aws_error(http::status::internal_server_error,
+                                                  "ServerException", e.what()));
+    }
+  }
+
+  auto target = parse_target(req.target());
+  if (!target) return finish(label, error_response(target.error()));
+  if (target->path == "/" && req.method() == http::verb::post) {
+    return finish("aws",
+                  AwsDispatch::aws_error(http::status::bad_request, "UnknownOperationException",
+                                         "POST / needs an X-Amz-Target header"));
+  }
+
+  std::vector<std::string> params;
+  const Route* route = match(target->segments, params);
+  if (!route) {
+    return finish(label, error_response(not_found("no route for " + target->path)));
+  }
+  label = route->pattern;
+  const Method* chosen = nullptr;
+  std::vector<http::verb> allowed;
+  for (const auto& m : route->methods) {
+    allowed.push_back(m.verb);
+    if (m.verb == req.method()) chosen = &m;
+  }
+  if (!chosen) {
+    auto res = error_response(http::status::method_not_allowed, "MethodNotAllowed",
+                              method + " is not allowed on " + route->pattern);
+    res.set(http::field::allow, allow_header(allowed));
+    return finish(label, std::move(res));
+  }
+
+  // The Respond given to handlers may run later (long polls); it shares `finish` by pointer.
+  auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
+  Call call{req, *target, std::move(params),
+            [shared_finish, label](Response res) { (*shared_finish)(label, std::move(res)); },
+            std::move(connection)};
+  try {
+    chosen->handler(call);
+  } catch (const std::exception& e) {
+    // A bug, never bad input: the codec validates without exceptions.
+    if (call.respond) {
+      call.respond(
+          error_response(Error{Code::Internal, std::string("internal error: ") + e.what()}));
+    }
+  }
+}
+
+void Router::wait(Call& call) {
+  auto name = call.target.param("name");
+  if (!name) return call.respond(error_response(invalid("name: required")));
+  if (auto why = lookup_name_error(*name)) {
+    return call.respond(error_response(invalid("name: " + *why)));
+  }
+  auto type = dns_type_param(call.target, "type", "A");
+  if (!type) return call.respond(error_response(type.error()));
+  auto count = uint_param(call.target, "count", std::nullopt, 1000);
+  if (!count) return call.respond(error_response(count.error()));
+  auto timeout = duration_param(call.target, "timeout", kDefaultWaitTimeout, kMaxPoll);
+  if (!timeout) return call.respond(error_response(timeout.error()));
+  if (!ctx_.dns_lookup) {
+    return call.respond(error_response(Error{Code::Unavailable, "DNS lookups are not wired"}));
+  }
+  polls_->wait_dns(*name, *type, static_cast<std::size_t>(*count), *timeout,
+                   std::move(call.respond), call.connection);
+}
+
+void Router::events(Call& call) {
+  auto after = uint_param(call.target, "after", 0, UINT64_MAX);
+  if (!after) return call.respond(error_response(after.error()));
+  auto wait = duration_param(call.target, "wait", Duration{0}, kMaxPoll);
+  if (!wait) return call.respond(error_response(wait.error()));
+  polls_->wait_events(*after, *wait, std::move(call.respond), call.connection);
+}
+
+void Router::metrics_text(Call& call) {
+  std::string text = metrics_->render(polls_->pending());
+  if (ctx_.metrics) text += ctx_.metrics();
+  Response res{http::status::ok, 11};
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = std::move(text);
+  res.prepare_payload();
+  call.respond(std::move(res));
+}
+
+void Router::shutdown() { polls_->flush(); }
+
+void Router::drop_closed() { polls_->drop_closed(); }
+
+}  // namespace emu::api
