@@ -86,7 +86,7 @@ Result<json> parse_json(std::string_view text) {
     try {
       const json again = json::parse(text);
       (void)again;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
       return invalid(std::string("body: malformed JSON: ") + e.what());
     }
     return invalid("body: malformed JSON");

@@ -94,7 +94,8 @@ struct CommitInfo {
   bool reset = false;
 };
 
-/// Checks a DNS label (1-63 of [a-z0-9-], not starting or ending with '-'); returns the reason.
+/// Checks a DNS label (1-63 of [a-z0-9_-], as Cloud Map names allow `_`; not starting or ending
+/// with '-'); returns the reason.
 std::optional<std::string> label_error(std::string_view label);
 /// Splits and validates a DNS name such as `game-server.local` (lowercased).
 Result<DnsName> parse_dns_name(std::string_view name, std::string_view default_ns);

@@ -119,3 +119,13 @@ TEST(NativeCodecTest, Ipv4AndIpv6Parsing) {
 
 }  // namespace
 }  // namespace emu::core::native
+
+namespace emu::core::native {
+namespace {
+TEST(NativeCodecTest, OutOfRangeNumbersAreMalformedJsonNotACrash) {
+  auto r = parse_json(R"({"port": 1e400})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Code::InvalidArgument);
+}
+}  // namespace
+}  // namespace emu::core::native
