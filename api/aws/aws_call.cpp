@@ -25,7 +25,8 @@ std::string region_from_authorization(std::string_view auth) {
   return std::string(region);
 }
 
-Result<AwsCall> parse_call(const Request& req, std::string_view operation, const std::string& default_region) {
+Result<AwsCall> parse_call(const Request& req, std::string_view operation,
+                           const std::string& default_region) {
   AwsCall call;
   call.operation = std::string(operation);
   call.request_id = uuid4();
@@ -34,7 +35,9 @@ Result<AwsCall> parse_call(const Request& req, std::string_view operation, const
   const auto& body = req.body();
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return call;
   call.input = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (call.input.is_discarded()) return invalid("Start of structure or map found where not expected: the body is not valid JSON");
+  if (call.input.is_discarded())
+    return invalid(
+        "Start of structure or map found where not expected: the body is not valid JSON");
   if (!call.input.is_object()) return invalid("the request body must be a JSON object");
   return call;
 }
@@ -55,7 +58,8 @@ Response ok(const AwsCall& call, const json& body) {
   return res;
 }
 
-Response fail(const AwsCall& call, std::string_view type, std::string_view message, http::status status) {
+Response fail(const AwsCall& call, std::string_view type, std::string_view message,
+              http::status status) {
   auto res = base(call, status);
   res.set("x-amzn-ErrorType", std::string(type));
   res.body() = json{{"__type", type}, {"message", message}, {"Message", message}}.dump(
@@ -69,8 +73,10 @@ std::string uuid4() {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx";
   for (auto& c : out) {
-    if (c == 'x') c = kHex[rng() % 16];
-    else if (c == 'y') c = kHex[8 + rng() % 4];
+    if (c == 'x')
+      c = kHex[rng() % 16];
+    else if (c == 'y')
+      c = kHex[8 + rng() % 4];
   }
   return out;
 }

@@ -3,10 +3,9 @@
 // JSON input, the region of its SigV4 credential scope, a request id) and build AWS-shaped
 // responses: 200 application/x-amz-json-1.1 with x-amzn-RequestId, or {"__type","message"} 400.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "api/http_types.hpp"
 #include "emulator/core/result.hpp"
@@ -28,7 +27,8 @@ struct AwsCall {
 std::string region_from_authorization(std::string_view authorization);
 /// Decodes the body (JSON whatever the Content-Type; empty = {}); an error reads
 /// SerializationException-style text.
-Result<AwsCall> parse_call(const Request& req, std::string_view operation, const std::string& default_region);
+Result<AwsCall> parse_call(const Request& req, std::string_view operation,
+                           const std::string& default_region);
 /// 200 with the JSON body.
 Response ok(const AwsCall& call, const json& body);
 /// An AWS error: {"__type": type, "message": message, "Message": message} (ECS reads `message`,

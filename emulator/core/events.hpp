@@ -6,10 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "emulator/core/time.hpp"
 
@@ -21,7 +20,8 @@ struct Event {
   WallTime time{};
   std::string type;     ///< TaskRegistered, TaskHealthChanged, TaskStopped, ServiceCreated, ...
   std::string message;  ///< one line a person can read
-  nlohmann::json detail = nlohmann::json::object();  ///< taskId, service, ip, port, old/new, reason, records
+  nlohmann::json detail =
+      nlohmann::json::object();  ///< taskId, service, ip, port, old/new, reason, records
 };
 
 /// The recent events, capped; indexes keep growing when old ones are dropped.
@@ -31,7 +31,9 @@ class EventLog {
   /// Latest index handed out (0 = none yet).
   std::uint64_t last_index() const { return last_; }
   /// Continues numbering after `index` (at load).
-  void resume_after(std::uint64_t index) { if (index > last_) last_ = index; }
+  void resume_after(std::uint64_t index) {
+    if (index > last_) last_ = index;
+  }
   /// Assigns the next index (used while a commit is prepared).
   std::uint64_t next_index() { return ++last_; }
   /// Stores committed events.

@@ -21,8 +21,10 @@ Result<FixtureSet> parse_fixture(const nlohmann::json& doc, const std::string& f
   set.file = file;
   if (!doc.is_object()) return invalid(file + ": the document must be a JSON object");
   for (const auto& [key, value] : doc.items()) {
-    if (key != "namespaces" && key != "services" && key != "taskDefinitions" && key != "ecsServices") {
-      return invalid(file + ": " + key + ": unknown field (known: namespaces, services, taskDefinitions, ecsServices)");
+    if (key != "namespaces" && key != "services" && key != "taskDefinitions" &&
+        key != "ecsServices") {
+      return invalid(file + ": " + key +
+                     ": unknown field (known: namespaces, services, taskDefinitions, ecsServices)");
     }
     if (!value.is_array()) return invalid(file + ": " + key + ": must be an array");
   }
@@ -44,11 +46,13 @@ Result<FixtureSet> parse_fixture(const nlohmann::json& doc, const std::string& f
       auto spec = native::parse_service(item, path);
       if (!spec) return in_file(file, spec.error());
       if (!item.contains("name") || !item.at("name").is_string()) {
-        return invalid(file + ": " + path + ".name: required (a DNS label such as \"game-server\")");
+        return invalid(file + ": " + path +
+                       ".name: required (a DNS label such as \"game-server\")");
       }
       std::string name = item.at("name").get<std::string>();
       if (item.contains("namespace")) {
-        if (!item.at("namespace").is_string()) return invalid(file + ": " + path + ".namespace: must be a string");
+        if (!item.at("namespace").is_string())
+          return invalid(file + ": " + path + ".namespace: must be a string");
         name += "." + item.at("namespace").get<std::string>();
       }
       auto dns = parse_dns_name(name, "local");
@@ -87,7 +91,8 @@ Result<std::vector<FixtureSet>> load_fixtures(const std::string& path) {
   std::vector<std::string> files;
   if (fs::is_directory(path, ec)) {
     for (const auto& entry : fs::directory_iterator(path, ec)) {
-      if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path().string());
+      if (entry.is_regular_file() && entry.path().extension() == ".json")
+        files.push_back(entry.path().string());
     }
     if (ec) return invalid(path + ": cannot read the folder: " + ec.message());
     std::sort(files.begin(), files.end());
@@ -130,8 +135,9 @@ Result<void> apply_fixture(const FixtureSet& set, Registry& registry) {
       endpoints.emplace(t->ipv4, t->ipv6, t->port);
     }
     for (const auto& task : fs.tasks) {
-      const bool present = !task.id.empty() ? ids.count(task.id) > 0
-                                            : endpoints.count({task.ipv4, task.ipv6, task.port}) > 0;
+      const bool present = !task.id.empty()
+                               ? ids.count(task.id) > 0
+                               : endpoints.count({task.ipv4, task.ipv6, task.port}) > 0;
       if (present) continue;
       auto r = registry.register_task(fs.dns_name, task);
       if (!r) return in_file(set.file, r.error());

@@ -2,12 +2,12 @@
 // Fixtures: JSON files that preload state (SPEC section 8). The native model (namespaces,
 // services with tasks) plus AWS-shaped blocks (RegisterTaskDefinition and CreateService request
 // bodies, applied by the AWS layer). Applying a fixture twice changes nothing. Errors name the
-// file, the JSON path and the reason: `fixtures/x.json: services[1].healthCheck.retries: must be 1..10`.
-
-#include <string>
-#include <vector>
+// file, the JSON path and the reason: `fixtures/x.json: services[1].healthCheck.retries: must
+// be 1..10`.
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "emulator/core/registry.hpp"
 #include "emulator/core/result.hpp"

@@ -23,8 +23,8 @@ const char* name_of(const std::array<std::pair<E, const char*>, N>& table, E e) 
   return "?";
 }
 
-constexpr std::array<std::pair<Health, const char*>, 3> kHealth{{
-    {Health::Unknown, "UNKNOWN"}, {Health::Healthy, "HEALTHY"}, {Health::Unhealthy, "UNHEALTHY"}}};
+constexpr std::array<std::pair<Health, const char*>, 3> kHealth{
+    {{Health::Unknown, "UNKNOWN"}, {Health::Healthy, "HEALTHY"}, {Health::Unhealthy, "UNHEALTHY"}}};
 constexpr std::array<std::pair<TaskStatus, const char*>, 8> kStatus{{
     {TaskStatus::Provisioning, "PROVISIONING"},
     {TaskStatus::Pending, "PENDING"},
@@ -39,15 +39,16 @@ constexpr std::array<std::pair<Routing, const char*>, 2> kRouting{
     {{Routing::Multivalue, "MULTIVALUE"}, {Routing::Weighted, "WEIGHTED"}}};
 constexpr std::array<std::pair<OnUnhealthy, const char*>, 2> kOnUnhealthy{
     {{OnUnhealthy::Stop, "stop"}, {OnUnhealthy::Withdraw, "withdraw"}}};
-constexpr std::array<std::pair<ProbeType, const char*>, 5> kProbe{{{ProbeType::None, "none"},
-                                                                    {ProbeType::Http, "http"},
-                                                                    {ProbeType::Tcp, "tcp"},
-                                                                    {ProbeType::Grpc, "grpc"},
-                                                                    {ProbeType::Command, "command"}}};
+constexpr std::array<std::pair<ProbeType, const char*>, 5> kProbe{
+    {{ProbeType::None, "none"},
+     {ProbeType::Http, "http"},
+     {ProbeType::Tcp, "tcp"},
+     {ProbeType::Grpc, "grpc"},
+     {ProbeType::Command, "command"}}};
 constexpr std::array<std::pair<Launch, const char*>, 4> kLaunch{{{Launch::External, "external"},
-                                                                  {Launch::Simulated, "simulated"},
-                                                                  {Launch::Docker, "docker"},
-                                                                  {Launch::Instance, "instance"}}};
+                                                                 {Launch::Simulated, "simulated"},
+                                                                 {Launch::Docker, "docker"},
+                                                                 {Launch::Instance, "instance"}}};
 }  // namespace
 
 const char* to_string(Health h) { return name_of(kHealth, h); }
@@ -59,7 +60,9 @@ const char* to_string(Launch l) { return name_of(kLaunch, l); }
 std::optional<Health> parse_health(std::string_view s) { return lookup(kHealth, s); }
 std::optional<TaskStatus> parse_task_status(std::string_view s) { return lookup(kStatus, s); }
 std::optional<Routing> parse_routing(std::string_view s) { return lookup(kRouting, s); }
-std::optional<OnUnhealthy> parse_on_unhealthy(std::string_view s) { return lookup(kOnUnhealthy, s); }
+std::optional<OnUnhealthy> parse_on_unhealthy(std::string_view s) {
+  return lookup(kOnUnhealthy, s);
+}
 std::optional<ProbeType> parse_probe_type(std::string_view s) { return lookup(kProbe, s); }
 std::optional<Launch> parse_launch(std::string_view s) { return lookup(kLaunch, s); }
 

@@ -21,7 +21,16 @@ enum class Routing { Multivalue, Weighted };
 /// What an UNHEALTHY task does: ECS stops it; a withdrawn endpoint only leaves DNS meanwhile.
 enum class OnUnhealthy { Stop, Withdraw };
 /// ECS task lifecycle, in order (SPEC section 6).
-enum class TaskStatus { Provisioning, Pending, Activating, Running, Deactivating, Stopping, Deprovisioning, Stopped };
+enum class TaskStatus {
+  Provisioning,
+  Pending,
+  Activating,
+  Running,
+  Deactivating,
+  Stopping,
+  Deprovisioning,
+  Stopped
+};
 /// Probe types (SPEC section 5).
 enum class ProbeType { None, Http, Tcp, Grpc, Command };
 
@@ -36,10 +45,10 @@ struct RecordTypes {
 /// How to probe a task and how to judge the results.
 struct HealthCheckSpec {
   ProbeType type = ProbeType::None;
-  std::string path = "/";            ///< http: request path
+  std::string path = "/";             ///< http: request path
   std::optional<std::uint16_t> port;  ///< default: the task's port
-  std::string grpc_service;          ///< grpc: service name for Health/Check ("" = server)
-  std::vector<std::string> command;  ///< command: ["CMD", argv...] or ["CMD-SHELL", "script"]
+  std::string grpc_service;           ///< grpc: service name for Health/Check ("" = server)
+  std::vector<std::string> command;   ///< command: ["CMD", argv...] or ["CMD-SHELL", "script"]
   Duration interval{30000};
   Duration timeout{5000};
   int retries = 3;
@@ -103,8 +112,8 @@ enum class Launch {
 
 /// A task of a service and, while registered, an instance of its discovery service.
 struct Task {
-  std::string id;   ///< 32 lowercase hex for tasks; the Cloud Map InstanceId for instances
-  std::string arn;  ///< long-format task ARN (empty for plain Cloud Map instances)
+  std::string id;          ///< 32 lowercase hex for tasks; the Cloud Map InstanceId for instances
+  std::string arn;         ///< long-format task ARN (empty for plain Cloud Map instances)
   std::string service_id;  ///< discovery service (empty: not discoverable)
   Launch launch = Launch::External;
   std::string region;
@@ -123,7 +132,7 @@ struct Task {
   Health dns_health = Health::Unknown;  ///< what DNS acts on (after --health-propagation-delay)
   std::optional<Health> forced;         ///< fault injection; nullopt = AUTO (probes decide)
   std::optional<HealthCheckSpec> health_check;  ///< resolved: task override, else service default
-  std::string health_reason;  ///< why the last health change happened
+  std::string health_reason;                    ///< why the last health change happened
   std::string stop_code;
   std::string stopped_reason;
   std::optional<int> exit_code;

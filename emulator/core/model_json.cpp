@@ -5,10 +5,14 @@ namespace {
 using nlohmann::json;
 
 json hc_json(const HealthCheckSpec& h) {
-  json j{{"type", to_string(h.type)},         {"path", h.path},
-         {"grpcService", h.grpc_service},     {"command", h.command},
-         {"intervalMs", h.interval.count()},  {"timeoutMs", h.timeout.count()},
-         {"retries", h.retries},              {"startPeriodMs", h.start_period.count()}};
+  json j{{"type", to_string(h.type)},
+         {"path", h.path},
+         {"grpcService", h.grpc_service},
+         {"command", h.command},
+         {"intervalMs", h.interval.count()},
+         {"timeoutMs", h.timeout.count()},
+         {"retries", h.retries},
+         {"startPeriodMs", h.start_period.count()}};
   if (h.port) j["port"] = *h.port;
   return j;
 }
@@ -172,7 +176,8 @@ Result<Task> task_from(const json& j) {
     t.ipv6 = j.value("ipv6", "");
     t.port = j.value("port", std::uint16_t{0});
     t.attributes = j.value("attributes", std::map<std::string, std::string>{});
-    t.last_status = parse_task_status(j.value("lastStatus", "RUNNING")).value_or(TaskStatus::Running);
+    t.last_status =
+        parse_task_status(j.value("lastStatus", "RUNNING")).value_or(TaskStatus::Running);
     t.desired_status =
         parse_task_status(j.value("desiredStatus", "RUNNING")).value_or(TaskStatus::Running);
     t.health = parse_health(j.value("health", "UNKNOWN")).value_or(Health::Unknown);

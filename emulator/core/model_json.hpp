@@ -3,9 +3,8 @@
 // (not the API's); durations in milliseconds, times in epoch milliseconds. Reading is strict and
 // returns an error naming the field, so a damaged row is reported, not guessed.
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "emulator/core/model.hpp"
 #include "emulator/core/result.hpp"

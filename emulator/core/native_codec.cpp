@@ -15,20 +15,29 @@ std::string join(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
 
-Error bad(const std::string& path, const std::string& reason) { return invalid(path + ": " + reason); }
+Error bad(const std::string& path, const std::string& reason) {
+  return invalid(path + ": " + reason);
+}
 
 const char* type_name(const json& j) {
   switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
-    default: return "a number";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::object:
+      return "an object";
+    default:
+      return "a number";
   }
 }
 
-Result<void> only_keys(const json& obj, const std::string& path, std::initializer_list<std::string_view> keys) {
+Result<void> only_keys(const json& obj, const std::string& path,
+                       std::initializer_list<std::string_view> keys) {
   for (const auto& [k, v] : obj.items()) {
     bool known = false;
     for (auto allowed : keys) known = known || k == allowed;
@@ -43,21 +52,25 @@ Result<void> only_keys(const json& obj, const std::string& path, std::initialize
 
 Result<std::string> get_string(const json& obj, const std::string& path, std::string_view key) {
   const auto& v = obj.at(std::string(key));
-  if (!v.is_string()) return bad(join(path, key), std::string("must be a string, not ") + type_name(v));
+  if (!v.is_string())
+    return bad(join(path, key), std::string("must be a string, not ") + type_name(v));
   return v.get<std::string>();
 }
 
-Result<std::int64_t> get_int(const json& obj, const std::string& path, std::string_view key, std::int64_t lo,
-                             std::int64_t hi) {
+Result<std::int64_t> get_int(const json& obj, const std::string& path, std::string_view key,
+                             std::int64_t lo, std::int64_t hi) {
   const auto& v = obj.at(std::string(key));
-  if (!v.is_number_integer() && !(v.is_number_float() && std::floor(v.get<double>()) == v.get<double>())) {
+  if (!v.is_number_integer() &&
+      !(v.is_number_float() && std::floor(v.get<double>()) == v.get<double>())) {
     return bad(join(path, key), std::string("must be an integer, not ") + type_name(v));
   }
-  const auto n = v.is_number_float() ? static_cast<std::int64_t>(v.get<double>()) : v.get<std::int64_t>();
+  const auto n =
+      v.is_number_float() ? static_cast<std::int64_t>(v.get<double>()) : v.get<std::int64_t>();
   if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) {
     return bad(join(path, key), "must be " + std::to_string(lo) + ".." + std::to_string(hi));
   }
-  if (n < lo || n > hi) return bad(join(path, key), "must be " + std::to_string(lo) + ".." + std::to_string(hi));
+  if (n < lo || n > hi)
+    return bad(join(path, key), "must be " + std::to_string(lo) + ".." + std::to_string(hi));
   return n;
 }
 
@@ -67,12 +80,15 @@ std::string iso8601(WallTime t) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
   return buf;
 }
 
-json time_or_null(const std::optional<WallTime>& t) { return t ? json(iso8601(*t)) : json(nullptr); }
+json time_or_null(const std::optional<WallTime>& t) {
+  return t ? json(iso8601(*t)) : json(nullptr);
+}
 
 constexpr Duration kMinDuration{100};
 constexpr Duration kMaxDuration{3'600'000};
@@ -102,7 +118,8 @@ Result<Duration> parse_duration(const json& v, const std::string& path) {
     const std::string s = v.get<std::string>();
     std::size_t i = 0;
     while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-    if (i == 0) return bad(path, "not a duration: \"" + s + "\" (use e.g. \"500ms\", \"2s\", \"1m\")");
+    if (i == 0)
+      return bad(path, "not a duration: \"" + s + "\" (use e.g. \"500ms\", \"2s\", \"1m\")");
     double n = 0;
     try {
       n = std::stod(s.substr(0, i));
@@ -110,13 +127,19 @@ Result<Duration> parse_duration(const json& v, const std::string& path) {
       return bad(path, "not a duration: \"" + s + "\"");
     }
     const std::string unit = s.substr(i);
-    if (unit == "ms") ms = n;
-    else if (unit == "s" || unit.empty()) ms = n * 1000;
-    else if (unit == "m") ms = n * 60'000;
-    else if (unit == "h") ms = n * 3'600'000;
-    else return bad(path, "unknown duration unit \"" + unit + "\" (ms, s, m, h)");
+    if (unit == "ms")
+      ms = n;
+    else if (unit == "s" || unit.empty())
+      ms = n * 1000;
+    else if (unit == "m")
+      ms = n * 60'000;
+    else if (unit == "h")
+      ms = n * 3'600'000;
+    else
+      return bad(path, "unknown duration unit \"" + unit + "\" (ms, s, m, h)");
   } else {
-    return bad(path, std::string("must be a duration string or a number of seconds, not ") + type_name(v));
+    return bad(
+        path, std::string("must be a duration string or a number of seconds, not ") + type_name(v));
   }
   if (!std::isfinite(ms) || ms < 0) return bad(path, "must not be negative");
   if (ms > 86'400'000.0) return bad(path, "must be at most 24h");
@@ -130,16 +153,20 @@ std::string format_duration(Duration d) {
 
 Result<HealthCheckSpec> parse_health_check(const json& v, const std::string& path) {
   if (!v.is_object()) return bad(path, std::string("must be an object, not ") + type_name(v));
-  if (auto r = only_keys(v, path, {"type", "port", "path", "service", "command", "interval", "timeout", "retries",
-                                   "startPeriod"});
+  if (auto r = only_keys(v, path,
+                         {"type", "port", "path", "service", "command", "interval", "timeout",
+                          "retries", "startPeriod"});
       !r)
     return r.error();
   HealthCheckSpec h;
-  if (!v.contains("type")) return bad(join(path, "type"), "required (http, tcp, grpc, command or none)");
+  if (!v.contains("type"))
+    return bad(join(path, "type"), "required (http, tcp, grpc, command or none)");
   auto type = get_string(v, path, "type");
   if (!type) return type.error();
   const auto t = parse_probe_type(*type);
-  if (!t) return bad(join(path, "type"), "must be http, tcp, grpc, command or none, not \"" + *type + "\"");
+  if (!t)
+    return bad(join(path, "type"),
+               "must be http, tcp, grpc, command or none, not \"" + *type + "\"");
   h.type = *t;
   if (v.contains("port")) {
     auto p = get_int(v, path, "port", 1, 65535);
@@ -167,7 +194,8 @@ Result<HealthCheckSpec> parse_health_check(const json& v, const std::string& pat
   }
   if (h.type == ProbeType::Command) {
     if (h.command.size() < 2 || (h.command[0] != "CMD" && h.command[0] != "CMD-SHELL")) {
-      return bad(join(path, "command"), "must be [\"CMD\", argv...] or [\"CMD-SHELL\", \"script\"]");
+      return bad(join(path, "command"),
+                 "must be [\"CMD\", argv...] or [\"CMD-SHELL\", \"script\"]");
     }
   }
   for (auto [key, field] : {std::pair<const char*, Duration*>{"interval", &h.interval},
@@ -191,7 +219,9 @@ Result<HealthCheckSpec> parse_health_check(const json& v, const std::string& pat
 }
 
 Result<NamespaceSpec> parse_namespace(const json& body, const std::string& path) {
-  if (!body.is_object()) return bad(path.empty() ? "body" : path, std::string("must be an object, not ") + type_name(body));
+  if (!body.is_object())
+    return bad(path.empty() ? "body" : path,
+               std::string("must be an object, not ") + type_name(body));
   if (auto r = only_keys(body, path, {"name", "negativeTtl", "description"}); !r) return r.error();
   NamespaceSpec spec;
   if (body.contains("name")) {
@@ -214,9 +244,12 @@ Result<NamespaceSpec> parse_namespace(const json& body, const std::string& path)
 }
 
 Result<ServiceSpec> parse_service(const json& body, const std::string& path) {
-  if (!body.is_object()) return bad(path.empty() ? "body" : path, std::string("must be an object, not ") + type_name(body));
-  if (auto r = only_keys(body, path, {"name", "namespace", "tasks", "ttl", "records", "routing", "healthCheck",
-                                      "onUnhealthy", "description"});
+  if (!body.is_object())
+    return bad(path.empty() ? "body" : path,
+               std::string("must be an object, not ") + type_name(body));
+  if (auto r = only_keys(body, path,
+                         {"name", "namespace", "tasks", "ttl", "records", "routing", "healthCheck",
+                          "onUnhealthy", "description"});
       !r)
     return r.error();
   ServiceSpec spec;
@@ -227,15 +260,20 @@ Result<ServiceSpec> parse_service(const json& body, const std::string& path) {
   }
   if (body.contains("records")) {
     const auto& r = body.at("records");
-    if (!r.is_array() || r.empty()) return bad(join(path, "records"), "must be a non-empty array of \"A\", \"AAAA\", \"SRV\"");
+    if (!r.is_array() || r.empty())
+      return bad(join(path, "records"), "must be a non-empty array of \"A\", \"AAAA\", \"SRV\"");
     RecordTypes types{false, false, false};
     for (const auto& item : r) {
       std::string s = item.is_string() ? item.get<std::string>() : "";
       for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (s == "A") types.a = true;
-      else if (s == "AAAA") types.aaaa = true;
-      else if (s == "SRV") types.srv = true;
-      else return bad(join(path, "records"), "unknown record type " + item.dump() + " (A, AAAA, SRV)");
+      if (s == "A")
+        types.a = true;
+      else if (s == "AAAA")
+        types.aaaa = true;
+      else if (s == "SRV")
+        types.srv = true;
+      else
+        return bad(join(path, "records"), "unknown record type " + item.dump() + " (A, AAAA, SRV)");
     }
     spec.records = types;
   }
@@ -274,8 +312,12 @@ Result<ServiceSpec> parse_service(const json& body, const std::string& path) {
 }
 
 Result<TaskSpec> parse_task(const json& body, const std::string& path) {
-  if (!body.is_object()) return bad(path.empty() ? "body" : path, std::string("must be an object, not ") + type_name(body));
-  if (auto r = only_keys(body, path, {"id", "ip", "ipv6", "port", "healthCheck", "initialHealth", "attributes"}); !r)
+  if (!body.is_object())
+    return bad(path.empty() ? "body" : path,
+               std::string("must be an object, not ") + type_name(body));
+  if (auto r = only_keys(
+          body, path, {"id", "ip", "ipv6", "port", "healthCheck", "initialHealth", "attributes"});
+      !r)
     return r.error();
   TaskSpec spec;
   if (body.contains("id")) {
@@ -289,9 +331,12 @@ Result<TaskSpec> parse_task(const json& body, const std::string& path) {
   if (body.contains("ip")) {
     auto ip = get_string(body, path, "ip");
     if (!ip) return ip.error();
-    if (parse_ipv4(*ip)) spec.ipv4 = *ip;
-    else if (parse_ipv6(*ip)) spec.ipv6 = *ip;
-    else return bad(join(path, "ip"), "not an IPv4 or IPv6 address: \"" + *ip + "\"");
+    if (parse_ipv4(*ip))
+      spec.ipv4 = *ip;
+    else if (parse_ipv6(*ip))
+      spec.ipv6 = *ip;
+    else
+      return bad(join(path, "ip"), "not an IPv4 or IPv6 address: \"" + *ip + "\"");
   }
   if (body.contains("ipv6")) {
     auto ip = get_string(body, path, "ipv6");
@@ -299,7 +344,8 @@ Result<TaskSpec> parse_task(const json& body, const std::string& path) {
     if (!parse_ipv6(*ip)) return bad(join(path, "ipv6"), "not an IPv6 address: \"" + *ip + "\"");
     spec.ipv6 = *ip;
   }
-  if (spec.ipv4.empty() && spec.ipv6.empty()) return bad(join(path, "ip"), "required (an IPv4 or IPv6 address)");
+  if (spec.ipv4.empty() && spec.ipv6.empty())
+    return bad(join(path, "ip"), "required (an IPv4 or IPv6 address)");
   if (body.contains("port")) {
     auto p = get_int(body, path, "port", 0, 65535);
     if (!p) return p.error();
@@ -314,7 +360,9 @@ Result<TaskSpec> parse_task(const json& body, const std::string& path) {
     auto s = get_string(body, path, "initialHealth");
     if (!s) return s.error();
     auto h = parse_health(*s);
-    if (!h) return bad(join(path, "initialHealth"), "must be HEALTHY, UNHEALTHY or UNKNOWN, not \"" + *s + "\"");
+    if (!h)
+      return bad(join(path, "initialHealth"),
+                 "must be HEALTHY, UNHEALTHY or UNKNOWN, not \"" + *s + "\"");
     spec.initial_health = *h;
   }
   if (body.contains("attributes")) {
@@ -344,10 +392,14 @@ json to_json(const HealthCheckSpec& h) {
 json to_json(const Namespace& n, const Registry& registry) {
   std::size_t services = 0;
   for (const Service* s : registry.services()) services += s->namespace_id == n.id;
-  return {{"name", n.name},       {"id", n.id},
-          {"arn", n.arn},         {"type", n.type},
-          {"hostedZoneId", n.hosted_zone_id}, {"negativeTtl", n.negative_ttl},
-          {"description", n.description},     {"serviceCount", services},
+  return {{"name", n.name},
+          {"id", n.id},
+          {"arn", n.arn},
+          {"type", n.type},
+          {"hostedZoneId", n.hosted_zone_id},
+          {"negativeTtl", n.negative_ttl},
+          {"description", n.description},
+          {"serviceCount", services},
           {"createdAt", iso8601(n.created_at)}};
 }
 

@@ -5,10 +5,9 @@
 // `healthCheck.retries: must be 1..10` (the API prefixes nothing; fixtures prefix
 // `services[1].`), so the field is the part before ": ".
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "emulator/core/model.hpp"
 #include "emulator/core/registry.hpp"

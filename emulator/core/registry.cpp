@@ -34,7 +34,8 @@ std::optional<std::string> label_error(std::string_view label) {
   if (label.size() > 63) return "DNS label longer than 63 characters";
   for (char c : label) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) return std::string("invalid character '") + c + "' in DNS label (allowed: a-z 0-9 - _)";
+    if (!ok)
+      return std::string("invalid character '") + c + "' in DNS label (allowed: a-z 0-9 - _)";
   }
   if (label.front() == '-' || label.back() == '-') return "DNS label cannot start or end with '-'";
   return std::nullopt;
@@ -47,7 +48,8 @@ std::optional<std::string> namespace_name_error(std::string_view name) {
   std::size_t start = 0;
   while (true) {
     const auto dot = n.find('.', start);
-    const auto label = std::string_view(n).substr(start, dot == std::string::npos ? n.npos : dot - start);
+    const auto label =
+        std::string_view(n).substr(start, dot == std::string::npos ? n.npos : dot - start);
     if (auto e = label_error(label)) return *e;
     if (dot == std::string::npos) break;
     start = dot + 1;
@@ -94,7 +96,9 @@ Result<void> Registry::load() {
   tasks_.clear();
   for (const auto& row : contents->entities) {
     const auto parsed = native::parse_json(row.body);
-    if (!parsed) return Error{Code::Internal, "state row " + row.kind + "/" + row.id + ": " + parsed.error().message};
+    if (!parsed)
+      return Error{Code::Internal,
+                   "state row " + row.kind + "/" + row.id + ": " + parsed.error().message};
     if (row.kind == "namespace") {
       auto n = persist::namespace_from(*parsed);
       if (!n) return n.error();
@@ -120,15 +124,20 @@ Result<void> Registry::load() {
 Result<void> Registry::commit(Pending& p) {
   StoreBatch batch;
   if (p.reset) batch.changes.push_back({StoreChange::Op::EraseAll, "", "", ""});
-  for (const auto& id : p.erased_namespaces) batch.changes.push_back({StoreChange::Op::Erase, "namespace", id, ""});
-  for (const auto& id : p.erased_services) batch.changes.push_back({StoreChange::Op::Erase, "service", id, ""});
-  for (const auto& key : p.erased_tasks) batch.changes.push_back({StoreChange::Op::Erase, "task", key, ""});
+  for (const auto& id : p.erased_namespaces)
+    batch.changes.push_back({StoreChange::Op::Erase, "namespace", id, ""});
+  for (const auto& id : p.erased_services)
+    batch.changes.push_back({StoreChange::Op::Erase, "service", id, ""});
+  for (const auto& key : p.erased_tasks)
+    batch.changes.push_back({StoreChange::Op::Erase, "task", key, ""});
   for (const auto& n : p.namespaces)
-    batch.changes.push_back({StoreChange::Op::Upsert, "namespace", n.id, persist::to_json(n).dump()});
+    batch.changes.push_back(
+        {StoreChange::Op::Upsert, "namespace", n.id, persist::to_json(n).dump()});
   for (const auto& s : p.services)
     batch.changes.push_back({StoreChange::Op::Upsert, "service", s.id, persist::to_json(s).dump()});
   for (const auto& t : p.tasks)
-    batch.changes.push_back({StoreChange::Op::Upsert, "task", task_key(t), persist::to_json(t).dump()});
+    batch.changes.push_back(
+        {StoreChange::Op::Upsert, "task", task_key(t), persist::to_json(t).dump()});
   if (!p.events.empty()) batch.event_index = events_.last_index();
   if (!batch.empty()) {
     if (auto r = store_.commit(batch); !r) return r.error();
@@ -136,7 +145,8 @@ Result<void> Registry::commit(Pending& p) {
   const bool dns_changed = changes_dns(p);
   apply(p);
   events_.append(p.events);
-  if (dns_changed) publish_zones();  // a probe result that changes nothing DNS sees costs no rebuild
+  if (dns_changed)
+    publish_zones();  // a probe result that changes nothing DNS sees costs no rebuild
   CommitInfo info;
   info.events = p.events;
   info.reset = p.reset;
@@ -153,11 +163,14 @@ bool Registry::changes_dns(const Pending& p) const {
   }
   // What the ZoneModel takes from a task: registration, DNS health, addresses, port, id.
   const auto same_for_dns = [](const Task& a, const Task& b) {
-    return a.registered() == b.registered() && (a.dns_health == Health::Unhealthy) == (b.dns_health == Health::Unhealthy) &&
-           a.ipv4 == b.ipv4 && a.ipv6 == b.ipv6 && a.port == b.port && a.id == b.id && a.service_id == b.service_id;
+    return a.registered() == b.registered() &&
+           (a.dns_health == Health::Unhealthy) == (b.dns_health == Health::Unhealthy) &&
+           a.ipv4 == b.ipv4 && a.ipv6 == b.ipv6 && a.port == b.port && a.id == b.id &&
+           a.service_id == b.service_id;
   };
   for (const auto& key : p.erased_tasks) {
-    if (const auto it = tasks_.find(key); it != tasks_.end() && it->second.registered()) return true;
+    if (const auto it = tasks_.find(key); it != tasks_.end() && it->second.registered())
+      return true;
   }
   for (const auto& t : p.tasks) {
     const auto it = tasks_.find(task_key(t));
@@ -232,7 +245,8 @@ ZoneModel Registry::zone_model() const {
   return model;
 }
 
-Event Registry::make_event(Pending& p, std::string type, std::string message, nlohmann::json detail) {
+Event Registry::make_event(Pending& p, std::string type, std::string message,
+                           nlohmann::json detail) {
   Event e;
   e.index = events_.next_index();
   e.time = time_.wall_now();
@@ -274,7 +288,8 @@ std::vector<std::string> Registry::records_of(const Task& t) const {
   if (s->records.a && !t.ipv4.empty()) out.push_back("A " + t.ipv4);
   if (s->records.aaaa && !t.ipv6.empty()) out.push_back("AAAA " + t.ipv6);
   if (s->records.srv)
-    out.push_back("SRV 1 1 " + std::to_string(t.port) + " " + lower(t.id) + "." + dns_name(*s) + ".");
+    out.push_back("SRV 1 1 " + std::to_string(t.port) + " " + lower(t.id) + "." + dns_name(*s) +
+                  ".");
   return out;
 }
 
@@ -319,7 +334,8 @@ Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec) {
     n.tags = spec.tags;
     if (!spec.region.empty()) n.region = spec.region;
     // Cloud Map: a namespace's ARN names the region of the call that created it.
-    n.arn = "arn:aws:servicediscovery:" + n.region + ":" + config_.account_id + ":namespace/" + n.id;
+    n.arn =
+        "arn:aws:servicediscovery:" + n.region + ":" + config_.account_id + ":namespace/" + n.id;
   }
   const Namespace before = n;
   if (spec.description) n.description = *spec.description;
@@ -329,7 +345,8 @@ Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec) {
   }
   p.namespaces.push_back(n);
   if (existing) {
-    make_event(p, "NamespaceUpdated", "namespace " + n.name + " updated", {{"namespace", n.name}, {"namespaceId", n.id}});
+    make_event(p, "NamespaceUpdated", "namespace " + n.name + " updated",
+               {{"namespace", n.name}, {"namespaceId", n.id}});
   }
   if (auto r = commit(p); !r) return r.error();
   return n;
@@ -340,12 +357,14 @@ Result<Namespace> Registry::delete_namespace(std::string_view name_or_id) {
   if (!n) n = namespace_by_name(lower(strip_dot(name_or_id)));
   if (!n) return not_found("namespace " + std::string(name_or_id) + " not found");
   for (const auto& [id, s] : services_) {
-    if (s.namespace_id == n->id) return conflict("namespace " + n->name + " still has services (first: " + s.name + ")");
+    if (s.namespace_id == n->id)
+      return conflict("namespace " + n->name + " still has services (first: " + s.name + ")");
   }
   Namespace copy = *n;
   Pending p;
   p.erased_namespaces.push_back(copy.id);
-  make_event(p, "NamespaceDeleted", "namespace " + copy.name + " deleted", {{"namespace", copy.name}, {"namespaceId", copy.id}});
+  make_event(p, "NamespaceDeleted", "namespace " + copy.name + " deleted",
+             {{"namespace", copy.name}, {"namespaceId", copy.id}});
   if (auto r = commit(p); !r) return r.error();
   return copy;
 }
@@ -373,7 +392,8 @@ std::vector<const Namespace*> Registry::namespaces() const {
 
 namespace {
 Result<void> validate_service(const Service& s) {
-  if (!s.records.a && !s.records.aaaa && !s.records.srv) return invalid("records: at least one of A, AAAA, SRV");
+  if (!s.records.a && !s.records.aaaa && !s.records.srv)
+    return invalid("records: at least one of A, AAAA, SRV");
   if (s.ttl > 2147483647u) return invalid("ttl: must be 0..2147483647");
   return {};
 }
@@ -400,7 +420,8 @@ bool same_service(const Service& a, const Service& b) {
 Result<Service> Registry::put_service(std::string_view dns_name, const ServiceSpec& spec) {
   auto name = parse_dns_name(dns_name, config_.default_namespace);
   if (!name) return name.error();
-  if (const Service* existing = service_by_dns_name(name->full())) return update_service(existing->id, spec);
+  if (const Service* existing = service_by_dns_name(name->full()))
+    return update_service(existing->id, spec);
   Pending p;
   auto ns = ensure_namespace(p, name->ns);
   if (!ns) return ns.error();
@@ -408,7 +429,8 @@ Result<Service> Registry::put_service(std::string_view dns_name, const ServiceSp
   s.id = new_cloudmap_id("srv-");
   s.name = name->service;
   s.namespace_id = ns->id;
-  s.region = ns->region.empty() ? config_.region : ns->region;  // a service lives in its namespace's region
+  s.region = ns->region.empty() ? config_.region
+                                : ns->region;  // a service lives in its namespace's region
   s.arn = "arn:aws:servicediscovery:" + s.region + ":" + config_.account_id + ":service/" + s.id;
   s.created_at = time_.wall_now();
   s.creator_request_id = spec.creator_request_id;
@@ -450,7 +472,8 @@ Result<Service> Registry::update_service(std::string_view service_id, const Serv
     }
   }
   const std::string full = dns_name(s);
-  make_event(p, "ServiceUpdated", "service " + full + " updated", {{"service", full}, {"serviceId", s.id}});
+  make_event(p, "ServiceUpdated", "service " + full + " updated",
+             {{"service", full}, {"serviceId", s.id}});
   if (auto r = commit(p); !r) return r.error();
   return s;
 }
@@ -474,8 +497,10 @@ Result<Service> Registry::delete_service(std::string_view service_id, bool requi
   }
   p.erased_services.push_back(s.id);
   std::string message = "service " + full + " deleted";
-  if (!removed.empty()) message += "; " + std::to_string(removed.size()) + " records removed from " + full + ".";
-  make_event(p, "ServiceDeleted", message, {{"service", full}, {"serviceId", s.id}, {"recordsRemoved", removed}});
+  if (!removed.empty())
+    message += "; " + std::to_string(removed.size()) + " records removed from " + full + ".";
+  make_event(p, "ServiceDeleted", message,
+             {{"service", full}, {"serviceId", s.id}, {"recordsRemoved", removed}});
   if (auto r = commit(p); !r) return r.error();
   return s;
 }
@@ -499,7 +524,8 @@ const Service* Registry::service_by_id(std::string_view id) const {
 std::vector<const Service*> Registry::services() const {
   std::vector<const Service*> out;
   for (const auto& [id, s] : services_) out.push_back(&s);
-  std::sort(out.begin(), out.end(), [this](auto* a, auto* b) { return dns_name(*a) < dns_name(*b); });
+  std::sort(out.begin(), out.end(),
+            [this](auto* a, auto* b) { return dns_name(*a) < dns_name(*b); });
   return out;
 }
 
@@ -526,10 +552,14 @@ Result<Task> Registry::register_task(std::string_view dns_name_in, const TaskSpe
 Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& spec) {
   const Service* s = service_by_id(service_id);
   if (!s) return not_found("service " + std::string(service_id) + " not found");
-  if (spec.require_address && spec.ipv4.empty() && spec.ipv6.empty()) return invalid("ip: an IPv4 or IPv6 address is required");
-  if (!spec.ipv4.empty() && !native::parse_ipv4(spec.ipv4)) return invalid("ip: not an IPv4 address: " + spec.ipv4);
-  if (!spec.ipv6.empty() && !native::parse_ipv6(spec.ipv6)) return invalid("ipv6: not an IPv6 address: " + spec.ipv6);
-  if (s->records.srv && spec.port == 0) return invalid("port: required (1..65535) because the service publishes SRV records");
+  if (spec.require_address && spec.ipv4.empty() && spec.ipv6.empty())
+    return invalid("ip: an IPv4 or IPv6 address is required");
+  if (!spec.ipv4.empty() && !native::parse_ipv4(spec.ipv4))
+    return invalid("ip: not an IPv4 address: " + spec.ipv4);
+  if (!spec.ipv6.empty() && !native::parse_ipv6(spec.ipv6))
+    return invalid("ipv6: not an IPv6 address: " + spec.ipv6);
+  if (s->records.srv && spec.port == 0)
+    return invalid("port: required (1..65535) because the service publishes SRV records");
   const std::string full = dns_name(*s);
   const bool upsert = spec.launch == Launch::Instance;
   const Task* previous = nullptr;
@@ -540,12 +570,16 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
       continue;
     }
     // Cloud Map allows several instances on one address; the native API does not.
-    if (!upsert && t.port == spec.port && ((!spec.ipv4.empty() && t.ipv4 == spec.ipv4) || (!spec.ipv6.empty() && t.ipv6 == spec.ipv6))) {
-      return conflict("endpoint " + (spec.ipv4.empty() ? spec.ipv6 : spec.ipv4) + ":" + std::to_string(spec.port) +
-                      " already runs in " + full + " (task " + t.id + ")");
+    if (!upsert && t.port == spec.port &&
+        ((!spec.ipv4.empty() && t.ipv4 == spec.ipv4) ||
+         (!spec.ipv6.empty() && t.ipv6 == spec.ipv6))) {
+      return conflict("endpoint " + (spec.ipv4.empty() ? spec.ipv6 : spec.ipv4) + ":" +
+                      std::to_string(spec.port) + " already runs in " + full + " (task " + t.id +
+                      ")");
     }
   }
-  if (!upsert && !spec.id.empty() && task(spec.id)) return conflict("task " + spec.id + " already exists");
+  if (!upsert && !spec.id.empty() && task(spec.id))
+    return conflict("task " + spec.id + " already exists");
   Task t;
   if (previous) t = *previous;
   const auto now = time_.wall_now();
@@ -581,9 +615,14 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
     message += " added to " + full + ".";
   }
   make_event(p, previous ? "TaskUpdated" : "TaskRegistered", message,
-             {{"taskId", t.id}, {"service", full}, {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4}, {"port", t.port},
-              {"newStatus", to_string(t.last_status)}, {"newHealth", to_string(t.health)},
-              {"recordsAdded", t.dns_health != Health::Unhealthy ? nlohmann::json(records) : nlohmann::json::array()},
+             {{"taskId", t.id},
+              {"service", full},
+              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
+              {"port", t.port},
+              {"newStatus", to_string(t.last_status)},
+              {"newHealth", to_string(t.health)},
+              {"recordsAdded", t.dns_health != Health::Unhealthy ? nlohmann::json(records)
+                                                                 : nlohmann::json::array()},
               {"recordsRemoved", nlohmann::json::array()}});
   if (auto r = commit(p); !r) return r.error();
   return t;
@@ -605,7 +644,8 @@ Result<void> Registry::set_tags(std::string_view id, std::map<std::string, std::
   return commit(p);
 }
 
-Result<Task> Registry::stop_in(Pending& p, const Task& task, std::string stop_code, std::string reason) {
+Result<Task> Registry::stop_in(Pending& p, const Task& task, std::string stop_code,
+                               std::string reason) {
   Task t = task;
   const bool was_visible = visible(t);
   const auto old_status = t.last_status;
@@ -621,18 +661,24 @@ Result<Task> Registry::stop_in(Pending& p, const Task& task, std::string stop_co
   const Service* s = service_by_id(t.service_id);
   const std::string full = s ? dns_name(*s) : std::string();
   const auto records = was_visible ? records_of(task) : std::vector<std::string>{};
-  std::string message = "task " + t.id + (full.empty() ? "" : " (" + full + ")") + " STOPPED (" + t.stop_code + ": " +
-                        t.stopped_reason + ")";
+  std::string message = "task " + t.id + (full.empty() ? "" : " (" + full + ")") + " STOPPED (" +
+                        t.stop_code + ": " + t.stopped_reason + ")";
   if (!records.empty()) {
     message += "; ";
     for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
     message += " removed from " + full + ".";
   }
   make_event(p, "TaskStopped", message,
-             {{"taskId", t.id}, {"service", full}, {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4}, {"port", t.port},
-              {"oldStatus", to_string(old_status)}, {"newStatus", to_string(t.last_status)},
-              {"stopCode", t.stop_code}, {"reason", t.stopped_reason},
-              {"recordsAdded", nlohmann::json::array()}, {"recordsRemoved", records}});
+             {{"taskId", t.id},
+              {"service", full},
+              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
+              {"port", t.port},
+              {"oldStatus", to_string(old_status)},
+              {"newStatus", to_string(t.last_status)},
+              {"stopCode", t.stop_code},
+              {"reason", t.stopped_reason},
+              {"recordsAdded", nlohmann::json::array()},
+              {"recordsRemoved", records}});
   return t;
 }
 
@@ -660,17 +706,25 @@ Result<Task> Registry::put_task(Task t, std::string type, std::string message) {
   const auto& list = removed.empty() ? added : removed;
   if (!list.empty()) {
     message += "; ";
-    for (std::size_t i = 0; i < list.size(); ++i) message += (i ? ", " : "") + list[i].get<std::string>();
+    for (std::size_t i = 0; i < list.size(); ++i)
+      message += (i ? ", " : "") + list[i].get<std::string>();
     message += (removed.empty() ? " added to " : " removed from ") + full + ".";
   }
   Pending p;
   p.tasks.push_back(t);
   make_event(p, std::move(type), std::move(message),
-             {{"taskId", t.id}, {"service", full}, {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4}, {"port", t.port},
-              {"oldStatus", before ? nlohmann::json(to_string(before->last_status)) : nlohmann::json(nullptr)},
-              {"newStatus", to_string(t.last_status)}, {"newHealth", to_string(t.health)},
-              {"stopCode", t.stop_code}, {"reason", t.stopped_reason},
-              {"recordsAdded", added}, {"recordsRemoved", removed}});
+             {{"taskId", t.id},
+              {"service", full},
+              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
+              {"port", t.port},
+              {"oldStatus",
+               before ? nlohmann::json(to_string(before->last_status)) : nlohmann::json(nullptr)},
+              {"newStatus", to_string(t.last_status)},
+              {"newHealth", to_string(t.health)},
+              {"stopCode", t.stop_code},
+              {"reason", t.stopped_reason},
+              {"recordsAdded", added},
+              {"recordsRemoved", removed}});
   if (auto r = commit(p); !r) return r.error();
   return t;
 }
@@ -691,8 +745,12 @@ Result<Task> Registry::erase_task(std::string_view key) {
     message += " removed from " + full + ".";
   }
   make_event(p, "TaskDeregistered", message,
-             {{"taskId", copy.id}, {"service", full}, {"ip", copy.ipv4}, {"port", copy.port},
-              {"recordsAdded", nlohmann::json::array()}, {"recordsRemoved", records}});
+             {{"taskId", copy.id},
+              {"service", full},
+              {"ip", copy.ipv4},
+              {"port", copy.port},
+              {"recordsAdded", nlohmann::json::array()},
+              {"recordsRemoved", records}});
   if (auto r = commit(p); !r) return r.error();
   return copy;
 }
@@ -709,7 +767,8 @@ std::string health_phrase(Health h, const std::string& reason) {
 Result<Task> Registry::force_health(std::string_view key, std::optional<Health> health) {
   const Task* t = task(key);
   if (!t) return not_found("task " + std::string(key) + " not found");
-  if (t->last_status == TaskStatus::Stopped) return Error{Code::IllegalTransition, "task " + t->id + " is STOPPED"};
+  if (t->last_status == TaskStatus::Stopped)
+    return Error{Code::IllegalTransition, "task " + t->id + " is STOPPED"};
   Task copy = *t;
   copy.forced = health;
   if (!health) {
@@ -760,18 +819,27 @@ Result<Task> Registry::set_health(std::string_view key, Health health, std::stri
   if (!removed.empty() || !added.empty()) {
     message += "; ";
     const auto& list = removed.empty() ? added : removed;
-    for (std::size_t i = 0; i < list.size(); ++i) message += (i ? ", " : "") + list[i].get<std::string>();
+    for (std::size_t i = 0; i < list.size(); ++i)
+      message += (i ? ", " : "") + list[i].get<std::string>();
     message += (removed.empty() ? " added to " : " removed from ") + full + ".";
   } else if (delay) {
-    message += "; DNS follows in " + std::to_string(config_.health_propagation_delay.count()) + " ms";
+    message +=
+        "; DNS follows in " + std::to_string(config_.health_propagation_delay.count()) + " ms";
   }
   make_event(p, "TaskHealthChanged", message,
-             {{"taskId", t.id}, {"service", full}, {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4}, {"port", t.port},
-              {"oldHealth", to_string(old)}, {"newHealth", to_string(health)}, {"reason", reason},
-              {"recordsAdded", added}, {"recordsRemoved", removed}});
+             {{"taskId", t.id},
+              {"service", full},
+              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
+              {"port", t.port},
+              {"oldHealth", to_string(old)},
+              {"newHealth", to_string(health)},
+              {"reason", reason},
+              {"recordsAdded", added},
+              {"recordsRemoved", removed}});
   Task result = t;
   if (stop) {
-    auto stopped = stop_in(p, t, "ServiceSchedulerInitiated", "Task failed container health checks");
+    auto stopped =
+        stop_in(p, t, "ServiceSchedulerInitiated", "Task failed container health checks");
     if (!stopped) return stopped.error();
     result = *stopped;
   } else {
@@ -780,9 +848,8 @@ Result<Task> Registry::set_health(std::string_view key, Health health, std::stri
   if (auto r = commit(p); !r) return r.error();
   if (delay) {
     const std::string k = task_key(t);
-    timers_.schedule(time_.now() + config_.health_propagation_delay, [this, k, health, reason] {
-      (void)change_dns_health(k, health, reason);
-    });
+    timers_.schedule(time_.now() + config_.health_propagation_delay,
+                     [this, k, health, reason] { (void)change_dns_health(k, health, reason); });
   }
   return result;
 }
@@ -811,8 +878,12 @@ Result<Task> Registry::change_dns_health(std::string_view key, Health health, st
     message += (now_visible ? " added to " : " removed from ") + full + ".";
   }
   make_event(p, "TaskDnsHealthChanged", message,
-             {{"taskId", t.id}, {"service", full}, {"newHealth", to_string(health)}, {"reason", reason},
-              {"recordsAdded", added}, {"recordsRemoved", removed}});
+             {{"taskId", t.id},
+              {"service", full},
+              {"newHealth", to_string(health)},
+              {"reason", reason},
+              {"recordsAdded", added},
+              {"recordsRemoved", removed}});
   if (auto r = commit(p); !r) return r.error();
   return t;
 }
@@ -858,7 +929,8 @@ Result<void> Registry::purge_stopped() {
   const auto cutoff = time_.wall_now() - config_.stopped_task_retention;
   Pending p;
   for (const auto& [key, t] : tasks_) {
-    if (t.last_status == TaskStatus::Stopped && t.stopped_at && *t.stopped_at < cutoff) p.erased_tasks.push_back(key);
+    if (t.last_status == TaskStatus::Stopped && t.stopped_at && *t.stopped_at < cutoff)
+      p.erased_tasks.push_back(key);
   }
   if (p.erased_tasks.empty()) return {};
   return commit(p);
@@ -867,7 +939,8 @@ Result<void> Registry::purge_stopped() {
 Result<void> Registry::reset() {
   Pending p;
   p.reset = true;
-  make_event(p, "Reset", "state reset: every namespace, service and task removed", nlohmann::json::object());
+  make_event(p, "Reset", "state reset: every namespace, service and task removed",
+             nlohmann::json::object());
   return commit(p);
 }
 

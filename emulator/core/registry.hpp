@@ -31,8 +31,8 @@ struct RegistryConfig {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   std::string default_namespace = "local";
-  Duration health_propagation_delay{0};          ///< AWS: ~30 s before a health change reaches DNS
-  Duration stopped_task_retention{3'600'000};    ///< ECS keeps STOPPED tasks visible for an hour
+  Duration health_propagation_delay{0};        ///< AWS: ~30 s before a health change reaches DNS
+  Duration stopped_task_retention{3'600'000};  ///< ECS keeps STOPPED tasks visible for an hour
 };
 
 /// Create or update a namespace.
@@ -204,7 +204,8 @@ class Registry {
   void publish_zones();
   Result<Namespace> ensure_namespace(Pending& pending, std::string_view name);
   Event make_event(Pending& pending, std::string type, std::string message, nlohmann::json detail);
-  Result<Task> stop_in(Pending& pending, const Task& task, std::string stop_code, std::string reason);
+  Result<Task> stop_in(Pending& pending, const Task& task, std::string stop_code,
+                       std::string reason);
   Result<Task> change_dns_health(std::string_view key, Health health, std::string reason);
   std::vector<std::string> records_of(const Task& task) const;
   std::string arn(std::string_view service, std::string_view resource) const;

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 namespace emu::log {
@@ -16,10 +15,14 @@ std::mutex g_mutex;
 
 const char* name(Level l) {
   switch (l) {
-    case Level::Debug: return "DEBUG";
-    case Level::Info: return "INFO";
-    case Level::Warn: return "WARN";
-    case Level::Error: return "ERROR";
+    case Level::Debug:
+      return "DEBUG";
+    case Level::Info:
+      return "INFO";
+    case Level::Warn:
+      return "WARN";
+    case Level::Error:
+      return "ERROR";
   }
   return "?";
 }
@@ -27,12 +30,13 @@ const char* name(Level l) {
 std::string timestamp() {
   const auto now = std::chrono::system_clock::now();
   const auto secs = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
 }
 }  // namespace
@@ -43,22 +47,32 @@ void configure(Level level, Format format) {
 }
 
 bool parse_level(std::string_view s, Level& out) {
-  if (s == "debug") out = Level::Debug;
-  else if (s == "info") out = Level::Info;
-  else if (s == "warn" || s == "warning") out = Level::Warn;
-  else if (s == "error") out = Level::Error;
-  else return false;
+  if (s == "debug")
+    out = Level::Debug;
+  else if (s == "info")
+    out = Level::Info;
+  else if (s == "warn" || s == "warning")
+    out = Level::Warn;
+  else if (s == "error")
+    out = Level::Error;
+  else
+    return false;
   return true;
 }
 
 bool parse_format(std::string_view s, Format& out) {
-  if (s == "text") out = Format::Text;
-  else if (s == "json") out = Format::Json;
-  else return false;
+  if (s == "text")
+    out = Format::Text;
+  else if (s == "json")
+    out = Format::Json;
+  else
+    return false;
   return true;
 }
 
-bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+bool enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
 
 void write(Level level, std::string_view component, std::string_view message, Fields fields) {
   std::string line;

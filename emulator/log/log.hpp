@@ -26,9 +26,17 @@ using Fields = std::initializer_list<std::pair<std::string_view, std::string_vie
 /// Writes one line: `2026-11-29T16:00:00.123Z INFO component: message key=value ...`
 void write(Level level, std::string_view component, std::string_view message, Fields fields = {});
 
-inline void debug(std::string_view c, std::string_view m, Fields f = {}) { if (enabled(Level::Debug)) write(Level::Debug, c, m, f); }
-inline void info(std::string_view c, std::string_view m, Fields f = {}) { if (enabled(Level::Info)) write(Level::Info, c, m, f); }
-inline void warn(std::string_view c, std::string_view m, Fields f = {}) { if (enabled(Level::Warn)) write(Level::Warn, c, m, f); }
-inline void error(std::string_view c, std::string_view m, Fields f = {}) { write(Level::Error, c, m, f); }
+inline void debug(std::string_view c, std::string_view m, Fields f = {}) {
+  if (enabled(Level::Debug)) write(Level::Debug, c, m, f);
+}
+inline void info(std::string_view c, std::string_view m, Fields f = {}) {
+  if (enabled(Level::Info)) write(Level::Info, c, m, f);
+}
+inline void warn(std::string_view c, std::string_view m, Fields f = {}) {
+  if (enabled(Level::Warn)) write(Level::Warn, c, m, f);
+}
+inline void error(std::string_view c, std::string_view m, Fields f = {}) {
+  write(Level::Error, c, m, f);
+}
 
 }  // namespace emu::log

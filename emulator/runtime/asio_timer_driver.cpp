@@ -2,7 +2,8 @@
 
 namespace emu::runtime {
 
-AsioTimerDriver::AsioTimerDriver(boost::asio::io_context& io, const TimeSource& time, TimerQueue& timers)
+AsioTimerDriver::AsioTimerDriver(boost::asio::io_context& io, const TimeSource& time,
+                                 TimerQueue& timers)
     : timer_(io), time_(time), timers_(timers) {}
 
 void AsioTimerDriver::start() {

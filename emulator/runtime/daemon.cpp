@@ -40,9 +40,11 @@ class HealthGlue final : public health::HealthSink {
   void on_probe_result(const std::string& task_id, const core::ProbeRecord& record) override {
     registry_.add_probe_result(task_id, record);
   }
-  void on_health_changed(const std::string& task_id, core::Health health, std::string reason) override {
+  void on_health_changed(const std::string& task_id, core::Health health,
+                         std::string reason) override {
     if (auto r = registry_.set_health(task_id, health, std::move(reason)); !r) {
-      log::error("health", "cannot record a health change", {{"task", task_id}, {"error", r.error().message}});
+      log::error("health", "cannot record a health change",
+                 {{"task", task_id}, {"error", r.error().message}});
     }
   }
 
@@ -53,7 +55,8 @@ class HealthGlue final : public health::HealthSink {
 /// Probes follow the registry: registered tasks with a check are watched, others are not.
 void sync_watch(core::Registry& registry, health::HealthMonitor& monitor, const std::string& key) {
   const core::Task* t = registry.task(key);
-  const bool probe = t && t->registered() && t->health_check && t->health_check->type != core::ProbeType::None &&
+  const bool probe = t && t->registered() && t->health_check &&
+                     t->health_check->type != core::ProbeType::None &&
                      (t->launch == core::Launch::External || t->launch == core::Launch::Instance);
   if (!probe) {
     monitor.unwatch(key);
@@ -88,27 +91,39 @@ std::string metrics_text(const core::Registry& registry, const dns::DnsServer& d
   std::ostringstream m;
   std::size_t running = 0, stopped = 0, unhealthy = 0;
   for (const core::Task* t : registry.tasks()) {
-    if (t->last_status == core::TaskStatus::Stopped) ++stopped;
-    else ++running;
-    if (t->health == core::Health::Unhealthy && t->last_status != core::TaskStatus::Stopped) ++unhealthy;
+    if (t->last_status == core::TaskStatus::Stopped)
+      ++stopped;
+    else
+      ++running;
+    if (t->health == core::Health::Unhealthy && t->last_status != core::TaskStatus::Stopped)
+      ++unhealthy;
   }
   m << "# TYPE ecs_emulator_tasks gauge\n"
     << "ecs_emulator_tasks{state=\"active\"} " << running << "\n"
     << "ecs_emulator_tasks{state=\"stopped\"} " << stopped << "\n"
     << "ecs_emulator_tasks{state=\"unhealthy\"} " << unhealthy << "\n"
-    << "# TYPE ecs_emulator_namespaces gauge\necs_emulator_namespaces " << registry.namespaces().size() << "\n"
-    << "# TYPE ecs_emulator_services gauge\necs_emulator_services " << registry.services().size() << "\n"
-    << "# TYPE ecs_emulator_events_total counter\necs_emulator_events_total " << registry.events().last_index() << "\n"
-    << "# TYPE ecs_emulator_dns_queries_total counter\necs_emulator_dns_queries_total " << dns_server.queries() << "\n";
+    << "# TYPE ecs_emulator_namespaces gauge\necs_emulator_namespaces "
+    << registry.namespaces().size() << "\n"
+    << "# TYPE ecs_emulator_services gauge\necs_emulator_services " << registry.services().size()
+    << "\n"
+    << "# TYPE ecs_emulator_events_total counter\necs_emulator_events_total "
+    << registry.events().last_index() << "\n"
+    << "# TYPE ecs_emulator_dns_queries_total counter\necs_emulator_dns_queries_total "
+    << dns_server.queries() << "\n";
   const auto& s = monitor.stats();
   m << "# TYPE ecs_emulator_probes_total counter\necs_emulator_probes_total " << s.started << "\n"
-    << "# TYPE ecs_emulator_probe_timeouts_total counter\necs_emulator_probe_timeouts_total " << s.timeouts << "\n"
-    << "# TYPE ecs_emulator_probe_skipped_ticks_total counter\necs_emulator_probe_skipped_ticks_total "
+    << "# TYPE ecs_emulator_probe_timeouts_total counter\necs_emulator_probe_timeouts_total "
+    << s.timeouts << "\n"
+    << "# TYPE ecs_emulator_probe_skipped_ticks_total "
+       "counter\necs_emulator_probe_skipped_ticks_total "
     << s.skipped_ticks << "\n"
-    << "# TYPE ecs_emulator_probes_watched gauge\necs_emulator_probes_watched " << monitor.watched().size() << "\n"
-    << "# TYPE ecs_emulator_probe_lateness_seconds_total counter\necs_emulator_probe_lateness_seconds_total "
+    << "# TYPE ecs_emulator_probes_watched gauge\necs_emulator_probes_watched "
+    << monitor.watched().size() << "\n"
+    << "# TYPE ecs_emulator_probe_lateness_seconds_total "
+       "counter\necs_emulator_probe_lateness_seconds_total "
     << static_cast<double>(s.total_lateness.count()) / 1000.0 << "\n"
-    << "# TYPE ecs_emulator_probe_lateness_seconds_max gauge\necs_emulator_probe_lateness_seconds_max "
+    << "# TYPE ecs_emulator_probe_lateness_seconds_max "
+       "gauge\necs_emulator_probe_lateness_seconds_max "
     << static_cast<double>(s.max_lateness.count()) / 1000.0 << "\n";
   return m.str();
 }
@@ -165,7 +180,8 @@ int Daemon::run() {
         log::error("fixtures", r.error().message);
         return 1;
       }
-      if (auto r = api::aws::apply_ecs_fixture(ecs_handlers, set, config_.region); !r) {  // ECS layer
+      if (auto r = api::aws::apply_ecs_fixture(ecs_handlers, set, config_.region);
+          !r) {  // ECS layer
         log::error("fixtures", r.error().message);
         return 1;
       }
@@ -190,11 +206,13 @@ int Daemon::run() {
     for (const auto& key : info.tasks) sync_watch(registry, monitor, key);
   });
   // Probes resume after a restart.
-  for (const core::Task* t : registry.tasks()) sync_watch(registry, monitor, core::Registry::task_key(*t));
+  for (const core::Task* t : registry.tasks())
+    sync_watch(registry, monitor, core::Registry::task_key(*t));
 
   // STOPPED tasks stay listed for an hour (ECS), then go.
   std::function<void()> purge = [&] {
-    if (auto r = registry.purge_stopped(); !r) log::warn("state", "purge failed: " + r.error().message);
+    if (auto r = registry.purge_stopped(); !r)
+      log::warn("state", "purge failed: " + r.error().message);
     timers.schedule(clock.now() + kPurgeEvery, purge);
   };
   timers.schedule(clock.now() + kPurgeEvery, purge);
@@ -213,7 +231,8 @@ int Daemon::run() {
   ctx.dns_lookup = [&](const std::string& name, const std::string& type) {
     return dns_lookup(registry.zones(), name, type);
   };
-  ctx.force_health = [&](const std::string& key, std::optional<core::Health> health) -> Result<core::Task> {
+  ctx.force_health = [&](const std::string& key,
+                         std::optional<core::Health> health) -> Result<core::Task> {
     auto r = registry.force_health(key, health);
     if (!r || health) return r;
     // AUTO: hand control back to the probes, starting from what they see now.
@@ -238,7 +257,8 @@ int Daemon::run() {
   }
 
   driver.start();
-  const std::string dns_addr = host_of(config_.dns_listen) + ":" + std::to_string(dns_server.port());
+  const std::string dns_addr =
+      host_of(config_.dns_listen) + ":" + std::to_string(dns_server.port());
   const std::string api_addr = host_of(config_.api_listen) + ":" + std::to_string(listener.port());
   ready = true;
   if (!config_.ready_file.empty() && !write_ready_file(config_.ready_file, dns_addr, api_addr)) {
@@ -246,7 +266,9 @@ int Daemon::run() {
     return 1;
   }
   log::info("runtime", "ready",
-            {{"dns", dns_addr}, {"api", api_addr}, {"state", config_.state},
+            {{"dns", dns_addr},
+             {"api", api_addr},
+             {"state", config_.state},
              {"namespaces", std::to_string(registry.namespaces().size())},
              {"tasks", std::to_string(registry.tasks().size())}});
 

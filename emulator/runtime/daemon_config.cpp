@@ -13,7 +13,7 @@ namespace {
 struct Option {
   const char* flag;  // without the leading --
   const char* env;
-  const char* arg;   // nullptr = no value
+  const char* arg;  // nullptr = no value
   const char* help;
   std::function<Result<void>(DaemonConfig&, const std::string&)> set;
 };
@@ -50,8 +50,8 @@ const std::vector<Option>& options() {
          c.api_listen = v;
          return {};
        }},
-      {"state", "ECS_EMULATOR_STATE", "PATH|:memory:",
-       "SQLite state file (default ./ecs-emulator.db); :memory: keeps nothing",
+      {"state", "ECS_EMULATOR_STATE",
+       "PATH|:memory:", "SQLite state file (default ./ecs-emulator.db); :memory: keeps nothing",
        [](DaemonConfig& c, const std::string& v) -> Result<void> {
          if (v.empty()) return bad("state", "empty path");
          c.state = v;
@@ -83,28 +83,34 @@ const std::vector<Option>& options() {
        [](DaemonConfig& c, const std::string& v) -> Result<void> {
          char* end = nullptr;
          const double f = std::strtod(v.c_str(), &end);
-         if (end == v.c_str() || *end != '\0' || !(f > 0) || f > 100) return bad("time-scale", "must be a number in (0, 100]");
+         if (end == v.c_str() || *end != '\0' || !(f > 0) || f > 100)
+           return bad("time-scale", "must be a number in (0, 100]");
          c.time_scale = f;
          return {};
        }},
       {"health-propagation-delay", "ECS_EMULATOR_HEALTH_PROPAGATION_DELAY", "D",
        "delay before a health change reaches DNS, as AWS's ~30s (default 0)",
-       [](DaemonConfig& c, const std::string& v) { return set_duration("health-propagation-delay", v, c.health_propagation_delay); }},
+       [](DaemonConfig& c, const std::string& v) {
+         return set_duration("health-propagation-delay", v, c.health_propagation_delay);
+       }},
       {"docker", "ECS_EMULATOR_DOCKER", "[unix:///var/run/docker.sock]",
        "run ECS tasks as Docker containers and discover labelled compose containers",
        [](DaemonConfig& c, const std::string& v) -> Result<void> {
          c.docker = v.empty() ? std::string("unix:///var/run/docker.sock") : v;
          return {};
        }},
-      {"account-id", "ECS_EMULATOR_ACCOUNT_ID", "ID", "AWS account id in every ARN (default 000000000000)",
+      {"account-id", "ECS_EMULATOR_ACCOUNT_ID", "ID",
+       "AWS account id in every ARN (default 000000000000)",
        [](DaemonConfig& c, const std::string& v) -> Result<void> {
-         if (v.size() != 12 || v.find_first_not_of("0123456789") != std::string::npos) return bad("account-id", "must be 12 digits");
+         if (v.size() != 12 || v.find_first_not_of("0123456789") != std::string::npos)
+           return bad("account-id", "must be 12 digits");
          c.account_id = v;
          return {};
        }},
       {"region", "ECS_EMULATOR_REGION", "REGION", "default AWS region (default us-east-1)",
        [](DaemonConfig& c, const std::string& v) -> Result<void> {
-         if (v.empty() || v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+         if (v.empty() ||
+             v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
            return bad("region", "expected a region name such as us-east-1");
          c.region = v;
          return {};
@@ -120,7 +126,8 @@ const std::vector<Option>& options() {
        "private IPs of simulated tasks: data only, never probed (default 10.10.0.0/16)",
        [](DaemonConfig& c, const std::string& v) -> Result<void> {
          const auto slash = v.find('/');
-         if (slash == std::string::npos || !core::native::parse_ipv4(v.substr(0, slash))) return bad("task-cidr", "expected an IPv4 CIDR such as 10.10.0.0/16");
+         if (slash == std::string::npos || !core::native::parse_ipv4(v.substr(0, slash)))
+           return bad("task-cidr", "expected an IPv4 CIDR such as 10.10.0.0/16");
          const int bits = std::atoi(v.c_str() + slash + 1);
          if (bits < 8 || bits > 30) return bad("task-cidr", "prefix length must be 8..30");
          c.task_cidr = v;
@@ -133,7 +140,8 @@ const std::vector<Option>& options() {
        }},
       {"log-level", "ECS_EMULATOR_LOG_LEVEL", "LEVEL", "debug, info, warn or error (default info)",
        [](DaemonConfig& c, const std::string& v) -> Result<void> {
-         if (!log::parse_level(v, c.log_level)) return bad("log-level", "must be debug, info, warn or error");
+         if (!log::parse_level(v, c.log_level))
+           return bad("log-level", "must be debug, info, warn or error");
          return {};
        }},
       {"ready-file", "ECS_EMULATOR_READY_FILE", "PATH",
@@ -152,7 +160,8 @@ const char* version() { return "0.1.0"; }
 
 std::string help_text() {
   std::string out =
-      "ecs-emulator: local AWS ECS service discovery (ECS + Cloud Map APIs, authoritative DNS, health probes)\n\n"
+      "ecs-emulator: local AWS ECS service discovery (ECS + Cloud Map APIs, authoritative DNS, "
+      "health probes)\n\n"
       "Usage:\n"
       "  ecs-emulator [serve] [options]   run the daemon (default)\n"
       "  ecs-emulator healthcheck [--api-listen ADDR:PORT]\n"
@@ -176,14 +185,16 @@ Result<DaemonConfig> parse_config(int argc, const char* const* argv) {
   // Environment first, then flags on top.
   for (const auto& o : options()) {
     if (const char* v = std::getenv(o.env); v && *v) {
-      if (auto r = o.set(c, v); !r) return Error{r.error().code, std::string(o.env) + ": " + r.error().message};
+      if (auto r = o.set(c, v); !r)
+        return Error{r.error().code, std::string(o.env) + ": " + r.error().message};
     }
   }
   bool fixtures_from_flags = false;
   int i = 1;
   if (argc > 1 && argv[1][0] != '-') {
     const std::string_view cmd = argv[1];
-    if (cmd != "serve" && cmd != "healthcheck") return invalid("unknown command \"" + std::string(cmd) + "\" (serve, healthcheck)");
+    if (cmd != "serve" && cmd != "healthcheck")
+      return invalid("unknown command \"" + std::string(cmd) + "\" (serve, healthcheck)");
     c.command = cmd;
     i = 2;
   }

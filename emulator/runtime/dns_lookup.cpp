@@ -62,7 +62,8 @@ nlohmann::json section(const ldns_rr_list* list, bool brief) {
 
 }  // namespace
 
-nlohmann::json dns_lookup(const core::SnapshotHolder& zones, const std::string& name, const std::string& type) {
+nlohmann::json dns_lookup(const core::SnapshotHolder& zones, const std::string& name,
+                          const std::string& type) {
   const ldns_rr_type qtype = ldns_get_rr_type_by_name(type.c_str());
   if (qtype == 0) return {{"error", "type: unknown DNS type \"" + type + "\""}};
   std::string fqdn = name;
@@ -74,15 +75,16 @@ nlohmann::json dns_lookup(const core::SnapshotHolder& zones, const std::string& 
   ldns_pkt_set_id(query.get(), 1);
   uint8_t* wire = nullptr;
   size_t wire_size = 0;
-  if (ldns_pkt2wire(&wire, query.get(), &wire_size) != LDNS_STATUS_OK) return {{"error", "name: cannot encode"}};
+  if (ldns_pkt2wire(&wire, query.get(), &wire_size) != LDNS_STATUS_OK)
+    return {{"error", "name: cannot encode"}};
   std::unique_ptr<uint8_t, decltype(&free)> wire_owner(wire, &free);
 
   const auto snapshot = zones.load();
   dns::Rng rng{static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(wire)) ^ wire_size};
   dns::Query scratch;
   std::vector<std::uint8_t> out(dns::kMaxMessage);
-  const auto response = dns::process(std::span<const std::uint8_t>(wire, wire_size), dns::Transport::Tcp,
-                                     snapshot.get(), rng, scratch, out);
+  const auto response = dns::process(std::span<const std::uint8_t>(wire, wire_size),
+                                     dns::Transport::Tcp, snapshot.get(), rng, scratch, out);
   nlohmann::json j{{"name", name}, {"type", type}};
   if (response.action != dns::Action::Send || response.size == 0) {
     // Not answered here (forwarding on, name outside our zones): the daemon relays it upstream.
@@ -92,7 +94,8 @@ nlohmann::json dns_lookup(const core::SnapshotHolder& zones, const std::string& 
     return j;
   }
   ldns_pkt* parsed = nullptr;
-  if (ldns_wire2pkt(&parsed, out.data(), response.size) != LDNS_STATUS_OK) return {{"error", "internal: undecodable answer"}};
+  if (ldns_wire2pkt(&parsed, out.data(), response.size) != LDNS_STATUS_OK)
+    return {{"error", "internal: undecodable answer"}};
   Pkt answer(parsed);
   char* rcode = ldns_pkt_rcode2str(ldns_pkt_get_rcode(answer.get()));
   j["rcode"] = rcode ? rcode : "?";

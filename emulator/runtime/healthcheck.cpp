@@ -39,7 +39,8 @@ int healthcheck(const DaemonConfig& config) {
     std::fprintf(stderr, "ecs-emulator healthcheck: %u %s\n", res.result_int(), res.body().c_str());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "ecs-emulator healthcheck: %s:%s: %s\n", host.c_str(), port.c_str(), e.what());
+    std::fprintf(stderr, "ecs-emulator healthcheck: %s:%s: %s\n", host.c_str(), port.c_str(),
+                 e.what());
     return 1;
   }
 }

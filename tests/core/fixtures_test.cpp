@@ -62,18 +62,22 @@ TEST_P(BadFixtureTest, NamesFilePathAndReason) {
 INSTANTIATE_TEST_SUITE_P(
     Table, BadFixtureTest,
     ::testing::Values(
-        BadFixture{R"({"services": [{"name": "a"}, {"name": "b", "healthCheck": {"type": "http", "retries": 11}}]})",
-                   "services[1].healthCheck.retries: must be 1..10"},
+        BadFixture{
+            R"({"services": [{"name": "a"}, {"name": "b", "healthCheck": {"type": "http", "retries": 11}}]})",
+            "services[1].healthCheck.retries: must be 1..10"},
         BadFixture{R"({"services": [{"name": "a", "tasks": [{"ip": "10.0.0.x"}]}]})",
                    "services[0].tasks[0].ip: not an IPv4 or IPv6 address: \"10.0.0.x\""},
         BadFixture{R"({"services": [{"ttl": 5}]})",
                    "services[0].name: required (a DNS label such as \"game-server\")"},
         BadFixture{R"({"namespaces": [{"name": "bad name"}]})",
                    "namespaces[0].name: invalid character ' ' in DNS label (allowed: a-z 0-9 - _)"},
-        BadFixture{R"({"servcies": []})",
-                   "servcies: unknown field (known: namespaces, services, taskDefinitions, ecsServices)"},
-        BadFixture{R"({"services": [{"name": "a", "records": ["SRV"], "tasks": [{"ip": "10.0.0.1"}]}]})",
-                   "services[0].tasks[0].port: required (1..65535) because the service publishes SRV records"}));
+        BadFixture{
+            R"({"servcies": []})",
+            "servcies: unknown field (known: namespaces, services, taskDefinitions, ecsServices)"},
+        BadFixture{
+            R"({"services": [{"name": "a", "records": ["SRV"], "tasks": [{"ip": "10.0.0.1"}]}]})",
+            "services[0].tasks[0].port: required (1..65535) because the service publishes SRV "
+            "records"}));
 
 TEST(FixturesTest, MissingFileIsAnError) {
   auto r = load_fixtures("/nonexistent/fixtures.json");

@@ -27,12 +27,13 @@ TEST_P(DurationTest, Parses) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, DurationTest,
-                         ::testing::Values(DurationCase{R"("500ms")", 500}, DurationCase{R"("2s")", 2000},
-                                           DurationCase{R"("1.5s")", 1500}, DurationCase{R"("1m")", 60000},
-                                           DurationCase{"3", 3000}, DurationCase{"0.25", 250},
-                                           DurationCase{R"("2 s")", -1}, DurationCase{R"("fast")", -1},
-                                           DurationCase{"-1", -1}, DurationCase{"true", -1},
-                                           DurationCase{R"("5d")", -1}));
+                         ::testing::Values(DurationCase{R"("500ms")", 500},
+                                           DurationCase{R"("2s")", 2000},
+                                           DurationCase{R"("1.5s")", 1500},
+                                           DurationCase{R"("1m")", 60000}, DurationCase{"3", 3000},
+                                           DurationCase{"0.25", 250}, DurationCase{R"("2 s")", -1},
+                                           DurationCase{R"("fast")", -1}, DurationCase{"-1", -1},
+                                           DurationCase{"true", -1}, DurationCase{R"("5d")", -1}));
 
 TEST(NativeCodecTest, HealthCheckWithAllFields) {
   auto r = parse_health_check(json::parse(R"({"type": "grpc", "port": 50051, "service": "game",
@@ -63,21 +64,31 @@ TEST_P(HealthCheckErrorTest, NamesTheField) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, HealthCheckErrorTest,
-    ::testing::Values(ErrorCase{R"({})", "healthCheck.type: required"},
-                      ErrorCase{R"({"type": "smtp"})", "healthCheck.type: must be"},
-                      ErrorCase{R"({"type": "http", "retries": 0})", "healthCheck.retries: must be 1..10"},
-                      ErrorCase{R"({"type": "http", "retries": "3"})", "healthCheck.retries: must be an integer"},
-                      ErrorCase{R"({"type": "http", "interval": "50ms"})", "healthCheck.interval: must be 100ms..1h"},
-                      ErrorCase{R"({"type": "http", "port": 70000})", "healthCheck.port: must be 1..65535"},
-                      ErrorCase{R"({"type": "http", "path": "health"})", "healthCheck.path: must start with '/'"},
-                      ErrorCase{R"({"type": "command", "command": ["RUN", "x"]})", "healthCheck.command: must be"},
-                      ErrorCase{R"({"type": "tcp", "helthCheck": 1})", "healthCheck.helthCheck: unknown field"}));
+    ::testing::Values(
+        ErrorCase{R"({})", "healthCheck.type: required"},
+        ErrorCase{R"({"type": "smtp"})", "healthCheck.type: must be"},
+        ErrorCase{R"({"type": "http", "retries": 0})", "healthCheck.retries: must be 1..10"},
+        ErrorCase{R"({"type": "http", "retries": "3"})", "healthCheck.retries: must be an integer"},
+        ErrorCase{R"({"type": "http", "interval": "50ms"})",
+                  "healthCheck.interval: must be 100ms..1h"},
+        ErrorCase{R"({"type": "http", "port": 70000})", "healthCheck.port: must be 1..65535"},
+        ErrorCase{R"({"type": "http", "path": "health"})", "healthCheck.path: must start with '/'"},
+        ErrorCase{R"({"type": "command", "command": ["RUN", "x"]})",
+                  "healthCheck.command: must be"},
+        ErrorCase{R"({"type": "tcp", "helthCheck": 1})", "healthCheck.helthCheck: unknown field"}));
 
 TEST(NativeCodecTest, TaskNeedsAnAddressAndValidatesIt) {
-  EXPECT_EQ(parse_task(json::parse(R"({"port": 80})"), "").error().message.rfind("ip: required", 0), 0u);
-  EXPECT_EQ(parse_task(json::parse(R"({"ip": "1.2.3"})"), "").error().message.rfind("ip: not an IPv4", 0), 0u);
-  EXPECT_EQ(parse_task(json::parse(R"({"ip": "10.0.0.1", "port": -1})"), "").error().message.rfind("port:", 0), 0u);
-  auto v6 = parse_task(json::parse(R"({"ip": "fd00::1", "port": 80, "initialHealth": "UNHEALTHY"})"), "");
+  EXPECT_EQ(parse_task(json::parse(R"({"port": 80})"), "").error().message.rfind("ip: required", 0),
+            0u);
+  EXPECT_EQ(
+      parse_task(json::parse(R"({"ip": "1.2.3"})"), "").error().message.rfind("ip: not an IPv4", 0),
+      0u);
+  EXPECT_EQ(parse_task(json::parse(R"({"ip": "10.0.0.1", "port": -1})"), "")
+                .error()
+                .message.rfind("port:", 0),
+            0u);
+  auto v6 =
+      parse_task(json::parse(R"({"ip": "fd00::1", "port": 80, "initialHealth": "UNHEALTHY"})"), "");
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(v6->ipv6, "fd00::1");
   EXPECT_TRUE(v6->ipv4.empty());

@@ -171,7 +171,7 @@ TEST(RegistryTest, PropagationDelayHoldsTheDnsChangeBack) {
   ASSERT_TRUE(f.registry->put_service("web.local", spec).ok());
   const Task a = f.add("web.local", "10.0.0.1");
   ASSERT_TRUE(f.registry->set_health(a.id, Health::Unhealthy, "probe failed").ok());
-  EXPECT_EQ(f.registry->task(a.id)->health, Health::Unhealthy);  // the task knows at once
+  EXPECT_EQ(f.registry->task(a.id)->health, Health::Unhealthy);    // the task knows at once
   EXPECT_THAT(f.endpoints("web.local"), ElementsAre("10.0.0.1"));  // DNS does not, yet
   f.sim.advance(29s);
   EXPECT_THAT(f.endpoints("web.local"), ElementsAre("10.0.0.1"));
@@ -243,8 +243,10 @@ TEST(RegistryTest, AFailedCommitChangesNothing) {
       TaskSpec spec;
       spec.ipv4 = "10.0.0." + std::to_string(i);
       spec.port = 80;
-      if (auto r = f.registry->register_task("web.local", spec); r.ok()) acknowledged.push_back(r->id);
-      else EXPECT_EQ(r.error().code, Code::Unavailable);
+      if (auto r = f.registry->register_task("web.local", spec); r.ok())
+        acknowledged.push_back(r->id);
+      else
+        EXPECT_EQ(r.error().code, Code::Unavailable);
     }
     std::size_t in_memory = f.registry->tasks().size();
     EXPECT_EQ(in_memory, acknowledged.size()) << "fail after " << n;
