@@ -132,6 +132,11 @@ std::string metrics_text(const core::Registry& registry, const dns::DnsServer& d
 
 int Daemon::run() {
   log::configure(config_.log_level, config_.log_format);
+  if (config_.docker) {
+    // Say so rather than run without containers the user asked for.
+    log::error("runtime", "--docker: the Docker launch backend is not implemented yet");
+    return 1;
+  }
   boost::asio::io_context io;
   SteadyTimeSource clock;
   TimerQueue timers;
