@@ -214,3 +214,28 @@ def write_fixture(directory, doc, name="fixture.json"):
     with open(path, "w") as f:
         json.dump(doc, f)
     return path
+
+
+def aws_cli_env(home, api_url, region="us-east-1", proxy=False):
+    """Environment for Debian's AWS CLI v2 (/usr/bin/aws) against the daemon: dummy credentials,
+    no pager, no IMDS, config under `home`, one attempt. With `proxy`, HTTP_PROXY points at the
+    daemon, which serves the absolute-form `POST http://data-127.0.0.1:PORT/` that the CLI 2.9
+    sends for DiscoverInstances (it has no switch to drop the data- host prefix)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") and k.lower() not in ("http_proxy", "https_proxy", "no_proxy",
+                                                             "all_proxy")}
+    env.update({
+        "HOME": home,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": region,
+        "AWS_PAGER": "",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.path.join(home, "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "credentials"),
+        "AWS_MAX_ATTEMPTS": "1",
+    })
+    if proxy:
+        env["HTTP_PROXY"] = api_url
+        env["http_proxy"] = api_url
+    return env

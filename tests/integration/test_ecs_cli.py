@@ -30,24 +30,7 @@ class EcsCliTest(unittest.TestCase):
         cls.d.stop()
 
     def env(self, region="us-east-1", proxy=False):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("AWS_") and k.lower() not in ("http_proxy", "https_proxy", "no_proxy",
-                                                                 "all_proxy")}
-        env.update({
-            "HOME": self.home,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_REGION": region,
-            "AWS_PAGER": "",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_CONFIG_FILE": os.path.join(self.home, "config"),
-            "AWS_SHARED_CREDENTIALS_FILE": os.path.join(self.home, "credentials"),
-            "AWS_MAX_ATTEMPTS": "1",
-        })
-        if proxy:  # DiscoverInstances: the CLI 2.9 adds the data- host prefix; the proxy is us
-            env["HTTP_PROXY"] = self.d.api_url
-            env["http_proxy"] = self.d.api_url
-        return env
+        return emu.aws_cli_env(self.home, self.d.api_url, region=region, proxy=proxy)
 
     def aws(self, service, *args, region="us-east-1", proxy=False, expect=0):
         cmd = [AWS, "--endpoint-url", self.d.api_url, "--output", "json", service] + list(args)
