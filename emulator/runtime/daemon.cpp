@@ -284,8 +284,7 @@ int Daemon::run() {
     log::info("runtime", "shutting down", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
     stopping = true;
     ready = false;
-    listener.stop();  // stop accepting; in-flight requests finish
-    router.shutdown();
+    listener.stop();  // stop accepting, answer pending long polls; in-flight requests finish
     dns_server.stop();
     driver.stop();
     for (const auto& key : monitor.watched()) monitor.unwatch(key);
