@@ -27,6 +27,14 @@ bool is_active(const Task& t) { return t.last_status != TaskStatus::Stopped; }
 /// DNS-visible: registered and not withdrawn as unhealthy.
 bool visible(const Task& t) { return t.registered() && t.dns_health != Health::Unhealthy; }
 
+/// What an UNHEALTHY task does: its own kAttrOnUnhealthy wins over its service's setting.
+OnUnhealthy on_unhealthy_of(const Task& t, const Service& s) {
+  if (const auto it = t.attributes.find(kAttrOnUnhealthy); it != t.attributes.end()) {
+    if (const auto own = parse_on_unhealthy(lower(it->second))) return *own;
+  }
+  return s.on_unhealthy;
+}
+
 }  // namespace
 
 std::optional<std::string> label_error(std::string_view label) {
@@ -592,6 +600,7 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
   t.ipv6 = spec.ipv6;
   t.port = spec.port;
   t.attributes = spec.attributes;
+  if (!spec.container_id.empty()) t.container_id = spec.container_id;
   if (!t.ipv4.empty()) t.attributes["AWS_INSTANCE_IPV4"] = t.ipv4;
   if (!t.ipv6.empty()) t.attributes["AWS_INSTANCE_IPV6"] = t.ipv6;
   if (t.port) t.attributes["AWS_INSTANCE_PORT"] = std::to_string(t.port);
@@ -806,7 +815,7 @@ Result<Task> Registry::set_health(std::string_view key, Health health, std::stri
   ++t.version;
   Pending p;
   const bool stop = health == Health::Unhealthy && s && t.launch != Launch::Instance &&
-                    (s->on_unhealthy == OnUnhealthy::Stop || !t.ecs_service.empty());
+                    (on_unhealthy_of(t, *s) == OnUnhealthy::Stop || !t.ecs_service.empty());
   const bool delay = config_.health_propagation_delay.count() > 0 && !stop;
   const bool was_visible = visible(t);
   if (!delay && !stop) t.dns_health = health;  // a stopped task leaves DNS by its stop

@@ -71,7 +71,15 @@ struct TaskSpec {
   std::optional<Health> initial_health;
   std::map<std::string, std::string> attributes;
   bool require_address = true;  ///< false: a Cloud Map instance of an HTTP namespace (no IP)
+  std::string container_id;     ///< the Docker container behind an endpoint (compose discovery)
 };
+
+/// Task attribute that overrides its service's onUnhealthy for this one task ("withdraw" or
+/// "stop", as the native API spells it). Compose containers found through Docker carry
+/// "withdraw": they are not ours to stop or replace, even in a service whose tasks are stopped
+/// when unhealthy. An attribute so that it persists with the task and shows in the API. Tasks of
+/// an ECS service are stopped whatever it says (the ECS scheduler replaces them).
+inline constexpr const char* kAttrOnUnhealthy = "ECS_EMULATOR_ON_UNHEALTHY";
 
 /// `<service>.<namespace>` split; `game-server` alone means the default namespace.
 struct DnsName {
