@@ -565,7 +565,34 @@ json EcsHandlers::task_json(const core::Task& t, bool tags) const {
     out["attachments"] = json::array();
   }
   json containers = json::array();
-  if (td) {
+  if (t.launch == core::Launch::Docker && extra && !extra->containers.empty()) {
+    // Docker tasks: what the runtime reported, container by container (botocore ECS Container).
+    int i = 0;
+    for (const auto& c : extra->containers) {
+      json cj = {{"containerArn", engine_.arn(t.region, "container/" + t.cluster + "/" + t.id +
+                                                            "/" + derived_uuid(t.id, ++i))},
+                 {"taskArn", t.arn},
+                 {"name", c.name},
+                 {"image", c.image},
+                 {"lastStatus", c.last_status},
+                 {"healthStatus", c.health_check ? core::to_string(c.health) : "UNKNOWN"},
+                 {"cpu", "0"},
+                 {"networkBindings", json::array()},
+                 {"networkInterfaces", json::array()}};
+      if (!c.docker_id.empty()) cj["runtimeId"] = c.docker_id;
+      if (c.exit_code) cj["exitCode"] = *c.exit_code;
+      if (!c.reason.empty()) cj["reason"] = c.reason;
+      if (!t.ipv4.empty() || !t.ipv6.empty()) {
+        // The containers of a task share the first one's network namespace: one address.
+        json ni = json::object();
+        if (awsvpc) ni["attachmentId"] = eni;
+        if (!t.ipv4.empty()) ni["privateIpv4Address"] = t.ipv4;
+        if (!t.ipv6.empty()) ni["ipv6Address"] = t.ipv6;
+        cj["networkInterfaces"].push_back(ni);
+      }
+      containers.push_back(cj);
+    }
+  } else if (td) {
     int i = 0;
     for (const auto& c : td->containers) {
       json cj = {{"containerArn", engine_.arn(t.region, "container/" + t.cluster + "/" + t.id +
@@ -933,8 +960,7 @@ Result<json> EcsHandlers::describe_tasks(const json& in, const std::string& regi
   for (const auto& ref : *refs) {
     const auto id = name_from(ref);
     const core::Task* t = engine_.registry().task(id);
-    if (!t || t->launch != core::Launch::Simulated || t->region != region ||
-        t->cluster != *cluster) {
+    if (!t || !core::ecs::is_ecs_task(*t) || t->region != region || t->cluster != *cluster) {
       out["failures"].push_back(
           {{"arn", engine_.task_arn(region, *cluster, id)}, {"reason", "MISSING"}});
       continue;

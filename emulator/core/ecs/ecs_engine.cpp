@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "emulator/core/ecs/container_spec.hpp"
 #include "emulator/core/ecs/ecs_errors.hpp"
 #include "emulator/core/ecs/ecs_json.hpp"
 
@@ -13,6 +14,34 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kTaskFailedToStart = "TaskFailedToStart";
+constexpr const char* kEssentialExited = "EssentialContainerExited";
+constexpr const char* kEssentialExitedReason = "Essential container in task exited";
+constexpr const char* kNotFoundAfterRestart = "container not found after restart";
+
+/// A container the runtime created and that has not exited (yet).
+bool live(const TaskContainer& c) { return !c.docker_id.empty() && c.last_status != "STOPPED"; }
+
+/// Docker's health status (`docker inspect` State.Health.Status) as ours.
+std::optional<Health> docker_health(const std::string& status) {
+  if (status == "healthy") return Health::Healthy;
+  if (status == "unhealthy") return Health::Unhealthy;
+  if (status == "starting") return Health::Unknown;
+  return std::nullopt;  // no healthcheck
+}
+
+/// The containers of a task definition, before the runtime created them.
+std::vector<TaskContainer> containers_of(const TaskDefinition& td) {
+  std::vector<TaskContainer> out;
+  for (const auto& c : td.containers) {
+    TaskContainer tc;
+    tc.name = c.name;
+    tc.image = c.image;
+    tc.essential = c.essential;
+    tc.health_check = c.health_check.has_value() && !c.health_check->command.empty();
+    out.push_back(tc);
+  }
+  return out;
+}
 
 IpPool make_pool(const std::string& cidr) {
   auto pool = IpPool::parse(cidr);
@@ -78,6 +107,8 @@ Result<void> EcsEngine::validate(const EcsConfig& config) {
   if (!(config.time_scale > 0.0) || !std::isfinite(config.time_scale)) {
     return invalid("--time-scale: must be a number greater than 0");
   }
+  if (config.stop_timeout_s < 0) return invalid("container stop timeout: must be 0 or more");
+  if (config.docker_network.empty()) return invalid("Docker network: must not be empty");
   return {};
 }
 
@@ -120,12 +151,14 @@ Result<void> EcsEngine::load() {
       tags_[row.id] = tags;
     }
   }
-  // Simulated tasks resume their lifecycle; stopped ones are already accounted for.
+  // Simulated tasks resume their lifecycle; stopped ones are already accounted for. Docker tasks
+  // wait for adopt(): only the containers can tell where they are.
   for (const Task* t : registry_.tasks()) {
-    if (t->launch != Launch::Simulated) continue;
+    if (!is_ecs_task(*t)) continue;
     if (t->last_status == TaskStatus::Stopped) {
       known_stopped_.insert(t->id);
-    } else if (t->last_status != TaskStatus::Running || t->desired_status == TaskStatus::Stopped) {
+    } else if (t->launch == Launch::Simulated && (t->last_status != TaskStatus::Running ||
+                                                  t->desired_status == TaskStatus::Stopped)) {
       schedule_step(t->id);
     }
   }
@@ -136,6 +169,7 @@ Result<void> EcsEngine::load() {
 void EcsEngine::clear() {
   ++generation_;
   for (const auto& [id, timer] : steps_) timers_.cancel(timer);
+  for (const auto& [id, timer] : launches_) timers_.cancel(timer);
   if (reconcile_timer_) timers_.cancel(*reconcile_timer_);
   reconcile_timer_.reset();
   clusters_.clear();
@@ -145,6 +179,8 @@ void EcsEngine::clear() {
   extras_.clear();
   tags_.clear();
   steps_.clear();
+  launches_.clear();
+  stop_asked_.clear();
   known_stopped_.clear();
   dirty_.clear();
 }
@@ -174,17 +210,45 @@ StoreChange EcsEngine::tags_row(const std::string& arn) const {
 
 void EcsEngine::on_commit(const CommitInfo& info) {
   if (info.reset) {
+    // The containers of Docker tasks go with the state they belonged to.
+    std::vector<std::string> containers;
+    for (const auto& [id, extra] : extras_) {
+      for (const auto& c : extra.containers) {
+        if (!c.docker_id.empty()) containers.push_back(c.docker_id);
+      }
+    }
     clear();  // the store's EraseAll already dropped our rows
+    remove_later(std::move(containers));
     return;
   }
   for (const auto& key : info.tasks) {
     const Task* t = registry_.task(key);
     if (!t) {
-      if (extras_.erase(key)) (void)persist({{StoreChange::Op::Erase, "ecs-task", key, {}}});
+      if (const auto it = extras_.find(key); it != extras_.end()) {
+        // A purged Docker task: its (exited) containers are removed with it.
+        std::vector<std::string> containers;
+        for (const auto& c : it->second.containers) {
+          if (!c.docker_id.empty()) containers.push_back(c.docker_id);
+        }
+        extras_.erase(it);
+        (void)persist({{StoreChange::Op::Erase, "ecs-task", key, {}}});
+        remove_later(std::move(containers));
+      }
       known_stopped_.erase(key);
+      stop_asked_.erase(key);
       continue;
     }
-    if (t->launch == Launch::Simulated && !t->ecs_service.empty()) {
+    if (t->launch == Launch::Docker && t->last_status == TaskStatus::Stopped &&
+        !stop_asked_.count(t->id)) {
+      // Stopped by someone else (Registry::stop_task, a deleted Cloud Map service, a failed
+      // start): containers that still run are stopped too.
+      const auto it = extras_.find(t->id);
+      if (it != extras_.end() &&
+          std::any_of(it->second.containers.begin(), it->second.containers.end(), live)) {
+        schedule_container_stop(t->id, false);
+      }
+    }
+    if (is_ecs_task(*t) && !t->ecs_service.empty()) {
       mark_dirty(service_key(t->region, t->cluster, t->ecs_service));
     }
   }
@@ -356,6 +420,7 @@ std::vector<const TaskDefinition*> EcsEngine::task_definitions(const std::string
 std::set<std::string> EcsEngine::used_ips() const {
   std::set<std::string> used;
   for (const Task* t : registry_.tasks()) {
+    // Docker tasks get their address from Docker, not from the pool.
     if (t->launch == Launch::Simulated && t->last_status != TaskStatus::Stopped &&
         !t->ipv4.empty()) {
       used.insert(t->ipv4);
@@ -366,7 +431,9 @@ std::set<std::string> EcsEngine::used_ips() const {
 
 Result<Task> EcsEngine::start_one(const RunTaskInput& input, const TaskDefinition& td,
                                   const EcsService* service) {
-  const auto ip = pool_.allocate(used_ips());
+  const bool docker = runtime_ != nullptr;
+  // A Docker task's address comes from Docker once its containers run.
+  const auto ip = docker ? std::optional<std::string>("") : pool_.allocate(used_ips());
   if (!ip && !service)
     return ecs_error("ResourceInitializationError",
                      "no free private IP address in " + config_.task_cidr);
@@ -374,7 +441,7 @@ Result<Task> EcsEngine::start_one(const RunTaskInput& input, const TaskDefinitio
   Task t;
   t.id = registry_.new_task_id();
   t.arn = task_arn(input.region, input.cluster, t.id);
-  t.launch = Launch::Simulated;
+  t.launch = docker ? Launch::Docker : Launch::Simulated;
   t.region = input.region;
   t.cluster = input.cluster;
   t.task_definition_arn = td.arn;
@@ -393,13 +460,14 @@ Result<Task> EcsEngine::start_one(const RunTaskInput& input, const TaskDefinitio
     if (!service->registries.empty()) reg = &service->registries.front();
   }
   t.port = port_for(td, reg);
-  t.attributes = {{"AWS_INSTANCE_IPV4", t.ipv4},
-                  {"AVAILABILITY_ZONE", extra.availability_zone},
+  t.attributes = {{"AVAILABILITY_ZONE", extra.availability_zone},
                   {"REGION", input.region},
                   {"ECS_CLUSTER_NAME", input.cluster},
                   {"ECS_TASK_DEFINITION_FAMILY", td.family}};
+  if (!docker) t.attributes["AWS_INSTANCE_IPV4"] = t.ipv4;
   if (t.port) t.attributes["AWS_INSTANCE_PORT"] = std::to_string(t.port);
   if (service) t.attributes["ECS_SERVICE_NAME"] = service->name;
+  if (docker) extra.containers = containers_of(td);
   std::string message = "task " + t.id + " (" + t.group + ") PROVISIONING";
   if (!ip) {
     // A service task that cannot get an address fails to start (it counts for the throttle).
@@ -423,7 +491,11 @@ Result<Task> EcsEngine::start_one(const RunTaskInput& input, const TaskDefinitio
   }
   auto put = registry_.put_task(t, ip ? "TaskProvisioning" : "TaskStopped", message);
   if (!put) return put.error();
-  if (ip) schedule_step(t.id);
+  if (docker) {
+    schedule_launch(t.id);
+  } else if (ip) {
+    schedule_step(t.id);
+  }
   return *put;
 }
 
@@ -518,18 +590,20 @@ void EcsEngine::step(const std::string& task_id) {
   auto put = registry_.put_task(
       t, t.last_status == TaskStatus::Stopped ? "TaskStopped" : "TaskStatusChanged", message);
   if (!put) return;  // the store failed; the task keeps its state and the next change retries
-  if (t.last_status == TaskStatus::Running && !t.ecs_service.empty()) {
-    // ECS: a task started after the last failure that reaches RUNNING ends the throttle.
-    EcsService* s = find_service(service_key(t.region, t.cluster, t.ecs_service));
-    if (s && s->start_failures &&
-        (!s->last_start_failure || t.created_at > *s->last_start_failure)) {
-      s->start_failures = 0;
-      s->throttled_until.reset();
-      (void)persist({row(*s)});
-    }
-  }
+  if (t.last_status == TaskStatus::Running) note_running(t);
   if (t.last_status != TaskStatus::Running && t.last_status != TaskStatus::Stopped)
     schedule_step(t.id);
+}
+
+void EcsEngine::note_running(const Task& t) {
+  if (t.ecs_service.empty()) return;
+  // ECS: a task started after the last failure that reaches RUNNING ends the throttle.
+  EcsService* s = find_service(service_key(t.region, t.cluster, t.ecs_service));
+  if (s && s->start_failures && (!s->last_start_failure || t.created_at > *s->last_start_failure)) {
+    s->start_failures = 0;
+    s->throttled_until.reset();
+    (void)persist({row(*s)});
+  }
 }
 
 Result<Task> EcsEngine::begin_stop(const Task& task, std::string code, std::string reason) {
@@ -540,13 +614,39 @@ Result<Task> EcsEngine::begin_stop(const Task& task, std::string code, std::stri
   t.stop_code = std::move(code);
   t.stopped_reason = std::move(reason);
   t.stopping_at = time_.wall_now();
+  if (t.launch == Launch::Docker) {
+    const auto it = extras_.find(t.id);
+    const bool created = it != extras_.end() &&
+                         std::any_of(it->second.containers.begin(), it->second.containers.end(),
+                                     [](const TaskContainer& c) { return !c.docker_id.empty(); });
+    if (!created) {
+      // Nothing runs yet: STOPPED at once. A launch already under way has its containers stopped
+      // when it reports them (on_containers_created).
+      if (const auto l = launches_.find(t.id); l != launches_.end()) {
+        timers_.cancel(l->second);
+        launches_.erase(l);
+      }
+      const auto old = t.last_status;
+      t.last_status = TaskStatus::Stopped;
+      t.stopped_at = t.stopping_at;
+      ++t.version;
+      return registry_.put_task(t, "TaskStopped",
+                                "task " + t.id + " (" + t.group + ") " + to_string(old) +
+                                    " -> STOPPED (" + t.stop_code + ": " + t.stopped_reason + ")");
+    }
+  }
   if (t.last_status <= TaskStatus::Running) t.last_status = TaskStatus::Deactivating;
   ++t.version;
   auto put = registry_.put_task(t, "TaskStopping",
                                 "task " + t.id + " (" + t.group + ") stopping (" + t.stop_code +
                                     ": " + t.stopped_reason + ")");
   if (!put) return put.error();
-  schedule_step(t.id);
+  if (t.launch == Launch::Docker) {
+    // Docker: STOPPED once the containers have exited (on_container_exited).
+    schedule_container_stop(t.id, true);
+  } else {
+    schedule_step(t.id);
+  }
   return *put;
 }
 
@@ -556,7 +656,7 @@ Result<Task> EcsEngine::stop_task(const std::string& region, const std::string& 
   if (!c || c->status != "ACTIVE")
     return ecs_error("ClusterNotFoundException", "Cluster not found.");
   const Task* t = registry_.task(task_id);
-  if (!t || t->launch != Launch::Simulated || t->region != region || t->cluster != cluster_name) {
+  if (!t || !is_ecs_task(*t) || t->region != region || t->cluster != cluster_name) {
     return invalid_parameter("The referenced task was not found.");
   }
   return begin_stop(*t, "UserInitiated", reason.empty() ? "Task stopped by user" : reason);
@@ -566,8 +666,7 @@ std::vector<const Task*> EcsEngine::tasks(const std::string& region,
                                           const std::string& cluster_name) const {
   std::vector<const Task*> out;
   for (const Task* t : registry_.tasks()) {
-    if (t->launch == Launch::Simulated && t->region == region && t->cluster == cluster_name)
-      out.push_back(t);
+    if (is_ecs_task(*t) && t->region == region && t->cluster == cluster_name) out.push_back(t);
   }
   return out;
 }
@@ -575,6 +674,485 @@ std::vector<const Task*> EcsEngine::tasks(const std::string& region,
 const TaskExtra* EcsEngine::task_extra(const std::string& task_id) const {
   const auto it = extras_.find(task_id);
   return it == extras_.end() ? nullptr : &it->second;
+}
+
+// ------------------------------------------------------------------------------ docker tasks
+
+TaskContainer* EcsEngine::container_of(const std::string& task_id, const std::string& name) {
+  const auto it = extras_.find(task_id);
+  if (it == extras_.end()) return nullptr;
+  for (auto& c : it->second.containers) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+void EcsEngine::save_extra(const std::string& task_id) {
+  const auto it = extras_.find(task_id);
+  if (it == extras_.end()) return;
+  // A failed write loses only container details; the next report writes them again.
+  (void)persist(
+      {{StoreChange::Op::Upsert, "ecs-task", task_id, stored::to_json(it->second).dump()}});
+}
+
+int EcsEngine::stop_timeout_of(const Task& task) const {
+  // One timeout per stop call: the longest of the containers' (each create body carries its own
+  // StopTimeout as well).
+  const TaskDefinition* td = task_definition_by_arn(task.task_definition_arn);
+  if (!td) return config_.stop_timeout_s;
+  const auto defs = td->body.find("containerDefinitions");
+  if (defs == td->body.end() || !defs->is_array() || defs->empty()) return config_.stop_timeout_s;
+  int longest = 0;
+  for (const auto& def : *defs) {
+    const auto it = def.find("stopTimeout");
+    longest =
+        std::max(longest, it != def.end() && it->is_number_integer() ? it->get<int>()
+                                                                     : config_.stop_timeout_s);
+  }
+  return longest;
+}
+
+void EcsEngine::remove_later(std::vector<std::string> container_ids) {
+  if (!runtime_ || container_ids.empty()) return;
+  const auto gen = generation_;
+  timers_.schedule(time_.now(), [this, ids = std::move(container_ids), gen] {
+    if (gen == generation_ && runtime_) runtime_->remove(ids);
+  });
+}
+
+void EcsEngine::schedule_launch(const std::string& task_id) {
+  if (const auto it = launches_.find(task_id); it != launches_.end()) timers_.cancel(it->second);
+  const auto gen = generation_;
+  // Deferred: the runtime may report back at once, and must not re-enter the Registry from
+  // inside the command that created the task.
+  launches_[task_id] = timers_.schedule(time_.now(), [this, task_id, gen] {
+    if (gen != generation_) return;
+    launches_.erase(task_id);
+    launch(task_id);
+  });
+}
+
+void EcsEngine::launch(const std::string& task_id) {
+  const Task* t = registry_.task(task_id);
+  if (!runtime_ || !t || t->launch != Launch::Docker || t->desired_status == TaskStatus::Stopped ||
+      t->last_status == TaskStatus::Stopped) {
+    return;
+  }
+  const TaskDefinition* td = task_definition_by_arn(t->task_definition_arn);
+  if (!td) {
+    fail_start(task_id, "ClientException: Unable to describe task definition.");
+    return;
+  }
+  const TaskExtra* extra = task_extra(task_id);
+  runtime_->launch(plan_for(*td, *t, config_, extra ? extra->overrides : json::object()));
+}
+
+void EcsEngine::schedule_container_stop(const std::string& task_id, bool again) {
+  if (!stop_asked_.insert(task_id).second && !again) return;
+  const auto gen = generation_;
+  timers_.schedule(time_.now(), [this, task_id, gen] {
+    if (gen == generation_) stop_containers(task_id);
+  });
+}
+
+void EcsEngine::stop_containers(const std::string& task_id) {
+  const Task* t = registry_.task(task_id);
+  const auto it = extras_.find(task_id);
+  if (!t || t->launch != Launch::Docker || it == extras_.end()) return;
+  std::vector<std::string> ids;
+  for (const auto& c : it->second.containers) {
+    if (live(c)) ids.push_back(c.docker_id);
+  }
+  if (ids.empty()) {
+    if (t->desired_status == TaskStatus::Stopped) finish_stop(task_id);  // nothing left to wait for
+    return;
+  }
+  const int timeout = stop_timeout_of(*t);
+  if (t->last_status == TaskStatus::Deactivating) {
+    // Out of Cloud Map; now the containers get SIGTERM (SIGKILL after the stop timeout).
+    Task next = *t;
+    next.last_status = TaskStatus::Stopping;
+    ++next.version;
+    (void)registry_.put_task(next, "TaskStatusChanged",
+                             "task " + next.id + " (" + next.group + ") DEACTIVATING -> STOPPING");
+  }
+  // Last: the runtime may report the exits from inside stop().
+  if (runtime_) runtime_->stop(task_id, ids, timeout);
+}
+
+void EcsEngine::finish_stop(const std::string& task_id) {
+  const Task* cur = registry_.task(task_id);
+  if (!cur || cur->last_status == TaskStatus::Stopped) return;
+  Task t = *cur;
+  const auto old = t.last_status;
+  const auto now = time_.wall_now();
+  t.last_status = TaskStatus::Stopped;
+  t.desired_status = TaskStatus::Stopped;
+  if (!t.stopping_at) t.stopping_at = now;
+  t.stopped_at = now;
+  if (const auto it = extras_.find(task_id); it != extras_.end()) {
+    // ECS: the task's exit code is its first essential container's.
+    for (const auto& c : it->second.containers) {
+      if (c.essential && c.exit_code) {
+        t.exit_code = c.exit_code;
+        break;
+      }
+    }
+  }
+  ++t.version;
+  (void)registry_.put_task(t, "TaskStopped",
+                           "task " + t.id + " (" + t.group + ") " + to_string(old) +
+                               " -> STOPPED (" + t.stop_code + ": " + t.stopped_reason + ")");
+}
+
+void EcsEngine::fail_start(const std::string& task_id, const std::string& reason) {
+  const Task* cur = registry_.task(task_id);
+  if (!cur || cur->last_status == TaskStatus::Stopped) return;
+  Task t = *cur;
+  const auto old = t.last_status;
+  const auto now = time_.wall_now();
+  if (t.desired_status != TaskStatus::Stopped) {
+    // Counts for the ECS throttle (reconcile_service): stopped before RUNNING with this code.
+    t.stop_code = kTaskFailedToStart;
+    t.stopped_reason = reason;
+  }
+  t.last_status = TaskStatus::Stopped;
+  t.desired_status = TaskStatus::Stopped;
+  if (!t.stopping_at) t.stopping_at = now;
+  t.stopped_at = now;
+  ++t.version;
+  if (const auto it = extras_.find(task_id); it != extras_.end()) {
+    for (auto& c : it->second.containers) {
+      if (c.reason.empty() && c.last_status != "STOPPED") c.reason = reason;
+      if (c.docker_id.empty()) c.last_status = "STOPPED";  // never created
+    }
+    save_extra(task_id);
+  }
+  // Containers created before the failure are stopped by on_commit (Docker task STOPPED, live
+  // containers).
+  (void)registry_.put_task(t, "TaskStopped",
+                           "task " + t.id + " (" + t.group + ") " + to_string(old) +
+                               " -> STOPPED (" + t.stop_code + ": " + t.stopped_reason + ")");
+}
+
+void EcsEngine::on_containers_created(const std::string& task_id,
+                                      const std::vector<std::pair<std::string, std::string>>& ids) {
+  const Task* cur = registry_.task(task_id);
+  const auto it = extras_.find(task_id);
+  if (!cur || cur->launch != Launch::Docker || it == extras_.end()) return;
+  for (const auto& [name, docker_id] : ids) {
+    TaskContainer* c = container_of(task_id, name);
+    if (!c) {
+      it->second.containers.push_back(TaskContainer{});
+      c = &it->second.containers.back();
+      c->name = name;
+    }
+    c->docker_id = docker_id;
+    if (c->last_status == "STOPPED") c->last_status = "PENDING";  // a relaunch after a restart
+    c->exit_code.reset();
+  }
+  save_extra(task_id);
+  Task t = *cur;
+  std::string first;
+  for (const auto& c : it->second.containers) {
+    if (!c.docker_id.empty()) {
+      first = c.docker_id;
+      break;
+    }
+  }
+  bool changed = t.container_id != first;
+  t.container_id = first;
+  const auto old = t.last_status;
+  if (t.desired_status == TaskStatus::Stopped) {
+    // Stopped while the launch was under way: these containers must not stay.
+    schedule_container_stop(task_id, true);
+  } else if (t.last_status == TaskStatus::Provisioning) {
+    t.last_status = TaskStatus::Pending;
+    changed = true;
+  }
+  if (!changed) return;
+  ++t.version;
+  (void)registry_.put_task(
+      t, "TaskStatusChanged",
+      "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> " + to_string(t.last_status));
+}
+
+void EcsEngine::on_task_started(const std::string& task_id, const std::string& ipv4,
+                                const std::string& ipv6) {
+  const Task* cur = registry_.task(task_id);
+  const auto it = extras_.find(task_id);
+  if (!cur || cur->launch != Launch::Docker || it == extras_.end()) return;
+  for (auto& c : it->second.containers) {
+    if (live(c)) c.last_status = "RUNNING";
+  }
+  save_extra(task_id);
+  if (cur->desired_status == TaskStatus::Stopped || cur->last_status == TaskStatus::Stopped) {
+    // ECS: a task asked to stop while it started does not start; its containers stop.
+    schedule_container_stop(task_id, true);
+    return;
+  }
+  if (cur->last_status > TaskStatus::Pending) return;  // a repeated report
+  start_docker_task(task_id, ipv4, ipv6);
+}
+
+void EcsEngine::start_docker_task(const std::string& task_id, const std::string& ipv4,
+                                  const std::string& ipv6) {
+  const Task* cur = registry_.task(task_id);
+  if (!cur) return;
+  Task t = *cur;
+  const auto now = time_.wall_now();
+  t.ipv4 = ipv4;
+  t.ipv6 = ipv6;
+  if (!ipv4.empty()) t.attributes["AWS_INSTANCE_IPV4"] = ipv4;
+  if (!ipv6.empty()) t.attributes["AWS_INSTANCE_IPV6"] = ipv6;
+  const auto old = t.last_status;
+  t.last_status = TaskStatus::Activating;
+  // ECS: service discovery resources are created in ACTIVATING; without them it fails.
+  if (!t.service_id.empty() && !registry_.service_by_id(t.service_id)) {
+    t.service_id.clear();
+    ++t.version;
+    (void)registry_.put_task(t, "TaskStatusChanged",
+                             "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> " +
+                                 to_string(t.last_status));
+    fail_start(task_id,
+               "ResourceInitializationError: unable to register the task in AWS Cloud Map: the "
+               "service registry no longer exists");
+    return;
+  }
+  ++t.version;
+  auto put = registry_.put_task(
+      t, "TaskStatusChanged",
+      "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> ACTIVATING");
+  if (!put) return;
+  t.last_status = TaskStatus::Running;
+  t.started_at = now;
+  ++t.version;
+  put = registry_.put_task(t, "TaskStatusChanged",
+                           "task " + t.id + " (" + t.group + ") ACTIVATING -> RUNNING");
+  if (!put) return;
+  note_running(t);
+  // Health Docker reported before RUNNING counts now.
+  apply_container_health(task_id, "");
+}
+
+void EcsEngine::on_launch_failed(const std::string& task_id, const std::string& reason) {
+  const Task* cur = registry_.task(task_id);
+  if (!cur || cur->launch != Launch::Docker) return;
+  fail_start(task_id, reason);
+}
+
+void EcsEngine::on_container_health(const std::string& task_id, const std::string& container_name,
+                                    Health health, const std::string& reason) {
+  const Task* cur = registry_.task(task_id);
+  TaskContainer* c = container_of(task_id, container_name);
+  if (!cur || cur->launch != Launch::Docker || !c) return;
+  if (c->health == health) return;
+  c->health = health;
+  save_extra(task_id);
+  apply_container_health(
+      task_id, reason.empty() ? "container " + container_name + ": " + to_string(health) : reason);
+}
+
+void EcsEngine::apply_container_health(const std::string& task_id, const std::string& reason) {
+  const Task* cur = registry_.task(task_id);
+  const auto it = extras_.find(task_id);
+  if (!cur || it == extras_.end() || cur->desired_status == TaskStatus::Stopped ||
+      cur->last_status == TaskStatus::Stopped) {
+    return;
+  }
+  // SPEC 5: over the essential containers with a health check, UNHEALTHY > UNKNOWN > HEALTHY.
+  bool any = false;
+  Health task_health = Health::Healthy;
+  for (const auto& c : it->second.containers) {
+    if (!c.essential || !c.health_check) continue;
+    any = true;
+    if (c.health == Health::Unhealthy) {
+      task_health = Health::Unhealthy;
+    } else if (c.health == Health::Unknown && task_health != Health::Unhealthy) {
+      task_health = Health::Unknown;
+    }
+  }
+  if (!any || cur->health == task_health || cur->forced) return;
+  const std::string why = reason.empty() ? std::string("Docker health check") : reason;
+  if (task_health == Health::Unhealthy && !cur->ecs_service.empty()) {
+    // Registry::set_health would stop a service task of a Cloud Map service straight to STOPPED
+    // and leave its containers running. Here the task only turns UNHEALTHY (and leaves DNS at
+    // once, as a stop would); the scheduler then stops it with ServiceSchedulerInitiated /
+    // "Task failed container health checks" through begin_stop, and replaces it.
+    Task t = *cur;
+    t.health = Health::Unhealthy;
+    t.dns_health = Health::Unhealthy;
+    t.health_reason = why;
+    ++t.version;
+    (void)registry_.put_task(t, "TaskHealthChanged",
+                             "task " + t.id + " (" + t.group + ") UNHEALTHY: " + why);
+    return;
+  }
+  (void)registry_.set_health(task_id, task_health, why);
+}
+
+void EcsEngine::on_container_exited(const std::string& task_id, const std::string& container_name,
+                                    int exit_code, const std::string& reason) {
+  const Task* cur = registry_.task(task_id);
+  TaskContainer* c = container_of(task_id, container_name);
+  if (!cur || cur->launch != Launch::Docker || !c) return;
+  c->exit_code = exit_code;
+  c->last_status = "STOPPED";
+  if (!reason.empty()) c->reason = reason;
+  const bool essential = c->essential;
+  save_extra(task_id);
+  if (cur->last_status == TaskStatus::Stopped) return;  // already accounted for
+  if (cur->desired_status != TaskStatus::Stopped) {
+    // ECS: an essential container that exits stops the task; a non-essential one does not.
+    if (essential) (void)begin_stop(*cur, kEssentialExited, kEssentialExitedReason);
+    return;
+  }
+  const auto& containers = extras_[task_id].containers;
+  if (std::none_of(containers.begin(), containers.end(), live)) finish_stop(task_id);
+}
+
+std::vector<std::string> EcsEngine::adopt(const std::vector<ObservedContainer>& containers) {
+  std::vector<std::string> orphans;
+  std::map<std::string, std::vector<const ObservedContainer*>> seen;
+  for (const auto& oc : containers) {
+    const auto label = oc.labels.find(kLabelTaskId);
+    if (label == oc.labels.end()) continue;
+    const Task* t = registry_.task(label->second);
+    const auto name = oc.labels.find(kLabelContainerName);
+    const bool known = t && t->launch == Launch::Docker && t->last_status != TaskStatus::Stopped &&
+                       extras_.count(t->id) && name != oc.labels.end() &&
+                       container_of(t->id, name->second);
+    if (!known) {
+      orphans.push_back(oc.id);
+      continue;
+    }
+    seen[t->id].push_back(&oc);
+  }
+  std::vector<std::string> live_tasks;
+  for (const Task* t : registry_.tasks()) {
+    if (t->launch == Launch::Docker && t->last_status != TaskStatus::Stopped &&
+        extras_.count(t->id))
+      live_tasks.push_back(t->id);
+  }
+  for (const auto& id : live_tasks) adopt_task(id, seen[id]);
+  return orphans;
+}
+
+void EcsEngine::adopt_task(const std::string& task_id,
+                           const std::vector<const ObservedContainer*>& seen) {
+  auto& extra = extras_[task_id];
+  std::set<std::string> found;
+  std::string ipv4, ipv6;
+  for (const ObservedContainer* oc : seen) {
+    const std::string& name = oc->labels.at(kLabelContainerName);
+    TaskContainer* c = container_of(task_id, name);
+    found.insert(name);
+    c->docker_id = oc->id;
+    if (oc->state == "running" || oc->state == "paused" || oc->state == "restarting") {
+      c->last_status = "RUNNING";
+      c->exit_code.reset();
+    } else if (oc->state == "created") {
+      c->last_status = "PENDING";
+    } else {
+      c->last_status = "STOPPED";
+      c->exit_code = oc->exit_code;
+      if (!oc->error.empty()) c->reason = oc->error;
+    }
+    if (const auto h = docker_health(oc->health)) c->health = *h;
+    // The first container owns the network namespace: its address is the task's.
+    if (ipv4.empty() && ipv6.empty()) {
+      auto pick = [&](const std::map<std::string, std::string>& nets) {
+        const auto net = nets.find(config_.docker_network);
+        if (net != nets.end() && !net->second.empty()) return net->second;
+        for (const auto& [n, ip] : nets) {
+          if (!ip.empty()) return ip;
+        }
+        return std::string();
+      };
+      ipv4 = pick(oc->networks);
+      ipv6 = pick(oc->networks6);
+    }
+  }
+  bool created = false, all_running = true, essentials_running = true;
+  const TaskContainer* exited_essential = nullptr;
+  for (auto& c : extra.containers) {
+    if (!found.count(c.name) && !c.docker_id.empty() && c.last_status != "STOPPED") {
+      c.last_status = "STOPPED";  // gone while the emulator was away
+      c.reason = kNotFoundAfterRestart;
+    }
+    created = created || found.count(c.name);
+    const bool running = found.count(c.name) && c.last_status == "RUNNING";
+    all_running = all_running && running;
+    if (c.essential && !running) {
+      essentials_running = false;
+      if (!exited_essential && c.exit_code) exited_essential = &c;
+    }
+  }
+  save_extra(task_id);
+  const Task* cur = registry_.task(task_id);
+  if (!cur) return;
+  if (cur->desired_status == TaskStatus::Stopped) {
+    // It was stopping: finish (stop_containers finishes at once when nothing is left).
+    schedule_container_stop(task_id, true);
+    return;
+  }
+  if (cur->last_status <= TaskStatus::Pending) {
+    if (!created) {
+      // Choice: a task whose launch never got as far as a container is launched again (nothing
+      // of it exists, so nothing can start twice).
+      for (auto& c : extra.containers) {
+        c.docker_id.clear();
+        c.last_status = "PENDING";
+        c.exit_code.reset();
+        c.reason.clear();
+      }
+      save_extra(task_id);
+      schedule_launch(task_id);
+    } else if (all_running) {
+      start_docker_task(task_id, ipv4, ipv6);  // it had started; only the report was lost
+    } else {
+      fail_start(task_id,
+                 "ResourceInitializationError: the emulator restarted while the task was starting");
+    }
+    return;
+  }
+  if (!essentials_running) {
+    (void)begin_stop(*cur, kEssentialExited,
+                     exited_essential ? kEssentialExitedReason : kNotFoundAfterRestart);
+    return;
+  }
+  // Running as it was: refresh what Docker may have changed (ids, address), start nothing.
+  Task t = *cur;
+  bool changed = false;
+  std::string first;
+  for (const auto& c : extra.containers) {
+    if (!c.docker_id.empty()) {
+      first = c.docker_id;
+      break;
+    }
+  }
+  if (t.container_id != first) {
+    t.container_id = first;
+    changed = true;
+  }
+  if ((!ipv4.empty() && ipv4 != t.ipv4) || (!ipv6.empty() && ipv6 != t.ipv6)) {
+    if (!ipv4.empty()) t.ipv4 = t.attributes["AWS_INSTANCE_IPV4"] = ipv4;
+    if (!ipv6.empty()) t.ipv6 = t.attributes["AWS_INSTANCE_IPV6"] = ipv6;
+    changed = true;
+  }
+  const auto old = t.last_status;
+  if (t.last_status == TaskStatus::Activating) {
+    t.last_status = TaskStatus::Running;
+    if (!t.started_at) t.started_at = time_.wall_now();
+    changed = true;
+  }
+  if (changed) {
+    ++t.version;
+    (void)registry_.put_task(t, "TaskStatusChanged",
+                             "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> " +
+                                 to_string(t.last_status) + " (adopted after a restart)");
+  }
+  apply_container_health(task_id, "Docker health check (after a restart)");
 }
 
 // ---------------------------------------------------------------------------------- services
@@ -721,7 +1299,7 @@ std::vector<const EcsService*> EcsEngine::services(const std::string& region,
 std::vector<const Task*> EcsEngine::service_tasks(const EcsService& s) const {
   std::vector<const Task*> out;
   for (const Task* t : registry_.tasks()) {
-    if (t->launch == Launch::Simulated && t->region == s.region && t->cluster == s.cluster &&
+    if (is_ecs_task(*t) && t->region == s.region && t->cluster == s.cluster &&
         t->ecs_service == s.name && t->created_at >= s.created_at) {
       out.push_back(t);
     }
@@ -891,7 +1469,7 @@ bool EcsEngine::resource_exists(const std::string& a) const {
     if (s.arn == a && s.status != "INACTIVE") return true;
   }
   for (const Task* t : registry_.tasks()) {
-    if (t->launch == Launch::Simulated && t->arn == a) return true;
+    if (is_ecs_task(*t) && t->arn == a) return true;
   }
   return false;
 }

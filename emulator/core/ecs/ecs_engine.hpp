@@ -1,10 +1,12 @@
 #pragma once
 // EcsEngine: the ECS layer's state (clusters, task definitions, ECS services, per region) and the
 // runtime around the pure parts: simulated tasks step through the lifecycle on the TimerQueue,
-// and the service scheduler (reconcile()) runs after every change of a service or its tasks.
-// Tasks live in the Registry (launch = Simulated); the engine persists its own kinds ("cluster",
+// Docker tasks are launched through a TaskRuntime and move on as it reports back (on_*), and the
+// service scheduler (reconcile()) runs after every change of a service or its tasks. Tasks live
+// in the Registry (launch = Simulated or Docker); the engine persists its own kinds ("cluster",
 // "task-definition", "ecs-service", "ecs-task", "ecs-tags") through the same Store and drops
-// them on a registry reset. Core thread only; no I/O but the Store.
+// them on a registry reset. Core thread only; no I/O but the Store (the runtime is called from
+// the timer queue, never from inside a Registry observer).
 
 #include <cstdint>
 #include <map>
@@ -15,9 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "emulator/core/docker_model.hpp"
 #include "emulator/core/ecs/ecs_model.hpp"
 #include "emulator/core/ecs/ip_pool.hpp"
 #include "emulator/core/ecs/reconciler.hpp"
+#include "emulator/core/ecs/task_runtime.hpp"
 #include "emulator/core/registry.hpp"
 #include "emulator/core/result.hpp"
 #include "emulator/core/store.hpp"
@@ -34,16 +38,19 @@ struct EcsConfig {
   Duration step{50};        ///< delay between two lifecycle states of a simulated task
   double time_scale = 1.0;  ///< multiplies ECS health-check timings (probes of real containers)
   std::size_t max_events = 100;
-  Duration throttle_base{10'000};  ///< first restart delay after repeated start failures
-  Duration throttle_max{900'000};  ///< ECS: up to 15 minutes
+  Duration throttle_base{10'000};         ///< first restart delay after repeated start failures
+  Duration throttle_max{900'000};         ///< ECS: up to 15 minutes
+  std::string docker_network = "bridge";  ///< Docker tasks: network of a task's first container
+  int stop_timeout_s = 30;  ///< ECS_CONTAINER_STOP_TIMEOUT; a container's stopTimeout wins
 };
 
-/// ECS data of a task that core::Task has no field for.
+/// ECS data of a task that core::Task has no field for (persisted as kind "ecs-task").
 struct TaskExtra {
   std::string launch_type = "FARGATE";
   std::string availability_zone;
   nlohmann::json overrides = nlohmann::json::object();
-  nlohmann::json network_configuration;  ///< null = none
+  nlohmann::json network_configuration;   ///< null = none
+  std::vector<TaskContainer> containers;  ///< Docker tasks: one per container definition
 };
 
 /// RunTask (and a service's task starts).
@@ -85,10 +92,13 @@ class EcsEngine {
   EcsEngine(const EcsEngine&) = delete;
   EcsEngine& operator=(const EcsEngine&) = delete;
 
-  /// Validates the config (task CIDR, time scale).
+  /// Validates the config (task CIDR, time scale, stop timeout, Docker network).
   static Result<void> validate(const EcsConfig& config);
+  /// Runs new tasks through `runtime` (Launch::Docker) instead of simulating them; null =
+  /// simulated. Call before load(); the runtime must outlive the engine.
+  void set_runtime(TaskRuntime* runtime) { runtime_ = runtime; }
   /// Reads the ECS kinds from the store (after Registry::load), resumes simulated lifecycles and
-  /// schedules a reconcile of every service.
+  /// schedules a reconcile of every service. Docker tasks wait for adopt().
   Result<void> load();
   const EcsConfig& config() const { return config_; }
   Registry& registry() { return registry_; }
@@ -125,12 +135,13 @@ class EcsEngine {
   std::vector<const TaskDefinition*> task_definitions(const std::string& region) const;
 
   // Tasks -----------------------------------------------------------------------------------
-  /// Starts `count` simulated tasks (PROVISIONING; they step on to RUNNING).
+  /// Starts `count` tasks in PROVISIONING: simulated ones step on to RUNNING, Docker ones are
+  /// launched through the runtime.
   Result<RunTaskOutput> run_task(const RunTaskInput& input);
   /// Starts stopping a task (desiredStatus STOPPED; DEACTIVATING ... STOPPED); code UserInitiated.
   Result<Task> stop_task(const std::string& region, const std::string& cluster,
                          const std::string& task_id, const std::string& reason);
-  /// ECS tasks (launch Simulated) of a region and cluster, any status.
+  /// ECS tasks (simulated or Docker) of a region and cluster, any status.
   std::vector<const Task*> tasks(const std::string& region, const std::string& cluster) const;
   const TaskExtra* task_extra(const std::string& task_id) const;
 
@@ -162,6 +173,31 @@ class EcsEngine {
   /// Runs the scheduler of every service now (tests; the engine schedules it by itself).
   void reconcile_all();
 
+  // Docker tasks: reports of the TaskRuntime (core thread) -------------------------------------
+  /// The task's containers exist: (ECS container name, Docker id) in start order. PROVISIONING
+  /// -> PENDING; a task stopped meanwhile has them stopped.
+  void on_containers_created(const std::string& task_id,
+                             const std::vector<std::pair<std::string, std::string>>& ids);
+  /// All containers run: the task gets its address and goes ACTIVATING (registered in Cloud Map
+  /// and DNS) then RUNNING. A task asked to stop meanwhile has its containers stopped instead.
+  void on_task_started(const std::string& task_id, const std::string& ipv4,
+                       const std::string& ipv6);
+  /// Pull, create or start failed: STOPPED with TaskFailedToStart (counts for the ECS throttle).
+  void on_launch_failed(const std::string& task_id, const std::string& reason);
+  /// Docker's health of one container; the task's health is the worst over its essential
+  /// containers with a healthCheck (UNHEALTHY > UNKNOWN > HEALTHY).
+  void on_container_health(const std::string& task_id, const std::string& container_name,
+                           Health health, const std::string& reason);
+  /// A container exited. An essential one stops the task (EssentialContainerExited); once all
+  /// containers of a stopping task have exited, the task is STOPPED.
+  void on_container_exited(const std::string& task_id, const std::string& container_name,
+                           int exit_code, const std::string& reason);
+  /// After load(), with every container labelled ecs-emulator.task-id: running containers of
+  /// live Docker tasks are taken over as they are, tasks whose containers are gone are stopped,
+  /// tasks still PROVISIONING/PENDING without containers are launched again. Returns the ids of
+  /// containers whose task is unknown or STOPPED (for the caller to remove).
+  std::vector<std::string> adopt(const std::vector<ObservedContainer>& containers);
+
  private:
   void on_commit(const CommitInfo& info);
   void clear();
@@ -175,6 +211,22 @@ class EcsEngine {
   void schedule_step(const std::string& task_id);
   void step(const std::string& task_id);
   Result<Task> begin_stop(const Task& task, std::string code, std::string reason);
+  void note_running(const Task& task);
+  // Docker tasks
+  void schedule_launch(const std::string& task_id);
+  void launch(const std::string& task_id);
+  void schedule_container_stop(const std::string& task_id, bool again);
+  void stop_containers(const std::string& task_id);
+  void finish_stop(const std::string& task_id);
+  void start_docker_task(const std::string& task_id, const std::string& ipv4,
+                         const std::string& ipv6);
+  void apply_container_health(const std::string& task_id, const std::string& reason);
+  void fail_start(const std::string& task_id, const std::string& reason);
+  void adopt_task(const std::string& task_id, const std::vector<const ObservedContainer*>& seen);
+  void remove_later(std::vector<std::string> container_ids);
+  void save_extra(const std::string& task_id);
+  TaskContainer* container_of(const std::string& task_id, const std::string& name);
+  int stop_timeout_of(const Task& task) const;
   void mark_dirty(const std::string& service_key);
   void run_dirty();
   void reconcile_service(const std::string& key);
@@ -198,6 +250,9 @@ class EcsEngine {
   std::map<std::string, TaskExtra> extras_;                 // task id
   std::map<std::string, Tags> tags_;                        // arn
   std::map<std::string, TimerQueue::Id> steps_;             // task id -> pending lifecycle step
+  TaskRuntime* runtime_ = nullptr;                          // null: tasks are simulated
+  std::map<std::string, TimerQueue::Id> launches_;          // task id -> launch not yet asked
+  std::set<std::string> stop_asked_;                        // Docker tasks the runtime stops
   std::set<std::string> known_stopped_;                     // service tasks already accounted for
   std::set<std::string> dirty_;
   std::optional<TimerQueue::Id> reconcile_timer_;

@@ -230,11 +230,49 @@ Result<EcsService> service_from(const json& j) {
   }
 }
 
+json to_json(const TaskContainer& c) {
+  json j = {{"name", c.name},
+            {"image", c.image},
+            {"dockerId", c.docker_id},
+            {"essential", c.essential},
+            {"healthCheck", c.health_check},
+            {"health", to_string(c.health)},
+            {"lastStatus", c.last_status}};
+  if (c.exit_code) j["exitCode"] = *c.exit_code;
+  if (!c.reason.empty()) j["reason"] = c.reason;
+  return j;
+}
+
+Result<TaskContainer> task_container_from(const json& j) {
+  try {
+    TaskContainer c;
+    c.name = j.at("name").get<std::string>();
+    c.image = j.value("image", "");
+    c.docker_id = j.value("dockerId", "");
+    c.essential = j.value("essential", true);
+    c.health_check = j.value("healthCheck", false);
+    c.health = parse_health(j.value("health", "UNKNOWN")).value_or(Health::Unknown);
+    c.last_status = j.value("lastStatus", "PENDING");
+    if (j.contains("exitCode") && j["exitCode"].is_number_integer())
+      c.exit_code = j["exitCode"].get<int>();
+    c.reason = j.value("reason", "");
+    return c;
+  } catch (const json::exception& e) {
+    return Error{Code::Internal, std::string("task container: ") + e.what()};
+  }
+}
+
 json to_json(const TaskExtra& e) {
-  return {{"launchType", e.launch_type},
-          {"availabilityZone", e.availability_zone},
-          {"overrides", e.overrides},
-          {"networkConfiguration", e.network_configuration}};
+  json j = {{"launchType", e.launch_type},
+            {"availabilityZone", e.availability_zone},
+            {"overrides", e.overrides},
+            {"networkConfiguration", e.network_configuration}};
+  if (!e.containers.empty()) {
+    json containers = json::array();
+    for (const auto& c : e.containers) containers.push_back(to_json(c));
+    j["containers"] = containers;
+  }
+  return j;
 }
 
 Result<TaskExtra> task_extra_from(const json& j) {
@@ -244,6 +282,11 @@ Result<TaskExtra> task_extra_from(const json& j) {
     e.availability_zone = j.value("availabilityZone", "");
     e.overrides = j.value("overrides", json::object());
     e.network_configuration = j.value("networkConfiguration", json());
+    for (const auto& c : j.value("containers", json::array())) {
+      auto container = task_container_from(c);
+      if (!container) return container.error();
+      e.containers.push_back(*container);
+    }
     return e;
   } catch (const json::exception& ex) {
     return Error{Code::Internal, std::string("ecs task: ") + ex.what()};

@@ -15,10 +15,12 @@ nlohmann::json to_json(const TaskDefinition& td);
 nlohmann::json to_json(const EcsService& s);
 nlohmann::json to_json(const TaskExtra& e);
 nlohmann::json to_json(const ContainerInfo& c);
+nlohmann::json to_json(const TaskContainer& c);
 Result<Cluster> cluster_from(const nlohmann::json& j);
 Result<TaskDefinition> task_definition_from(const nlohmann::json& j);
 Result<EcsService> service_from(const nlohmann::json& j);
 Result<TaskExtra> task_extra_from(const nlohmann::json& j);
 Result<ContainerInfo> container_from(const nlohmann::json& j);
+Result<TaskContainer> task_container_from(const nlohmann::json& j);
 
 }  // namespace emu::core::ecs::stored

@@ -1,6 +1,7 @@
 #pragma once
 // Value types of the ECS layer (SPEC section 3): clusters, task definitions and ECS services.
-// Tasks themselves are core::Task values owned by the Registry (launch = Simulated). Whatever AWS
+// Tasks themselves are core::Task values owned by the Registry (launch = Simulated or Docker,
+// see is_ecs_task()). Whatever AWS
 // echoes back without the emulator acting on it (volumes, roles, cpu, ...) is kept as JSON.
 
 #include <cstdint>
@@ -17,6 +18,12 @@
 namespace emu::core::ecs {
 
 using Tags = std::map<std::string, std::string>;
+
+/// True for the tasks the ECS layer owns (simulated or Docker), as opposed to registered
+/// endpoints and Cloud Map instances.
+inline bool is_ecs_task(const Task& t) {
+  return t.launch == Launch::Simulated || t.launch == Launch::Docker;
+}
 
 /// An ECS cluster (per region).
 struct Cluster {
@@ -53,6 +60,20 @@ struct ContainerInfo {
   bool essential = true;
   std::vector<PortMapping> port_mappings;
   std::optional<ContainerHealthCheck> health_check;
+};
+
+/// One container of a Docker task as the engine tracks it (DescribeTasks containers[]).
+struct TaskContainer {
+  std::string name;  ///< the ECS container name
+  std::string image;
+  std::string docker_id;  ///< empty until the runtime created it
+  bool essential = true;
+  bool health_check = false;  ///< the definition has a healthCheck (counts for the task's health)
+  Health health = Health::Unknown;
+  std::optional<int> exit_code;
+  std::string last_status = "PENDING";  ///< PENDING | RUNNING | STOPPED
+  std::string reason;                   ///< why it stopped, when known
+  bool operator==(const TaskContainer&) const = default;
 };
 
 /// A task definition revision.
