@@ -25,6 +25,7 @@
 #include "emulator/log/log.hpp"
 #include "emulator/runtime/asio_timer_driver.hpp"
 #include "emulator/runtime/dns_lookup.hpp"
+#include "emulator/runtime/docker_backend.hpp"
 #include "emulator/store/sqlite_store.hpp"
 
 namespace emu::runtime {
@@ -132,11 +133,6 @@ std::string metrics_text(const core::Registry& registry, const dns::DnsServer& d
 
 int Daemon::run() {
   log::configure(config_.log_level, config_.log_format);
-  if (config_.docker) {
-    // Say so rather than run without containers the user asked for.
-    log::error("runtime", "--docker: the Docker launch backend is not implemented yet");
-    return 1;
-  }
   boost::asio::io_context io;
   SteadyTimeSource clock;
   TimerQueue timers;
@@ -162,11 +158,21 @@ int Daemon::run() {
   ecs_config.account_id = config_.account_id;
   ecs_config.task_cidr = config_.task_cidr;
   ecs_config.time_scale = config_.time_scale;
+  ecs_config.docker_network = config_.docker_network;
   if (auto r = core::ecs::EcsEngine::validate(ecs_config); !r) {
     log::error("ecs", r.error().message);
     return 1;
   }
   core::ecs::EcsEngine ecs(clock, timers, **store, registry, ecs_config, std::random_device{}());
+  // --- Docker: ECS tasks as containers, compose discovery (before ecs.load(): the runtime) ---
+  std::optional<DockerBackend> docker;
+  if (config_.docker) {
+    docker.emplace(io, registry, ecs, DockerBackendConfig{*config_.docker, config_.docker_network});
+    if (auto r = docker->connect(); !r) {
+      log::error("docker", r.error().message);
+      return 1;
+    }
+  }
   if (auto r = ecs.load(); !r) {
     log::error("state", config_.state + ": " + r.error().message);
     return 1;
@@ -195,6 +201,12 @@ int Daemon::run() {
     }
   }
   bulk.reset();  // publish the zones once, with every fixture applied
+  if (docker) {
+    if (auto r = docker->start(); !r) {
+      log::error("docker", r.error().message);
+      return 1;
+    }
+  }
 
   AsioTimerDriver driver(io, clock, timers);
   health::AsioProbeExecutor executor(io);
@@ -287,6 +299,7 @@ int Daemon::run() {
     listener.stop();  // stop accepting, answer pending long polls; in-flight requests finish
     dns_server.stop();
     driver.stop();
+    if (docker) docker->stop();  // containers keep running; a restart adopts them
     for (const auto& key : monitor.watched()) monitor.unwatch(key);
   });
   while (!stopping && io.run_one() > 0) {

@@ -96,7 +96,19 @@ const std::vector<Option>& options() {
       {"docker", "ECS_EMULATOR_DOCKER", "[unix:///var/run/docker.sock]",
        "run ECS tasks as Docker containers and discover labelled compose containers",
        [](DaemonConfig& c, const std::string& v) -> Result<void> {
-         c.docker = v.empty() ? std::string("unix:///var/run/docker.sock") : v;
+         const std::string url = v.empty() ? std::string("unix:///var/run/docker.sock") : v;
+         if (url.rfind("unix:///", 0) != 0 && url.rfind('/', 0) != 0)
+           return bad("docker",
+                      "expected the Docker socket as unix:///path (tcp is not supported)");
+         c.docker = url;
+         return {};
+       }},
+      {"docker-network", "ECS_EMULATOR_DOCKER_NETWORK", "NAME",
+       "Docker network of task containers; its address is a task's private IP (default bridge)",
+       [](DaemonConfig& c, const std::string& v) -> Result<void> {
+         if (v.empty() || v.find_first_of(" /:") != std::string::npos)
+           return bad("docker-network", "expected a Docker network name");
+         c.docker_network = v;
          return {};
        }},
       {"account-id", "ECS_EMULATOR_ACCOUNT_ID", "ID",

@@ -21,7 +21,8 @@ struct DaemonConfig {
   std::optional<std::string> upstream;
   double time_scale = 1.0;
   Duration health_propagation_delay{0};
-  std::optional<std::string> docker;
+  std::optional<std::string> docker;  ///< Docker Engine socket URL; unset = no Docker backend
+  std::string docker_network = "bridge";
   std::string account_id = "000000000000";
   std::string region = "us-east-1";
   std::string default_namespace = "local";

@@ -1,0 +1,87 @@
+// Option parsing: every option is a flag and an environment variable; flags win; bad values are
+// refused naming the option. Focus here: the Docker backend options.
+
+#include "emulator/runtime/daemon_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace emu::runtime {
+namespace {
+
+Result<DaemonConfig> parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "ecs-emulator");
+  return parse_config(static_cast<int>(args.size()), args.data());
+}
+
+class DaemonConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::unsetenv("ECS_EMULATOR_DOCKER");
+    ::unsetenv("ECS_EMULATOR_DOCKER_NETWORK");
+  }
+  void TearDown() override { SetUp(); }
+};
+
+TEST_F(DaemonConfigTest, DockerIsOffByDefault) {
+  auto c = parse({});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_FALSE(c->docker);
+  EXPECT_EQ(c->docker_network, "bridge");
+}
+
+TEST_F(DaemonConfigTest, DockerWithoutValueMeansTheDefaultSocket) {
+  for (const auto& args : std::vector<std::vector<const char*>>{
+           {"--docker"}, {"--docker", "--region", "eu-west-1"}, {"--docker="}}) {
+    auto c = parse(args);
+    ASSERT_TRUE(c) << c.error().message;
+    ASSERT_TRUE(c->docker);
+    EXPECT_EQ(*c->docker, "unix:///var/run/docker.sock");
+  }
+}
+
+TEST_F(DaemonConfigTest, DockerSocketAndNetworkFromFlags) {
+  auto c = parse({"--docker", "unix:///tmp/d.sock", "--docker-network", "demo"});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(*c->docker, "unix:///tmp/d.sock");
+  EXPECT_EQ(c->docker_network, "demo");
+}
+
+TEST_F(DaemonConfigTest, DockerFromEnvironmentAndFlagsWin) {
+  ::setenv("ECS_EMULATOR_DOCKER", "unix:///run/docker.sock", 1);
+  ::setenv("ECS_EMULATOR_DOCKER_NETWORK", "from-env", 1);
+  auto c = parse({});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(*c->docker, "unix:///run/docker.sock");
+  EXPECT_EQ(c->docker_network, "from-env");
+  auto f = parse({"--docker-network", "from-flag"});
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_EQ(f->docker_network, "from-flag");
+}
+
+TEST_F(DaemonConfigTest, BadDockerNetworkIsRefusedNamingTheOption) {
+  for (const char* bad : {"", "a b", "net/work"}) {
+    auto c = parse({"--docker-network", bad});
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.error().message.find("docker-network"), std::string::npos) << c.error().message;
+  }
+}
+
+TEST_F(DaemonConfigTest, DockerOverTcpIsRefused) {
+  auto c = parse({"--docker", "tcp://127.0.0.1:2375"});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("docker"), std::string::npos) << c.error().message;
+}
+
+TEST_F(DaemonConfigTest, HelpDocumentsTheDockerOptions) {
+  const auto help = help_text();
+  EXPECT_NE(help.find("--docker-network"), std::string::npos);
+  EXPECT_NE(help.find("ECS_EMULATOR_DOCKER_NETWORK"), std::string::npos);
+  EXPECT_NE(help.find("env ECS_EMULATOR_DOCKER\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace emu::runtime
