@@ -11,6 +11,8 @@ namespace emu::core {
 
 /// Labels on containers that the emulator launched for an ECS task (matched after a restart).
 inline constexpr const char* kLabelTaskId = "ecs-emulator.task-id";
+/// Which emulator (state) launched it: others sharing the Docker engine leave it alone.
+inline constexpr const char* kLabelInstance = "ecs-emulator.instance";
 inline constexpr const char* kLabelTaskArn = "com.amazonaws.ecs.task-arn";
 inline constexpr const char* kLabelCluster = "com.amazonaws.ecs.cluster";
 inline constexpr const char* kLabelFamily = "com.amazonaws.ecs.task-definition-family";

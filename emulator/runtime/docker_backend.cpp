@@ -86,8 +86,9 @@ Result<void> DockerBackend::connect() {
 }
 
 Result<void> DockerBackend::start() {
+  instance_ = ecs_.instance_id();  // known once the engine has loaded its state
   // ECS tasks launched before a restart: match them to their containers by label.
-  auto owned = client_->list_containers({core::kLabelTaskId}, /*all=*/true);
+  auto owned = client_->list_containers(owned_labels(), /*all=*/true);
   if (!owned) return Error{Code::Unavailable, "listing task containers: " + owned.error().message};
   for (const auto& c : *owned) {
     runtime_->remember(c.id, label(c.labels, core::kLabelTaskId),
@@ -110,6 +111,10 @@ Result<void> DockerBackend::start() {
   return {};
 }
 
+std::vector<std::string> DockerBackend::owned_labels() const {
+  return {core::kLabelTaskId, std::string(core::kLabelInstance) + "=" + instance_};
+}
+
 void DockerBackend::stop() {
   if (events_) events_->stop();
   if (client_) client_->cancel();
@@ -119,7 +124,7 @@ void DockerBackend::stop() {
 void DockerBackend::resync() {
   if (!first_connection_) {
     // Task containers that exited while the stream was down: their `die` event is lost.
-    auto owned = client_->list_containers({core::kLabelTaskId}, /*all=*/true);
+    auto owned = client_->list_containers(owned_labels(), /*all=*/true);
     if (owned) {
       for (const auto& c : *owned) {
         if (c.running() || !c.exit_code) continue;
@@ -146,6 +151,8 @@ void DockerBackend::resync() {
 void DockerBackend::on_event(const docker::ContainerEvent& e) {
   const std::string task_id = label(e.attributes, core::kLabelTaskId);
   if (!task_id.empty()) {
+    // Task containers of another emulator sharing this engine are none of our business.
+    if (label(e.attributes, core::kLabelInstance) != instance_) return;
     const std::string name = label(e.attributes, core::kLabelContainerName);
     if (e.action == "die") {
       const int code = e.exit_code.value_or(-1);

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "emulator/core/compose_discovery.hpp"
 #include "emulator/core/ecs/ecs_engine.hpp"
@@ -46,6 +47,7 @@ class DockerBackend {
   void on_event(const docker::ContainerEvent& event);  // event-stream thread
   void resync();                                       // event-stream thread
   void post(std::function<void()> fn);
+  std::vector<std::string> owned_labels() const;  ///< filters for this instance's containers
 
   boost::asio::io_context& io_;
   core::Registry& registry_;
@@ -56,6 +58,7 @@ class DockerBackend {
   std::unique_ptr<docker::DockerRuntime> runtime_;
   std::unique_ptr<docker::EventStream> events_;
   core::ComposeDiscovery discovery_;
+  std::string instance_;          // EcsEngine::instance_id(), fixed at start()
   bool first_connection_ = true;  // event-stream thread only
 };
 

@@ -99,6 +99,10 @@ EcsEngine::EcsEngine(const TimeSource& time, TimerQueue& timers, Store& store, R
       config_(std::move(config)),
       pool_(make_pool(config_.task_cidr)),
       rng_(seed) {
+  instance_id_ = new_uuid();
+  instance_id_.erase(std::remove(instance_id_.begin(), instance_id_.end(), '-'),
+                     instance_id_.end());
+  instance_id_.resize(16);  // replaced by the stored one in load()
   registry_.add_observer([this](const CommitInfo& info) { on_commit(info); });
 }
 
@@ -119,6 +123,14 @@ Result<void> EcsEngine::load() {
   if (!contents) return contents.error();
   clear();
   for (const auto& row : contents->entities) {
+    if (row.kind == kMetaKind && row.id == kInstanceRow) {
+      const json j = json::parse(row.body, nullptr, false);
+      if (!j.is_object() || !j.contains("id") || !j["id"].is_string())
+        return Error{Code::Internal, "state row ecs-meta/instance: expected {\"id\": ...}"};
+      instance_id_ = j["id"].get<std::string>();
+      instance_saved_ = true;
+      continue;
+    }
     const bool mine = row.kind == "cluster" || row.kind == "task-definition" ||
                       row.kind == "ecs-service" || row.kind == "ecs-task" || row.kind == "ecs-tags";
     if (!mine) continue;
@@ -151,6 +163,7 @@ Result<void> EcsEngine::load() {
       tags_[row.id] = tags;
     }
   }
+  if (auto r = ensure_instance_id(); !r) return r;
   // Simulated tasks resume their lifecycle; stopped ones are already accounted for. Docker tasks
   // wait for adopt(): only the containers can tell where they are.
   for (const Task* t : registry_.tasks()) {
@@ -208,6 +221,17 @@ StoreChange EcsEngine::tags_row(const std::string& arn) const {
   return {StoreChange::Op::Upsert, "ecs-tags", arn, json(it->second).dump()};
 }
 
+StoreChange EcsEngine::instance_row() const {
+  return {StoreChange::Op::Upsert, kMetaKind, kInstanceRow, json{{"id", instance_id_}}.dump()};
+}
+
+Result<void> EcsEngine::ensure_instance_id() {
+  if (instance_saved_) return {};
+  auto r = persist({instance_row()});
+  instance_saved_ = r.ok();
+  return r;
+}
+
 void EcsEngine::on_commit(const CommitInfo& info) {
   if (info.reset) {
     // The containers of Docker tasks go with the state they belonged to.
@@ -218,6 +242,9 @@ void EcsEngine::on_commit(const CommitInfo& info) {
       }
     }
     clear();  // the store's EraseAll already dropped our rows
+    // The instance keeps its identity (and so its claim on containers) across a reset.
+    instance_saved_ = false;
+    (void)ensure_instance_id();  // retried before the next launch if the store fails now
     remove_later(std::move(containers));
     return;
   }
@@ -744,7 +771,10 @@ void EcsEngine::launch(const std::string& task_id) {
     return;
   }
   const TaskExtra* extra = task_extra(task_id);
-  runtime_->launch(plan_for(*td, *t, config_, extra ? extra->overrides : json::object()));
+  (void)ensure_instance_id();  // engines that never ran load() (tests) claim theirs now
+  auto plan = plan_for(*td, *t, config_, extra ? extra->overrides : json::object());
+  for (auto& c : plan.containers) c.body["Labels"][kLabelInstance] = instance_id_;
+  runtime_->launch(plan);
 }
 
 void EcsEngine::schedule_container_stop(const std::string& task_id, bool again) {
@@ -1017,6 +1047,9 @@ std::vector<std::string> EcsEngine::adopt(const std::vector<ObservedContainer>& 
   for (const auto& oc : containers) {
     const auto label = oc.labels.find(kLabelTaskId);
     if (label == oc.labels.end()) continue;
+    // Another emulator's container (same Docker engine, other state): not ours to judge.
+    const auto owner = oc.labels.find(kLabelInstance);
+    if (owner == oc.labels.end() || owner->second != instance_id_) continue;
     const Task* t = registry_.task(label->second);
     const auto name = oc.labels.find(kLabelContainerName);
     const bool known = t && t->launch == Launch::Docker && t->last_status != TaskStatus::Stopped &&

@@ -101,6 +101,11 @@ class EcsEngine {
   /// schedules a reconcile of every service. Docker tasks wait for adopt().
   Result<void> load();
   const EcsConfig& config() const { return config_; }
+  /// This emulator's identity among the users of one Docker engine (16 hex, kept in the state,
+  /// surviving restarts and resets): its task containers carry it as label ecs-emulator.instance,
+  /// and adoption and orphan removal only ever consider containers with it. Random at
+  /// construction; load() replaces it with the stored one or stores it.
+  const std::string& instance_id() const { return instance_id_; }
   Registry& registry() { return registry_; }
   const Registry& registry() const { return registry_; }
 
@@ -201,6 +206,10 @@ class EcsEngine {
  private:
   void on_commit(const CommitInfo& info);
   void clear();
+  Result<void> ensure_instance_id();
+  StoreChange instance_row() const;
+  static constexpr const char* kMetaKind = "ecs-meta";
+  static constexpr const char* kInstanceRow = "instance";
   Result<void> persist(std::vector<StoreChange> changes);
   StoreChange row(const Cluster& c) const;
   StoreChange row(const TaskDefinition& td) const;
@@ -256,6 +265,8 @@ class EcsEngine {
   std::set<std::string> known_stopped_;                     // service tasks already accounted for
   std::set<std::string> dirty_;
   std::optional<TimerQueue::Id> reconcile_timer_;
+  std::string instance_id_;
+  bool instance_saved_ = false;   ///< instance_id_ is in the store
   std::uint64_t generation_ = 0;  // bumped on reset: stale timers do nothing
   std::size_t az_next_ = 0;
 };

@@ -96,6 +96,7 @@ TEST(DockerBackendTest, ServiceTasksLaunchAsContainersAndRegisterOnceStarted) {
   const TaskPlan plan = h.runtime.launches[0];
   ASSERT_EQ(plan.containers.size(), 1u);
   EXPECT_EQ(plan.containers[0].body["Labels"][kLabelTaskId], plan.task_id);
+  EXPECT_EQ(plan.containers[0].body["Labels"][kLabelInstance], h.engine.instance_id());
 
   h.engine.on_containers_created(plan.task_id, {{"web", docker_id(plan.task_id, "web")}});
   EXPECT_EQ(h.task(plan.task_id).last_status, TaskStatus::Pending);
@@ -424,7 +425,9 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
     ObservedContainer c;
     c.id = docker_id(task, "web");
     c.name = "ecs-web-1-web-" + task.substr(0, 12);
-    c.labels = {{kLabelTaskId, task}, {kLabelContainerName, "web"}};
+    c.labels = {{kLabelTaskId, task},
+                {kLabelContainerName, "web"},
+                {kLabelInstance, h.engine.instance_id()}};
     c.state = state;
     if (state == "exited") c.exit_code = 0;
     if (!ip.empty()) c.networks["bridge"] = ip;
@@ -443,6 +446,15 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
   compose.labels = {{kLabelService, "api"}};
   compose.state = "running";
   docker.push_back(compose);
+  // Another emulator's task container on the same engine: neither adopted nor removed.
+  ObservedContainer foreign = observed(tasks[0], "running", "172.18.0.55");
+  foreign.id = "foreign";
+  foreign.labels[kLabelInstance] = "0123456789abcdef";
+  docker.push_back(foreign);
+  ObservedContainer unlabelled = observed("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "running", "");
+  unlabelled.id = "unlabelled";
+  unlabelled.labels.erase(kLabelInstance);
+  docker.push_back(unlabelled);
 
   Registry registry{h.sim.clock, h.sim.timers, h.store, RegistryConfig{}, 9};
   ASSERT_TRUE(registry.load());
@@ -450,6 +462,8 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
   EcsEngine engine{h.sim.clock, h.sim.timers, h.store, registry, EcsConfig{}, 3};
   engine.set_runtime(&runtime);
   ASSERT_TRUE(engine.load());
+  EXPECT_EQ(engine.instance_id(), h.engine.instance_id());  // kept in the state
+  EXPECT_EQ(engine.instance_id().size(), 16u);
   const auto orphans = engine.adopt(docker);
   EXPECT_EQ(orphans,
             (std::vector<std::string>{docker_id(done, "web"),
@@ -495,7 +509,8 @@ TEST(DockerBackendTest, AdoptRelaunchesATaskThatHadNoContainerYet) {
   EXPECT_TRUE(runtime.launches.empty());  // load() alone resumes nothing
   ObservedContainer c;
   c.id = docker_id(exited, "web");
-  c.labels = {{kLabelTaskId, exited}, {kLabelContainerName, "web"}};
+  c.labels = {
+      {kLabelTaskId, exited}, {kLabelContainerName, "web"}, {kLabelInstance, engine.instance_id()}};
   c.state = "exited";
   c.exit_code = 1;
   EXPECT_TRUE(engine.adopt({c}).empty());
@@ -561,6 +576,28 @@ TEST(DockerBackendTest, ResetRemovesEveryContainer) {
   ASSERT_EQ(h.runtime.removes.size(), 1u);
   EXPECT_EQ(h.runtime.removes[0].size(), 2u);
   EXPECT_EQ(h.runtime.launches.size(), 2u);  // and nothing is started again
+}
+
+TEST(DockerBackendTest, TheInstanceKeepsItsIdentityAcrossAReset) {
+  DockerHarness h;
+  const std::string id = h.engine.instance_id();
+  ASSERT_EQ(id.size(), 16u);
+  ASSERT_TRUE(h.registry.reset());
+  h.sim.settle();
+  EXPECT_EQ(h.engine.instance_id(), id);
+  // and it is still in the state: a restart after the reset claims the same containers
+  Registry registry{h.sim.clock, h.sim.timers, h.store, RegistryConfig{}, 9};
+  ASSERT_TRUE(registry.load());
+  EcsEngine engine{h.sim.clock, h.sim.timers, h.store, registry, EcsConfig{}, 3};
+  ASSERT_TRUE(engine.load());
+  EXPECT_EQ(engine.instance_id(), id);
+  // while another state (another emulator) gets its own
+  MemoryStore other_store;
+  Registry other{h.sim.clock, h.sim.timers, other_store, RegistryConfig{}, 9};
+  ASSERT_TRUE(other.load());
+  EcsEngine other_engine{h.sim.clock, h.sim.timers, other_store, other, EcsConfig{}, 4};
+  ASSERT_TRUE(other_engine.load());
+  EXPECT_NE(other_engine.instance_id(), id);
 }
 
 }  // namespace
