@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: builds, runs CTest (unit, loopback integration with real dig, AWS CLI v2,
-# boto3 and the JS SDK) and the DNS decoder fuzzer for a bounded time.
+# boto3, the JS SDK, the Docker image and compose on the real engine) and the DNS decoder fuzzer
+# for a bounded time.
 # Usage: scripts/test.sh            (FUZZ_SECONDS=60 by default; 0 skips the fuzzer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,9 @@ BUILD_DIR=${BUILD_DIR:-build}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 
 if [ "$(id -u)" = 0 ]; then scripts/install-deps.sh; else sudo scripts/install-deps.sh; fi
+# The Docker tests need an engine and the debian:bookworm base image (made offline when absent).
+scripts/start-dockerd.sh
+scripts/docker-base-image.sh
 if [ -f tests/js/package.json ] && [ ! -d tests/js/node_modules ]; then
   (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 fi
