@@ -70,6 +70,14 @@ struct DockerHarness : EcsHarness {
     for (std::size_t i = started_; i < runtime.launches.size(); ++i) start(runtime.launches[i]);
     started_ = runtime.launches.size();
   }
+  /// RunTask of one task of the harness's definition in cluster demo; returns its id.
+  std::string run_one() {
+    RunTaskInput in;
+    in.region = "us-east-1";
+    in.cluster = "demo";
+    in.task_definition_arn = td_arn;
+    return engine.run_task(in)->tasks.front().id;
+  }
   const Task& task(const std::string& id) const { return *registry.task(id); }
   const Task* running() const {
     for (const Task* t : active()) {
@@ -260,11 +268,7 @@ TEST(DockerBackendTest, SidecarsStopWithTheirEssentialContainer) {
 
 TEST(DockerBackendTest, StopTaskIsUserInitiatedAndEndsWhenTheContainersExit) {
   DockerHarness h;
-  RunTaskInput in;
-  in.region = "us-east-1";
-  in.cluster = "demo";
-  in.task_definition_arn = h.td_arn;
-  const auto id = h.engine.run_task(in)->tasks.front().id;
+  const auto id = h.run_one();
   h.sim.settle();
   h.start_all();
   ASSERT_EQ(h.task(id).last_status, TaskStatus::Running);
@@ -292,11 +296,7 @@ TEST(DockerBackendTest, ExitsReportedFromInsideStopEndTheTask) {
       h.engine.on_container_exited(stop.task_id, "web", 137, "");
     }
   };
-  RunTaskInput in;
-  in.region = "us-east-1";
-  in.cluster = "demo";
-  in.task_definition_arn = h.td_arn;
-  const auto id = h.engine.run_task(in)->tasks.front().id;
+  const auto id = h.run_one();
   h.sim.settle();
   h.start_all();
   ASSERT_TRUE(h.engine.stop_task("us-east-1", "demo", id, "bye"));
@@ -405,11 +405,7 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
   h.start_all();
   ASSERT_EQ(h.count(TaskStatus::Running), 3u);
   // One stopped task, whose container Docker still has.
-  RunTaskInput in;
-  in.region = "us-east-1";
-  in.cluster = "demo";
-  in.task_definition_arn = h.td_arn;
-  const auto done = h.engine.run_task(in)->tasks.front().id;
+  const auto done = h.run_one();
   h.sim.settle();
   h.start_all();
   h.engine.on_container_exited(done, "web", 0, "");
@@ -490,11 +486,7 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
 
 TEST(DockerBackendTest, AdoptRelaunchesATaskThatHadNoContainerYet) {
   DockerHarness h;
-  RunTaskInput in;
-  in.region = "us-east-1";
-  in.cluster = "demo";
-  in.task_definition_arn = h.td_arn;
-  const auto waiting = h.engine.run_task(in)->tasks.front().id;
+  const auto waiting = h.run_one();
   const auto exited = h.engine.run_task(in)->tasks.front().id;
   h.sim.settle();
   h.start(h.runtime.launches[1]);
@@ -547,11 +539,7 @@ TEST(DockerBackendTest, HealthCheckTimesAreScaled) {
 
 TEST(DockerBackendTest, PurgedTaskHasItsContainersRemoved) {
   DockerHarness h;
-  RunTaskInput in;
-  in.region = "us-east-1";
-  in.cluster = "demo";
-  in.task_definition_arn = h.td_arn;
-  const auto id = h.engine.run_task(in)->tasks.front().id;
+  const auto id = h.run_one();
   h.sim.settle();
   h.start_all();
   h.engine.on_container_exited(id, "web", 0, "");
