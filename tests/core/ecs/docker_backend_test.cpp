@@ -487,7 +487,7 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
 TEST(DockerBackendTest, AdoptRelaunchesATaskThatHadNoContainerYet) {
   DockerHarness h;
   const auto waiting = h.run_one();
-  const auto exited = h.engine.run_task(in)->tasks.front().id;
+  const auto exited = h.run_one();
   h.sim.settle();
   h.start(h.runtime.launches[1]);
 
