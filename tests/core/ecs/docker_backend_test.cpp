@@ -70,12 +70,12 @@ struct DockerHarness : EcsHarness {
     for (std::size_t i = started_; i < runtime.launches.size(); ++i) start(runtime.launches[i]);
     started_ = runtime.launches.size();
   }
-  /// RunTask of one task of the harness's definition in cluster demo; returns its id.
-  std::string run_one() {
+  /// RunTask of one task in cluster demo (the harness's definition by default); returns its id.
+  std::string run_one(const std::string& definition_arn = {}) {
     RunTaskInput in;
     in.region = "us-east-1";
     in.cluster = "demo";
-    in.task_definition_arn = td_arn;
+    in.task_definition_arn = definition_arn.empty() ? td_arn : definition_arn;
     return engine.run_task(in)->tasks.front().id;
   }
   const Task& task(const std::string& id) const { return *registry.task(id); }
@@ -187,11 +187,7 @@ TEST(DockerBackendTest, TaskHealthIsTheWorstOfItsEssentialCheckedContainers) {
   probe.health_check = ContainerHealthCheck{{"CMD", "true"}, 5, 2, 3, 0};
   td.containers.push_back(sidecar);
   td.containers.push_back(probe);
-  RunTaskInput in;
-  in.region = "us-east-1";
-  in.cluster = "demo";
-  in.task_definition_arn = h.engine.register_task_definition(td, {})->arn;
-  const auto id = h.engine.run_task(in)->tasks.front().id;
+  const auto id = h.run_one(h.engine.register_task_definition(td, {})->arn);
   h.sim.settle();
   h.start_all();
   EXPECT_EQ(h.task(id).health, Health::Unknown);
@@ -238,11 +234,7 @@ TEST(DockerBackendTest, SidecarsStopWithTheirEssentialContainer) {
     sidecar.essential = false;
     td.containers.push_back(sidecar);
   }
-  RunTaskInput in;
-  in.region = "us-east-1";
-  in.cluster = "demo";
-  in.task_definition_arn = h.engine.register_task_definition(td, {})->arn;
-  const auto id = h.engine.run_task(in)->tasks.front().id;
+  const auto id = h.run_one(h.engine.register_task_definition(td, {})->arn);
   h.sim.settle();
   ASSERT_EQ(h.runtime.launches.size(), 1u);
   const auto& plan = h.runtime.launches[0];
@@ -521,11 +513,7 @@ TEST(DockerBackendTest, HealthCheckTimesAreScaled) {
   config.time_scale = 0.1;
   config.docker_network = "ecs-demo";
   DockerHarness h(config);
-  RunTaskInput in;
-  in.region = "us-east-1";
-  in.cluster = "demo";
-  in.task_definition_arn = h.td_arn;
-  ASSERT_TRUE(h.engine.run_task(in));
+  h.run_one();
   h.sim.settle();
   ASSERT_EQ(h.runtime.launches.size(), 1u);
   const auto& body = h.runtime.launches[0].containers[0].body;
