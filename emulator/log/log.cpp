@@ -74,31 +74,80 @@ bool enabled(Level level) {
   return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
 }
 
-void write(Level level, std::string_view component, std::string_view message, Fields fields) {
+std::string escape_text(std::string_view value, bool quote_if_needed) {
+  // Every byte below 0x20 and DEL is escaped, so a value can never start a line of its own;
+  // the backslash too, so the escaping stays unambiguous. Field values that hold a space, a
+  // quote or '=' are quoted (logfmt), so a value cannot forge a field of its own either.
+  static constexpr char kHex[] = "0123456789abcdef";
+  const bool quote =
+      quote_if_needed && (value.empty() || value.find_first_of(" \"=") != std::string_view::npos);
+  std::string out;
+  out.reserve(value.size() + 2);
+  if (quote) out += '"';
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += quote ? "\\\"" : "\"";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += "\\x";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  if (quote) out += '"';
+  return out;
+}
+
+std::string format_line(Level level, Format format, std::string_view time,
+                        std::string_view component, std::string_view message, Fields fields) {
   std::string line;
-  if (static_cast<Format>(g_format.load()) == Format::Json) {
+  if (format == Format::Json) {
     nlohmann::json j;
-    j["time"] = timestamp();
+    j["time"] = time;
     j["level"] = name(level);
     j["component"] = component;
     j["msg"] = message;
     for (const auto& [k, v] : fields) j[std::string(k)] = v;
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
-    line = timestamp();
+    line = time;
     line += ' ';
     line += name(level);
     line += ' ';
-    line += component;
+    line += escape_text(component, false);
     line += ": ";
-    line += message;
+    line += escape_text(message, false);
     for (const auto& [k, v] : fields) {
       line += ' ';
-      line += k;
+      line += escape_text(k, false);
       line += '=';
-      line += v;
+      line += escape_text(v, true);
     }
   }
+  return line;
+}
+
+void write(Level level, std::string_view component, std::string_view message, Fields fields) {
+  std::string line = format_line(level, static_cast<Format>(g_format.load()), timestamp(),
+                                 component, message, fields);
   line += '\n';
   std::lock_guard lock(g_mutex);
   std::fwrite(line.data(), 1, line.size(), stderr);

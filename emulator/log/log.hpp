@@ -23,6 +23,13 @@ bool enabled(Level level);
 /// Structured key/value fields appended to a line.
 using Fields = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
+/// Escapes control characters (\n, \r, \t, \xHH) and backslashes for the text format; with
+/// `quote_if_needed`, a value that is empty or holds a space, '"' or '=' is quoted (logfmt).
+std::string escape_text(std::string_view value, bool quote_if_needed);
+/// One line without its newline, in the given format (text fields escaped; JSON by its encoder).
+std::string format_line(Level level, Format format, std::string_view time,
+                        std::string_view component, std::string_view message, Fields fields);
+
 /// Writes one line: `2026-11-29T16:00:00.123Z INFO component: message key=value ...`
 void write(Level level, std::string_view component, std::string_view message, Fields fields = {});
 
