@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "api/request_guard.hpp"
+#include "emulator/core/command_probes.hpp"
 #include "emulator/core/model.hpp"
 #include "emulator/core/registry.hpp"
 #include "emulator/core/result.hpp"
@@ -27,6 +29,10 @@ struct ApiContext {
   /// True once state is loaded, fixtures applied and DNS and API listen (GET /healthz).
   std::function<bool()> ready;
   std::string version = "0.1.0";
+  /// --allow-command-probes: whether a request may define a host-run command probe (SPEC 12).
+  core::CommandProbes command_probes = core::CommandProbes::Off;
+  /// --allowed-origins / --allowed-hosts: which pages and names may reach the API (SPEC 12).
+  RequestGuardConfig guard;
 };
 
 }  // namespace emu::api

@@ -8,6 +8,7 @@ namespace emu::api {
 http::status status_of(Code code) {
   switch (code) {
     case Code::InvalidArgument:
+    case Code::CommandProbesDisabled:
       return http::status::bad_request;
     case Code::NotFound:
       return http::status::not_found;
@@ -36,6 +37,8 @@ const char* code_name(Code code) {
       return "IllegalTransition";
     case Code::TooLarge:
       return "TooLarge";
+    case Code::CommandProbesDisabled:
+      return "CommandProbesDisabled";
     case Code::Unavailable:
       return "Unavailable";
     case Code::Internal:

@@ -131,6 +131,13 @@ Response NativeHandlers::put_service(const Call& call) {
   if (!body) return error_response(body.error());
   auto spec = native::parse_service(*body, "");
   if (!spec) return error_response(spec.error());
+  if (spec->health_check) {
+    if (auto r = core::check_command_probe(*spec->health_check, ctx_.command_probes,
+                                           core::ProbeSource::Api, "healthCheck");
+        !r) {
+      return error_response(r.error());
+    }
+  }
   const bool existed = ctx_.registry.service_by_dns_name(*name) != nullptr;
   auto s = ctx_.registry.put_service(*name, *spec);
   if (!s) return error_response(s.error());
@@ -155,6 +162,11 @@ Response NativeHandlers::register_task(const Call& call) {
   if (!body) return error_response(body.error());
   auto spec = native::parse_task(*body, "");
   if (!spec) return error_response(spec.error());
+  if (auto r = core::check_command_probe(spec->health_check, ctx_.command_probes,
+                                         core::ProbeSource::Api, "healthCheck");
+      !r) {
+    return error_response(r.error());
+  }
   auto task = ctx_.registry.register_task(*name, *spec);
   if (!task) return error_response(task.error());
   return json_response(http::status::created, native::to_json(*task, ctx_.registry));

@@ -5,7 +5,9 @@
 
 #include "api/api_error.hpp"
 #include "api/query_params.hpp"
+#include "api/request_guard.hpp"
 #include "api/request_target.hpp"
+#include "emulator/log/log.hpp"
 
 namespace emu::api {
 
@@ -32,7 +34,52 @@ std::vector<std::string> split_pattern(const std::string& pattern) {
   return parts;
 }
 
+std::optional<std::string_view> header(const Request& req, http::field field) {
+  const auto it = req.find(field);
+  if (it == req.end()) return std::nullopt;
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+// What a page of an allowed origin may do across origins (the page of a dev server on another
+// localhost port, say): the API's methods and whatever headers the SDKs send.
+void set_cors(Response& res, const std::string& origin) {
+  res.set(http::field::access_control_allow_origin, origin);
+  res.set(http::field::vary, "Origin");
+  res.set(http::field::access_control_expose_headers, "x-amzn-RequestId, x-amz-request-id");
+}
+
+Response preflight(const Request& req, const std::string& origin) {
+  Response res{http::status::no_content, req.version()};
+  set_cors(res, origin);
+  res.set(http::field::access_control_allow_methods, "GET, PUT, POST, DELETE, OPTIONS");
+  if (auto h = header(req, http::field::access_control_request_headers)) {
+    res.set(http::field::access_control_allow_headers, *h);
+  }
+  // Chromium's Private Network Access preflight: only an allowed origin gets the opt-in.
+  if (req.find("Access-Control-Request-Private-Network") != req.end()) {
+    res.set("Access-Control-Allow-Private-Network", "true");
+  }
+  res.set(http::field::access_control_max_age, "600");
+  res.prepare_payload();
+  return res;
+}
+
 }  // namespace
+
+void Router::log_refusal(GuardVerdict verdict, const Request& req, const std::string& message) {
+  // A page can send refused requests in a loop: one line per reason every 10 s, with a count.
+  auto& state = verdict == GuardVerdict::ForeignOrigin ? refused_origin_ : refused_host_;
+  const auto now = std::chrono::steady_clock::now();
+  ++state.suppressed;
+  if (state.logged && now - *state.logged < std::chrono::seconds(10)) return;
+  log::warn("api", "request refused",
+            {{"reason", message},
+             {"method", std::string(req.method_string())},
+             {"target", std::string(req.target())},
+             {"refused", std::to_string(state.suppressed)}});
+  state.logged = now;
+  state.suppressed = 0;
+}
 
 Router::Router(ApiContext& ctx, boost::asio::io_context& io)
     : ctx_(ctx),
@@ -117,16 +164,42 @@ void Router::handle(Request req, Respond respond, ConnectionToken connection) {
   std::string label = "unmatched";
 
   // Every answer passes here: HTTP version, keep-alive and the request counter.
-  auto finish = [metrics = metrics_, respond = std::move(respond), version, keep_alive, method](
-                    std::string route, Response res) {
-    res.version(version);
-    res.keep_alive(keep_alive);
-    metrics->record(route, method, res.result_int());
-    respond(std::move(res));
-  };
+  std::function<void(std::string, Response)> finish =
+      [metrics = metrics_, respond = std::move(respond), version, keep_alive, method](
+          std::string route, Response res) {
+        res.version(version);
+        res.keep_alive(keep_alive);
+        metrics->record(route, method, res.result_int());
+        respond(std::move(res));
+      };
+
+  // Before anything is routed: a page of a foreign origin, or a rebound name, gets 403 (SPEC 12).
+  const bool aws = req.find("X-Amz-Target") != req.end();
+  auto guard =
+      check_request(header(req, http::field::host), header(req, http::field::origin), ctx_.guard);
+  if (guard.verdict != GuardVerdict::Allow) {
+    log_refusal(guard.verdict, req, guard.message);
+    const bool origin = guard.verdict == GuardVerdict::ForeignOrigin;
+    return finish("refused", aws ? AwsDispatch::aws_error(http::status::forbidden,
+                                                          "AccessDeniedException", guard.message)
+                                 : error_response(http::status::forbidden,
+                                                  origin ? "ForbiddenOrigin" : "ForbiddenHost",
+                                                  guard.message));
+  }
+  if (!guard.cors_origin.empty()) {
+    if (req.method() == http::verb::options &&
+        req.find(http::field::access_control_request_method) != req.end()) {
+      return finish("preflight", preflight(req, guard.cors_origin));
+    }
+    finish = [inner = std::move(finish), origin = guard.cors_origin](std::string route,
+                                                                     Response res) mutable {
+      set_cors(res, origin);
+      inner(std::move(route), std::move(res));
+    };
+  }
 
   // AWS JSON 1.1 is routed by X-Amz-Target alone, whatever the path or Host.
-  if (req.find("X-Amz-Target") != req.end()) {
+  if (aws) {
     if (req.method() != http::verb::post) {
       auto res = AwsDispatch::aws_error(http::status::method_not_allowed,
                                         "UnknownOperationException", "AWS JSON 1.1 requires POST");

@@ -5,8 +5,10 @@
 // polls (/v1/wait, /v1/events) keep the callback and answer later. No sockets here.
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "api/http_types.hpp"
 #include "api/long_poll.hpp"
 #include "api/native_handlers.hpp"
+#include "api/request_guard.hpp"
 
 namespace emu::api {
 
@@ -69,6 +72,8 @@ class Router {
   void wait(Call& call);
   void events(Call& call);
   void metrics_text(Call& call);
+  /// Logs a refused request, at most once per reason every 10 s (with how many were refused).
+  void log_refusal(GuardVerdict verdict, const Request& req, const std::string& message);
   /// A route whose pattern matches the segments; fills the parameters.
   const Route* match(const std::vector<std::string>& segments,
                      std::vector<std::string>& params) const;
@@ -79,6 +84,12 @@ class Router {
   std::shared_ptr<ApiMetrics> metrics_;
   AwsDispatch aws_;
   std::vector<Route> routes_;
+  struct RefusalLog {
+    std::optional<std::chrono::steady_clock::time_point> logged;
+    std::uint64_t suppressed = 0;
+  };
+  RefusalLog refused_origin_;
+  RefusalLog refused_host_;
 };
 
 }  // namespace emu::api

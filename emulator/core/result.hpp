@@ -10,13 +10,14 @@ namespace emu {
 
 /// What went wrong, in terms every edge (HTTP, AWS JSON, fixtures) maps from in one place.
 enum class Code {
-  InvalidArgument,    ///< bad input: 400 (field and reason in the message)
-  NotFound,           ///< unknown resource: 404
-  Conflict,           ///< already exists / in use: 409
-  IllegalTransition,  ///< a state-machine move that is not allowed: 409
-  TooLarge,           ///< body over the limit: 413
-  Unavailable,        ///< storage or environment failure: 503
-  Internal,           ///< a bug: 500
+  InvalidArgument,        ///< bad input: 400 (field and reason in the message)
+  NotFound,               ///< unknown resource: 404
+  Conflict,               ///< already exists / in use: 409
+  IllegalTransition,      ///< a state-machine move that is not allowed: 409
+  TooLarge,               ///< body over the limit: 413
+  CommandProbesDisabled,  ///< a host-run command probe the operator has not allowed: 400
+  Unavailable,            ///< storage or environment failure: 503
+  Internal,               ///< a bug: 500
 };
 
 /// An error with a machine-readable code and a message a person can act on.

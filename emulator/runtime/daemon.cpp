@@ -187,6 +187,10 @@ int Daemon::run() {
       return 1;
     }
     for (const auto& set : *sets) {
+      if (auto r = core::check_command_probes(set, config_.allow_command_probes); !r) {
+        log::error("fixtures", r.error().message);
+        return 1;
+      }
       if (auto r = core::apply_fixture(set, registry); !r) {
         log::error("fixtures", r.error().message);
         return 1;
@@ -259,6 +263,13 @@ int Daemon::run() {
   ctx.metrics = [&] { return metrics_text(registry, dns_server, monitor); };
   ctx.ready = [&] { return ready; };
   ctx.version = version();
+  ctx.command_probes = config_.allow_command_probes;
+  ctx.guard.allowed_origins = config_.allowed_origins;
+  ctx.guard.allowed_hosts = config_.allowed_hosts;
+  if (config_.allow_command_probes != core::CommandProbes::Off) {
+    log::warn("health", "command probes run on this host as the daemon's user",
+              {{"allow-command-probes", core::to_string(config_.allow_command_probes)}});
+  }
   api::Router router(ctx, io);
   api::aws::install_ecs(router, ecs_handlers);  // ECS layer
   // --- Cloud Map (Route53AutoNaming_v20170314) ---

@@ -29,6 +29,22 @@ Result<void> set_duration(const std::string& flag, const std::string& v, Duratio
   return {};
 }
 
+// A comma-separated list, added to what earlier flags gave (so the flag can be repeated).
+Result<void> add_list(const std::string& flag, const std::string& v,
+                      std::vector<std::string>& out) {
+  std::stringstream in(v);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (item.empty()) continue;
+    if (item.find_first_of(" \t/") != std::string::npos && item.find("://") == std::string::npos)
+      return bad(flag, "'" + item + "' is not a host name or origin");
+    out.push_back(item);
+  }
+  return {};
+}
+
 bool host_port_ok(const std::string& v) {
   // host:port, [v6]:port, or host alone (for --upstream, port 53).
   return !v.empty() && v.find(' ') == std::string::npos;
@@ -155,6 +171,27 @@ const std::vector<Option>& options() {
          if (!log::parse_level(v, c.log_level))
            return bad("log-level", "must be debug, info, warn or error");
          return {};
+       }},
+      {"allow-command-probes", "ECS_EMULATOR_ALLOW_COMMAND_PROBES", "off|fixtures|all",
+       "host-run command probes (they run as the daemon's user): off (default), only from "
+       "fixture files, or also from the API",
+       [](DaemonConfig& c, const std::string& v) -> Result<void> {
+         auto policy = core::parse_command_probes(v);
+         if (!policy) return bad("allow-command-probes", "must be off, fixtures or all");
+         c.allow_command_probes = *policy;
+         return {};
+       }},
+      {"allowed-origins", "ECS_EMULATOR_ALLOWED_ORIGINS", "LIST",
+       "more web origins that may call the API (loopback origins always may); "
+       "http://app.test:3000, app.test, *.app.test or *; comma-separated, repeatable",
+       [](DaemonConfig& c, const std::string& v) {
+         return add_list("allowed-origins", v, c.allowed_origins);
+       }},
+      {"allowed-hosts", "ECS_EMULATOR_ALLOWED_HOSTS", "LIST",
+       "more dotted names the API answers to in Host (IP addresses, single-label names and "
+       "*.localhost always do); emulator.test, *.corp.test or *; comma-separated, repeatable",
+       [](DaemonConfig& c, const std::string& v) {
+         return add_list("allowed-hosts", v, c.allowed_hosts);
        }},
       {"ready-file", "ECS_EMULATOR_READY_FILE", "PATH",
        "once ready, write {\"dns\": ADDR:PORT, \"api\": ADDR:PORT} here (for test harnesses)",

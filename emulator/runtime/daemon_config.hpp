@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "emulator/core/command_probes.hpp"
 #include "emulator/core/result.hpp"
 #include "emulator/core/time.hpp"
 #include "emulator/log/log.hpp"
@@ -30,6 +31,10 @@ struct DaemonConfig {
   log::Level log_level = log::Level::Info;
   log::Format log_format = log::Format::Text;
   std::string ready_file;  ///< written with the bound addresses once ready (for tests)
+  /// Host-run command probes: off (default), from fixture files only, or also from the API.
+  core::CommandProbes allow_command_probes = core::CommandProbes::Off;
+  std::vector<std::string> allowed_origins;  ///< more origins whose pages may call the API
+  std::vector<std::string> allowed_hosts;    ///< more dotted names the API answers to
 };
 
 /// Parses argv and the environment (getenv). Errors name the option and the reason.

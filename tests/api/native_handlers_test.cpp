@@ -314,3 +314,58 @@ TEST_F(NativeHandlersTest, StoreFailureIs503NotA500) {
 
 }  // namespace
 }  // namespace emu::api::test
+
+namespace emu::api::test {
+namespace {
+
+// --- command probes (SPEC section 12: nothing from the network runs a command by default) ------
+
+class CommandProbeGateTest : public ApiTest {};
+
+TEST_F(CommandProbeGateTest, RefusedByDefaultOnServicesAndTasksAndNothingIsStored) {
+  const std::string check =
+      R"({"type":"command","command":["CMD-SHELL","id > /tmp/pwned"],"interval":"1s"})";
+  auto svc = call(http::verb::put, "/v1/services/csrf.local", R"({"healthCheck":)" + check + "}");
+  EXPECT_EQ(status(svc), 400u);
+  EXPECT_EQ(body_of(svc)["error"], "CommandProbesDisabled");
+  EXPECT_EQ(body_of(svc)["field"], "healthCheck");
+  EXPECT_NE(body_of(svc)["message"].get<std::string>().find("--allow-command-probes all"),
+            std::string::npos);
+  EXPECT_EQ(registry.service_by_dns_name("csrf.local"), nullptr);
+
+  auto task = call(http::verb::post, "/v1/services/csrf.local/tasks",
+                   R"({"ip":"127.0.0.1","port":1,"healthCheck":)" + check + "}");
+  EXPECT_EQ(status(task), 400u);
+  EXPECT_EQ(body_of(task)["error"], "CommandProbesDisabled");
+  EXPECT_EQ(registry.service_by_dns_name("csrf.local"), nullptr);  // not even made on first use
+  EXPECT_TRUE(registry.tasks().empty());
+
+  // Other probe types are untouched.
+  EXPECT_EQ(status(call(http::verb::put, "/v1/services/web.local",
+                        R"({"healthCheck":{"type":"tcp","interval":"1s"}})")),
+            201u);
+}
+
+TEST_F(CommandProbeGateTest, FixturesModeStillRefusesTheApi) {
+  ctx.command_probes = core::CommandProbes::Fixtures;
+  auto res = call(http::verb::put, "/v1/services/x.local",
+                  R"({"healthCheck":{"type":"command","command":["CMD","true"]}})");
+  EXPECT_EQ(status(res), 400u);
+  EXPECT_EQ(body_of(res)["error"], "CommandProbesDisabled");
+  EXPECT_NE(body_of(res)["message"].get<std::string>().find("only in fixture files"),
+            std::string::npos);
+}
+
+TEST_F(CommandProbeGateTest, AllowedWithAll) {
+  ctx.command_probes = core::CommandProbes::All;
+  EXPECT_EQ(status(call(http::verb::put, "/v1/services/x.local",
+                        R"({"healthCheck":{"type":"command","command":["CMD","true"]}})")),
+            201u);
+  auto task = call(http::verb::post, "/v1/services/x.local/tasks",
+                   R"({"ip":"127.0.0.1","port":1,)"
+                   R"("healthCheck":{"type":"command","command":["CMD","true"]}})");
+  EXPECT_EQ(status(task), 201u) << task.body();
+}
+
+}  // namespace
+}  // namespace emu::api::test

@@ -191,3 +191,123 @@ TEST_F(RouterTest, HostileInputNeverGivesA500) {
 
 }  // namespace
 }  // namespace emu::api::test
+
+namespace emu::api::test {
+namespace {
+
+// SPEC section 12: a page of a foreign origin, or a name rebound to 127.0.0.1, cannot drive the
+// API. The CSRF of the issue: a text/plain POST (a CORS "simple request", sent without preflight).
+class GuardTest : public ApiTest {
+ protected:
+  Response send(http::verb verb, const std::string& target, const std::string& host,
+                std::optional<std::string> origin, std::string body = {},
+                std::string content_type = "text/plain",
+                std::vector<std::pair<std::string, std::string>> extra = {}) {
+    Request req{verb, target, 11};
+    req.set(http::field::host, host);
+    if (origin) req.set(http::field::origin, *origin);
+    if (!content_type.empty()) req.set(http::field::content_type, content_type);
+    for (const auto& [k, v] : extra) req.set(k, v);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    std::optional<Response> out;
+    router.handle(std::move(req), [&out](Response res) { out = std::move(res); });
+    if (!out) {
+      ADD_FAILURE() << "no answer";
+      return Response{http::status::internal_server_error, 11};
+    }
+    return std::move(*out);
+  }
+  static constexpr const char* kCsrf =
+      R"({"ip":"127.0.0.1","port":1,"healthCheck":{"type":"tcp","interval":"1s"}})";
+};
+
+TEST_F(GuardTest, ForeignOriginIs403AndChangesNothing) {
+  auto res = send(http::verb::post, "/v1/services/csrf.local/tasks", "localhost:9080",
+                  "https://evil.example", kCsrf);
+  EXPECT_EQ(status(res), 403u);
+  EXPECT_EQ(body_of(res)["error"], "ForbiddenOrigin");
+  EXPECT_EQ(res.find(http::field::access_control_allow_origin), res.end());
+  EXPECT_EQ(registry.service_by_dns_name("csrf.local"), nullptr);
+  EXPECT_TRUE(registry.tasks().empty());
+  // Reset and reads too: nothing runs, nothing is readable.
+  ASSERT_EQ(status(call(http::verb::put, "/v1/services/keep.local", "{}")), 201u);
+  EXPECT_EQ(status(send(http::verb::post, "/v1/reset", "127.0.0.1:9080", "http://evil.test")),
+            403u);
+  EXPECT_NE(registry.service_by_dns_name("keep.local"), nullptr);
+  auto read = send(http::verb::get, "/v1/services", "127.0.0.1:9080", "http://evil.test");
+  EXPECT_EQ(status(read), 403u);
+  EXPECT_EQ(read.body().find("keep.local"), std::string::npos);
+}
+
+TEST_F(GuardTest, RebindingHostIs403OnEveryRoute) {
+  for (const char* target : {"/v1/services", "/healthz", "/metrics", "/v1/events"}) {
+    auto res = send(http::verb::get, target, "evil.test:9080", std::nullopt);
+    EXPECT_EQ(status(res), 403u) << target;
+    EXPECT_EQ(body_of(res)["error"], "ForbiddenHost") << target;
+    EXPECT_NE(body_of(res)["message"].get<std::string>().find("--allowed-hosts"),
+              std::string::npos);
+  }
+}
+
+TEST_F(GuardTest, AwsRequestsGetAnAwsShapedRefusal) {
+  auto res = send(http::verb::post, "/", "evil.test:9080", std::nullopt, "{}",
+                  "application/x-amz-json-1.1",
+                  {{"X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListClusters"}});
+  EXPECT_EQ(status(res), 403u);
+  EXPECT_EQ(body_of(res)["__type"], "AccessDeniedException");
+  res = send(http::verb::post, "/", "127.0.0.1:9080", "https://evil.example", "{}", "text/plain",
+             {{"X-Amz-Target", "Route53AutoNaming_v20170314.ListNamespaces"}});
+  EXPECT_EQ(status(res), 403u);
+  EXPECT_EQ(body_of(res)["__type"], "AccessDeniedException");
+}
+
+TEST_F(GuardTest, ClientsWithoutOriginAreUnaffected) {
+  EXPECT_EQ(status(send(http::verb::put, "/v1/services/web.local", "127.0.0.1:9080", std::nullopt,
+                        "{}", "application/json")),
+            201u);
+  auto res = send(http::verb::get, "/v1/services", "emulator:9080", std::nullopt);
+  EXPECT_EQ(status(res), 200u);
+  EXPECT_EQ(res.find(http::field::access_control_allow_origin), res.end());
+}
+
+TEST_F(GuardTest, LoopbackOriginGetsCorsAndPreflight) {
+  auto res = send(http::verb::get, "/v1/services", "127.0.0.1:9080", "http://localhost:5173");
+  EXPECT_EQ(status(res), 200u);
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "http://localhost:5173");
+  EXPECT_EQ(res[http::field::vary], "Origin");
+  auto pre = send(http::verb::options, "/v1/services/web.local", "127.0.0.1:9080",
+                  "http://localhost:5173", {}, "",
+                  {{"Access-Control-Request-Method", "PUT"},
+                   {"Access-Control-Request-Headers", "content-type"}});
+  EXPECT_EQ(status(pre), 204u);
+  EXPECT_EQ(pre[http::field::access_control_allow_origin], "http://localhost:5173");
+  EXPECT_NE(std::string(pre[http::field::access_control_allow_methods]).find("PUT"),
+            std::string::npos);
+  EXPECT_EQ(pre[http::field::access_control_allow_headers], "content-type");
+  // A foreign origin's preflight is refused, with no CORS headers.
+  auto foreign = send(http::verb::options, "/v1/services/web.local", "127.0.0.1:9080",
+                      "https://evil.example", {}, "", {{"Access-Control-Request-Method", "PUT"}});
+  EXPECT_EQ(status(foreign), 403u);
+  EXPECT_EQ(foreign.find(http::field::access_control_allow_origin), foreign.end());
+}
+
+TEST_F(GuardTest, FlagsAllowMore) {
+  ctx.guard.allowed_hosts = {"emulator.test"};
+  ctx.guard.allowed_origins = {"http://ui.test:8080"};
+  EXPECT_EQ(status(send(http::verb::get, "/v1/services", "emulator.test:9080", std::nullopt)),
+            200u);
+  auto res = send(http::verb::get, "/v1/services", "emulator.test:9080", "http://ui.test:8080");
+  EXPECT_EQ(status(res), 200u);
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "http://ui.test:8080");
+}
+
+TEST_F(GuardTest, RefusalsAreCountedInMetrics) {
+  send(http::verb::get, "/v1/services", "evil.test", std::nullopt);
+  send(http::verb::post, "/v1/reset", "localhost", "https://evil.example");
+  auto text = call(http::verb::get, "/metrics").body();
+  EXPECT_NE(text.find("route=\"refused\""), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace emu::api::test

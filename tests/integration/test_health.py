@@ -60,7 +60,8 @@ def daemon_session_processes(daemon_pid):
 
 
 class HealthBase(unittest.TestCase):
-    ARGS = []
+    # These suites exercise command probes from the API, which the operator must allow (SPEC 12).
+    ARGS = ["--allow-command-probes", "all"]
 
     @classmethod
     def setUpClass(cls):
@@ -558,7 +559,7 @@ class ProbeTest(HealthBase):
 
 class PropagationDelayTest(HealthBase):
     """6. --health-propagation-delay 1s: health changes at once, DNS about 1 s later."""
-    ARGS = ["--health-propagation-delay", "1s"]
+    ARGS = ["--allow-command-probes", "all", "--health-propagation-delay", "1s"]
 
     def test_forced_change_reaches_dns_after_the_delay(self):
         name = "slow.local"

@@ -85,3 +85,70 @@ TEST_F(DaemonConfigTest, HelpDocumentsTheDockerOptions) {
 
 }  // namespace
 }  // namespace emu::runtime
+
+namespace emu::runtime {
+namespace {
+
+// --- security options (SPEC section 12) ---------------------------------------------------------
+
+class SecurityConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* v : {"ECS_EMULATOR_ALLOW_COMMAND_PROBES", "ECS_EMULATOR_ALLOWED_ORIGINS",
+                          "ECS_EMULATOR_ALLOWED_HOSTS"})
+      ::unsetenv(v);
+  }
+  void TearDown() override { SetUp(); }
+};
+
+TEST_F(SecurityConfigTest, CommandProbesAreOffByDefault) {
+  auto c = parse({});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->allow_command_probes, core::CommandProbes::Off);
+  EXPECT_TRUE(c->allowed_origins.empty());
+  EXPECT_TRUE(c->allowed_hosts.empty());
+}
+
+TEST_F(SecurityConfigTest, CommandProbesFromFlagAndEnvironment) {
+  auto c = parse({"--allow-command-probes", "fixtures"});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->allow_command_probes, core::CommandProbes::Fixtures);
+  ::setenv("ECS_EMULATOR_ALLOW_COMMAND_PROBES", "all", 1);
+  c = parse({});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->allow_command_probes, core::CommandProbes::All);
+  c = parse({"--allow-command-probes=off"});  // flags win
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->allow_command_probes, core::CommandProbes::Off);
+  c = parse({"--allow-command-probes", "yes"});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("--allow-command-probes: must be off, fixtures or all"),
+            std::string::npos)
+      << c.error().message;
+}
+
+TEST_F(SecurityConfigTest, AllowedListsAreCommaSeparatedAndRepeatable) {
+  ::setenv("ECS_EMULATOR_ALLOWED_HOSTS", "a.test, *.b.test", 1);
+  auto c = parse({"--allowed-hosts", "c.test", "--allowed-origins",
+                  "http://ui.test:3000,tools.test", "--allowed-origins", "*"});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->allowed_hosts, (std::vector<std::string>{"a.test", "*.b.test", "c.test"}));
+  EXPECT_EQ(c->allowed_origins,
+            (std::vector<std::string>{"http://ui.test:3000", "tools.test", "*"}));
+  auto bad = parse({"--allowed-hosts", "a b"});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("--allowed-hosts"), std::string::npos);
+}
+
+TEST_F(SecurityConfigTest, HelpDocumentsTheSecurityOptions) {
+  const auto help = help_text();
+  for (const char* s :
+       {"--allow-command-probes off|fixtures|all", "ECS_EMULATOR_ALLOW_COMMAND_PROBES",
+        "--allowed-origins", "ECS_EMULATOR_ALLOWED_ORIGINS", "--allowed-hosts",
+        "ECS_EMULATOR_ALLOWED_HOSTS"}) {
+    EXPECT_NE(help.find(s), std::string::npos) << s;
+  }
+}
+
+}  // namespace
+}  // namespace emu::runtime
