@@ -280,9 +280,16 @@ class DnsTest(unittest.TestCase):
         self.assertEqual(len(section(tcp, "ANSWER")), 40)
         # dig retries over TCP by itself after TC
         self.assertEqual(len(self.d.dig("many.local", "SRV", extra=("+noedns",))), 40)
-        big = self.full("many.local", "SRV", extra=("+bufsize=8192",))
-        self.assertNotIn("tc", flags(big))
-        self.assertEqual(len(section(big, "ANSWER")), 40)
+        # a large EDNS size does not bring more over UDP: 8 of the 40 (like A/AAAA), TC=1, and
+        # the reply stays far below the size the client offered
+        big = self.full("many.local", "SRV", extra=("+bufsize=8192", "+ignore"))
+        self.assertIn("tc", flags(big))
+        self.assertEqual(len(section(big, "ANSWER")), 8)
+        self.assertEqual(len(section(big, "ADDITIONAL")), 8)
+        reply = udp_exchange(self.d.dns_port, raw_query("many.local", 33, ar=1)
+                             + b"\x00\x00\x29\x20\x00\x00\x00\x00\x00\x00\x00")
+        self.assertIsNotNone(reply)
+        self.assertLess(len(reply), 1232)
 
     def test_edns_is_echoed(self):
         out = self.full("game-server.local", extra=("+bufsize=4096",))
