@@ -151,10 +151,11 @@ bool closed_by_server(int fd) {
   return r == 0 || (r < 0 && errno == ECONNRESET);
 }
 
-// A fake upstream: answers every query with `example.com. 60 IN A 192.0.2.1` (or never, when mute).
+// A fake upstream: answers every query with `example.com. 60 IN A 192.0.2.1` (`answers` times, so
+// a test can make the answer large), or never, when mute.
 class FakeUpstream {
  public:
-  explicit FakeUpstream(bool mute) : mute_(mute) {
+  explicit FakeUpstream(bool mute, int answers = 1) : mute_(mute), answers_(answers) {
     fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
     sockaddr_in s{};
     s.sin_family = AF_INET;
@@ -189,15 +190,21 @@ class FakeUpstream {
       last_id = (buf[0] << 8) | buf[1];
       if (mute_) continue;
       std::vector<std::uint8_t> r(buf, buf + n);
-      r[2] |= 0x80;  // QR
-      r[3] = 0x80;   // RA, NOERROR
-      r[7] = 1;      // ANCOUNT
-      r.insert(r.end(), {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1});
+      r[2] |= 0x80;                                     // QR
+      r[3] = 0x80;                                      // RA, NOERROR
+      r[6] = static_cast<std::uint8_t>(answers_ >> 8);  // ANCOUNT
+      r[7] = static_cast<std::uint8_t>(answers_);
+      r[10] = r[11] = 0;  // the client's OPT is echoed as is: keep it out of the count
+      r.resize(12 + (n - 12 - (buf[11] != 0 ? 11 : 0)));
+      for (int i = 0; i < answers_; ++i) {
+        r.insert(r.end(), {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1});
+      }
       ::sendto(fd_, r.data(), r.size(), 0, reinterpret_cast<sockaddr*>(&peer), plen);
     }
   }
 
   bool mute_;
+  int answers_;
   int fd_;
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
@@ -291,6 +298,25 @@ TEST_F(DnsServerTest, ForwardsOutsideNamesToTheUpstream) {
   EXPECT_EQ(parse(*udp_ask(server_->port(), query("nope.local.", 1))).rcode, 3);
   EXPECT_EQ(upstream.seen, 2);
   EXPECT_EQ(server_->stats().forwarded, 2u);
+}
+
+TEST_F(DnsServerTest, ForwardedUdpAnswerNeverExceedsTheClientsSize) {
+  FakeUpstream upstream(/*mute=*/false, /*answers=*/40);  // 40 A records: about 680 bytes
+  start({.listen = "127.0.0.1:0", .upstream = "127.0.0.1:" + std::to_string(upstream.port())});
+  // without EDNS the client takes 512: it gets TC=1 and no records, so it asks over TCP
+  const auto r = udp_ask(server_->port(), query("example.com.", 1, {.id = 0x77}));
+  ASSERT_TRUE(r);
+  EXPECT_LE(r->size(), 512u);
+  const Parsed p = parse(*r);
+  EXPECT_EQ(p.id, 0x77);
+  EXPECT_TRUE(p.tc);
+  EXPECT_THAT(p.answer, testing::IsEmpty());
+  EXPECT_EQ(p.question.size(), 1u);
+  // with room for it, the upstream's answer is relayed whole
+  const auto big = udp_ask(server_->port(), query("example.com.", 1, {.edns = true}));
+  ASSERT_TRUE(big);
+  EXPECT_FALSE(parse(*big).tc);
+  EXPECT_EQ(parse(*big).answer.size(), 40u);
 }
 
 TEST_F(DnsServerTest, SilentUpstreamGivesServfail) {
