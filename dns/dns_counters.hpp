@@ -20,9 +20,13 @@ struct DnsStats {
   std::uint64_t queries = 0;  ///< packets received (UDP and TCP)
   std::array<std::uint64_t, 7>
       responses{};  ///< by rcode: NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED BADVERS
-  std::uint64_t truncated = 0;  ///< responses with TC=1
-  std::uint64_t forwarded = 0;  ///< queries relayed to the upstream
-  std::uint64_t dropped = 0;    ///< packets not answered (no header, QR=1, oversize)
+  std::uint64_t truncated = 0;          ///< responses with TC=1
+  std::uint64_t forwarded = 0;          ///< queries relayed to the upstream
+  std::uint64_t dropped = 0;            ///< packets not answered (no header, QR=1, oversize)
+  std::uint64_t tcp_accept_errors = 0;  ///< accept() failures (EMFILE... pause the listener)
+  std::uint64_t tcp_refused = 0;  ///< connections closed at once: their address had max_per_client
+  std::uint64_t tcp_evicted = 0;  ///< least recently active connections closed for a new one
+  std::uint64_t tcp_spent = 0;    ///< connections closed after max_queries or max_lifetime
 };
 
 /// The live counters.
@@ -32,8 +36,12 @@ struct DnsCounters {
   std::atomic<std::uint64_t> truncated{0};
   std::atomic<std::uint64_t> forwarded{0};
   std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::uint64_t> tcp_accept_errors{0};
+  std::atomic<std::uint64_t> tcp_refused{0};
+  std::atomic<std::uint64_t> tcp_evicted{0};
+  std::atomic<std::uint64_t> tcp_spent{0};
 
-  /// Adds a local tally.
+  /// Adds a local tally of queries (the TCP connection counters are added where they happen).
   void add(const DnsStats& s) {
     constexpr auto r = std::memory_order_relaxed;
     if (s.queries) queries.fetch_add(s.queries, r);
@@ -53,6 +61,10 @@ struct DnsCounters {
     s.truncated = truncated.load(r);
     s.forwarded = forwarded.load(r);
     s.dropped = dropped.load(r);
+    s.tcp_accept_errors = tcp_accept_errors.load(r);
+    s.tcp_refused = tcp_refused.load(r);
+    s.tcp_evicted = tcp_evicted.load(r);
+    s.tcp_spent = tcp_spent.load(r);
     return s;
   }
 };

@@ -100,8 +100,7 @@ Result<void> DnsServer::start() {
       last = r.error();
       continue;
     }
-    auto tcp =
-        std::make_shared<TcpServer>(io_, zones_, counters_, forwarder_, cfg_.tcp_idle_timeout);
+    auto tcp = std::make_shared<TcpServer>(io_, zones_, counters_, forwarder_, cfg_.tcp);
     if (auto r = tcp->bind(asio::ip::tcp::endpoint(listen->address, udp->port())); !r) {
       last = r.error();
       udp->stop();

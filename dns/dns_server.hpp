@@ -13,13 +13,13 @@
 #include <string_view>
 
 #include "dns/dns_counters.hpp"
+#include "dns/tcp_server.hpp"
 #include "emulator/core/result.hpp"
 #include "emulator/core/snapshot_holder.hpp"
 
 namespace emu::dns {
 
 class UdpServer;
-class TcpServer;
 class Forwarder;
 
 /// What the DNS side listens on and forwards to.
@@ -27,8 +27,8 @@ struct DnsServerConfig {
   std::string listen = "127.0.0.1:9053";  ///< ADDR:PORT or [V6]:PORT; port 0 = pick a free one
   std::optional<std::string> upstream;    ///< ADDR[:PORT], default port 53
   std::chrono::milliseconds upstream_timeout{2000};
-  std::chrono::milliseconds tcp_idle_timeout{10000};
   unsigned udp_threads = 1;  ///< recvmmsg threads on the UDP socket
+  TcpServerConfig tcp;       ///< connection limits and timeouts of DNS over TCP
 };
 
 /// An address and port parsed from "1.2.3.4:53", "[::1]:53", or without the port.
@@ -57,7 +57,8 @@ class DnsServer {
   std::uint16_t port() const { return port_; }
   /// Queries received (UDP and TCP).
   std::uint64_t queries() const;
-  /// Every counter: queries, responses by rcode, truncated, forwarded, dropped.
+  /// Every counter: queries, responses by rcode, truncated, forwarded, dropped, and the TCP
+  /// listener's accept errors and closed connections.
   DnsStats stats() const;
 
  private:

@@ -52,6 +52,14 @@ void Forwarder::servfail(const Query& query, const Reply& reply) {
   if (r.action == Action::Send) reply({out.data(), r.size});
 }
 
+void Forwarder::truncated(const Query& query, const Reply& reply) {
+  std::array<std::uint8_t, 600> out;
+  const Response r = answer_error(query, Rcode::NoError, out);
+  if (r.action != Action::Send) return;
+  out[2] |= 0x02;  // TC: the client asks again over TCP
+  reply({out.data(), r.size});
+}
+
 void Forwarder::do_forward(std::vector<std::uint8_t> packet, const Query& query, Reply reply) {
   if (stopped_) return;
   if (packet.size() < 12 || pending_.size() >= kMaxPending) return servfail(query, reply);
@@ -106,9 +114,14 @@ void Forwarder::on_receive(const boost::system::error_code& ec, std::size_t n) {
       Pending p = std::move(it->second);
       pending_.erase(it);
       p.timer->cancel();
-      buf_[0] = static_cast<std::uint8_t>(p.client_id >> 8);
-      buf_[1] = static_cast<std::uint8_t>(p.client_id);
-      p.reply({buf_.data(), n});
+      if (n > p.query.max_response()) {
+        // An upstream that ignores the client's UDP size must not make us exceed it.
+        truncated(p.query, p.reply);
+      } else {
+        buf_[0] = static_cast<std::uint8_t>(p.client_id >> 8);
+        buf_[1] = static_cast<std::uint8_t>(p.client_id);
+        p.reply({buf_.data(), n});
+      }
     }
   }
   do_receive();

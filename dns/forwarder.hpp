@@ -1,8 +1,8 @@
 #pragma once
 // Forwarder: relays queries for names outside our zones to one upstream over UDP, with a fresh
-// id per query mapped back to the client's id, and SERVFAIL when the upstream does not answer in
-// time. Everything runs on the io_context; forward() may be called from any thread (the UDP
-// threads post here and never wait).
+// id per query mapped back to the client's id, SERVFAIL when the upstream does not answer in time,
+// and TC=1 when its answer is larger than the client's UDP size. Everything runs on the
+// io_context; forward() may be called from any thread (the UDP threads post here and never wait).
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -53,6 +53,8 @@ class Forwarder : public std::enable_shared_from_this<Forwarder> {
   void on_receive(const boost::system::error_code& ec, std::size_t n);
   void on_timeout(std::uint16_t id, const boost::system::error_code& ec);
   void servfail(const Query& query, const Reply& reply);
+  /// No records, TC=1: for an upstream answer larger than the client's UDP size.
+  void truncated(const Query& query, const Reply& reply);
 
   boost::asio::io_context& io_;
   boost::asio::ip::udp::endpoint upstream_;

@@ -83,7 +83,8 @@ std::uint32_t pick(std::uint32_t n, core::Routing routing, Rng& rng,
 
 class Builder {
  public:
-  Builder(const Query& q, Rng& rng, WireWriter& w) : rng_(rng), w_(w) {
+  Builder(const Query& q, Rng& rng, WireWriter& w)
+      : rng_(rng), w_(w), udp_(q.transport == Transport::Udp) {
     reserve_ = q.edns ? kOptSize : 0;
   }
 
@@ -113,7 +114,19 @@ class Builder {
     if (node.routing == core::Routing::Weighted) {
       return srv_one(pool[rng_.below(n)]);
     }
-    // All of them (the answer is capped by the message size, not by 8), in a random order.
+    if (udp_) {
+      // Over UDP at most 8, a random 8 in a random order, like A/AAAA (Route 53 answers at most
+      // 8): a few query bytes must not bring kilobytes out. TC=1 when some were left out, so the
+      // client retries over TCP, where it gets all of them.
+      std::array<std::uint32_t, kMaxMultivalue> idx;
+      const std::uint32_t k = pick(n, core::Routing::Multivalue, rng_, idx);
+      for (std::uint32_t i = 0; i < k; ++i) {
+        if (!srv_one(pool[idx[i]])) return false;
+      }
+      partial_ = partial_ || k < n;
+      return true;
+    }
+    // TCP: all of them (capped by the message size, not by 8), in a random order.
     const std::uint32_t k = static_cast<std::uint32_t>(std::min<std::size_t>(n, kMaxSrvShuffle));
     const std::uint32_t start = n > k ? rng_.below(n) : 0;
     std::array<std::uint32_t, kMaxSrvShuffle> idx;
@@ -158,6 +171,7 @@ class Builder {
   std::uint16_t ancount_ = 0;
   std::uint16_t nscount_ = 0;
   std::uint16_t arcount_ = 0;
+  bool partial_ = false;  ///< records were left out on purpose (the UDP SRV cap): TC=1
 
  private:
   bool srv_one(const ZoneSnapshot::Srv& s) {
@@ -192,6 +206,7 @@ class Builder {
 
   Rng& rng_;
   WireWriter& w_;
+  bool udp_ = true;
   std::size_t reserve_ = 0;
   std::uint32_t targets_ = 0;
   std::array<std::uint16_t, kMaxAdditional> target_off_;
@@ -323,7 +338,7 @@ Response answer(const Query& q, const ZoneSnapshot* zones, Rng& rng, std::span<s
     return finish(w, q, rcode, b, true);
   }
   if (glue) b.glue(*zones);
-  return finish(w, q, rcode, b, false);
+  return finish(w, q, rcode, b, b.partial_);
 }
 
 }  // namespace emu::dns

@@ -1,7 +1,9 @@
 #pragma once
 // The answer logic (SPEC section 4): pure, no I/O, no allocation. It reads a decoded Query and a
 // ZoneSnapshot and writes the response straight into a caller-provided buffer, with name
-// compression against the question and TC=1 when the answer or authority does not fit.
+// compression against the question and TC=1 when the answer or authority does not fit, or when
+// the UDP cap of 8 SRV records left some out. A UDP answer never exceeds the client's size (512
+// without EDNS); the additional section (SRV targets' addresses) gets what room is left.
 
 #include <cstdint>
 #include <span>
@@ -12,7 +14,8 @@
 
 namespace emu::dns {
 
-/// Most A/AAAA values in one multivalue answer (Route 53).
+/// Most A/AAAA values in one multivalue answer (Route 53), and most SRV records in a UDP answer
+/// (with TC=1 when the service has more; TCP answers carry all of them).
 inline constexpr std::uint32_t kMaxMultivalue = 8;
 
 /// Answers a well-formed query. Names outside our zones get REFUSED, or Action::Forward (and no

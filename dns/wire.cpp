@@ -64,6 +64,50 @@ std::size_t read_question(std::span<const std::uint8_t> p, Query& q) {
   return pos + 4;
 }
 
+// Skips the name at `pos` (labels ending in the root label or in a compression pointer). Returns
+// the offset after it, or 0 when it runs past the end or uses an unknown label type. `root` says
+// whether the name is the root: a zero octet, or a pointer straight to one.
+std::size_t skip_name(std::span<const std::uint8_t> p, std::size_t pos, bool& root) {
+  root = false;
+  for (bool first = true;; first = false) {
+    if (pos >= p.size()) return 0;
+    const std::uint8_t c = p[pos];
+    if (c == 0) {
+      root = first;
+      return pos + 1;
+    }
+    if ((c & 0xc0) == 0xc0) {
+      if (pos + 2 > p.size()) return 0;
+      const std::size_t target = (std::size_t{c & 0x3fu} << 8) | p[pos + 1];
+      root = first && target < p.size() && p[target] == 0;
+      return pos + 2;
+    }
+    if ((c & 0xc0) != 0) return 0;
+    pos += 1 + c;
+  }
+}
+
+// RFC 6891 6.1.1: a message carries at most one OPT, in the additional section, owned by the root
+// (BIND and Knot answer FORMERR otherwise). ldns takes whichever OPT it meets last and ignores its
+// owner, so the slow path walks the records after the question itself.
+bool opt_placement_ok(std::span<const std::uint8_t> p, std::size_t pos) {
+  const std::uint32_t before_additional = std::uint32_t{get16(p.data() + 6)} + get16(p.data() + 8);
+  const std::uint32_t total = before_additional + get16(p.data() + 10);
+  bool seen = false;
+  for (std::uint32_t i = 0; i < total; ++i) {
+    bool root = false;
+    pos = skip_name(p, pos, root);
+    if (pos == 0 || pos + 10 > p.size()) return false;
+    const std::uint16_t type = get16(p.data() + pos);
+    pos += 10 + std::size_t{get16(p.data() + pos + 8)};
+    if (pos > p.size()) return false;
+    if (type != static_cast<std::uint16_t>(RrType::Opt)) continue;
+    if (i < before_additional || !root || seen) return false;
+    seen = true;
+  }
+  return true;
+}
+
 void set_edns(Query& q, std::uint16_t udp_size, std::uint8_t version, bool dnssec_ok) {
   q.edns = true;
   q.udp_size = std::max(udp_size, kClassicUdpSize);  // RFC 6891: below 512 means 512
@@ -87,7 +131,8 @@ DecodeStatus decode(std::span<const std::uint8_t> p, Query& q) {
   if (an != 0 || ns != 0 || ar > 1) return decode_with_ldns(p, q);
   if (ar == 0) return DecodeStatus::Ok;
 
-  // One additional record: the fast path knows only an OPT owned by the root.
+  // One additional record: the fast path knows only an OPT owned by the root. Any other owner
+  // goes to the slow path, which answers FORMERR when the record is an OPT (RFC 6891 6.1.1).
   if (pos + 11 > p.size()) return DecodeStatus::FormErr;
   const std::uint8_t* rr = p.data() + pos;
   if (rr[0] != 0 || get16(rr + 1) != static_cast<std::uint16_t>(RrType::Opt)) {
@@ -111,9 +156,14 @@ DecodeStatus decode_with_ldns(std::span<const std::uint8_t> p, Query& q) {
   if (q.opcode != 0) return DecodeStatus::NotImp;
   if (get16(p.data() + 4) != 1) return DecodeStatus::FormErr;
   // The question is read by our own code (to keep its original bytes); ldns checks the rest.
-  if (read_question(p, q) == 0) return DecodeStatus::FormErr;
+  const std::size_t pos = read_question(p, q);
+  if (pos == 0) return DecodeStatus::FormErr;
   ldns_pkt* pkt = nullptr;
   if (ldns_wire2pkt(&pkt, p.data(), p.size()) != LDNS_STATUS_OK || pkt == nullptr) {
+    return DecodeStatus::FormErr;
+  }
+  if (!opt_placement_ok(p, pos)) {
+    ldns_pkt_free(pkt);
     return DecodeStatus::FormErr;
   }
   const bool edns = ldns_pkt_edns(pkt);

@@ -2,7 +2,8 @@
 // Decoding of untrusted query bytes. A bounds-checked fast path reads the header, the one
 // question and an optional OPT record without allocating; anything unusual (records in the
 // answer or authority sections, several additional records, an OPT we do not recognise) goes to
-// a slow path where ldns parses the whole message and decides.
+// a slow path where ldns parses the whole message and decides. On both paths a second OPT, an OPT
+// outside the additional section or an OPT not owned by the root is FORMERR (RFC 6891 6.1.1).
 
 #include <cstdint>
 #include <span>

@@ -279,7 +279,7 @@ TEST(ResponderTest, FailOpenCapsAtEightToo) {
 
 TEST(ResponderTest, UdpAnswerThatDoesNotFitIsTruncatedNotShortened) {
   Fixture f;
-  // 40 SRV records do not fit in 512 bytes: TC=1, the question only
+  // even the first 8 of 40 SRV records do not fit in 512 bytes: TC=1, the question only
   const Parsed udp = f.ask("many-srv.local.", RrType::Srv);
   EXPECT_TRUE(udp.tc);
   EXPECT_EQ(udp.rcode, 0);
@@ -290,41 +290,164 @@ TEST(ResponderTest, UdpAnswerThatDoesNotFitIsTruncatedNotShortened) {
   EXPECT_EQ(f.last_.size, 12u + 16 + 4);
   EXPECT_TRUE(f.last_.truncated);
 
-  // nor in the client's 1232 with EDNS
+  // 8 of them fit in the client's 1232 with EDNS: TC=1 says the other 32 are over TCP
   const Parsed small = f.ask("many-srv.local.", RrType::Srv, {.edns = true, .udp_size = 1232});
   EXPECT_TRUE(small.tc);
-  EXPECT_THAT(small.answer, IsEmpty());
+  EXPECT_EQ(small.answer.size(), 8u);
   EXPECT_TRUE(small.edns);
 
-  // a large EDNS size gets all 40, and TCP gets all of them with the glue
-  const Parsed big = f.ask("many-srv.local.", RrType::Srv, {.edns = true, .udp_size = 8192});
-  EXPECT_FALSE(big.tc);
-  EXPECT_EQ(big.answer.size(), 40u);
+  // a large EDNS size does not bring more: the 8-record cap bounds what a small query gets out
+  const Parsed big = f.ask("many-srv.local.", RrType::Srv, {.edns = true, .udp_size = 65535});
+  EXPECT_TRUE(big.tc);
+  EXPECT_EQ(big.answer.size(), 8u);
+  EXPECT_EQ(big.additional.size(), 8u);
+  EXPECT_LT(f.last_.size, 1232u);
+  // and TCP gets all of them with the glue
   const Parsed tcp = f.ask(query("many-srv.local.", 33), Transport::Tcp);
   EXPECT_FALSE(tcp.tc);
   EXPECT_EQ(tcp.answer.size(), 40u);
   EXPECT_EQ(tcp.additional.size(), 40u);
 }
 
+TEST(ResponderTest, UdpSrvCapPicksADifferentEightEachTime) {
+  Fixture f;
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    const Parsed p = f.ask("many-srv.local.", RrType::Srv, {.edns = true, .udp_size = 4096});
+    ASSERT_EQ(p.answer.size(), 8u);
+    ASSERT_EQ(std::set(p.answer.begin(), p.answer.end()).size(), 8u);  // distinct
+    seen.insert(p.answer.begin(), p.answer.end());
+  }
+  EXPECT_EQ(seen.size(), 40u);  // every record shows up over UDP too
+}
+
 TEST(ResponderTest, AdditionalIsDroppedBeforeTruncating) {
-  // 12 SRV records fit in 1232 bytes but their glue does not all fit: no TC, partial additional
+  // 8 SRV records fit in 512 bytes but their glue does not all fit: no TC, partial additional
   core::ZoneModel m;
   core::ZoneNamespace ns{.name = "local"};
   core::ZoneService s{.name = "s"};
   s.records.srv = true;
-  for (std::uint8_t i = 1; i <= 12; ++i) {
-    s.endpoints.push_back(test::v4(std::string(60, 'a') + std::to_string(i), 10, 0, 0, i));
+  for (std::uint8_t i = 1; i <= 8; ++i) {
+    s.endpoints.push_back(test::v4(std::string(20, 'a') + std::to_string(i), 10, 0, 0, i));
   }
   ns.services.push_back(s);
   m.namespaces.push_back(ns);
   Fixture f;
   f.snap_ = core::ZoneSnapshot::build(m);
-  const Parsed p = f.ask("s.local.", RrType::Srv, {.edns = true, .udp_size = 1232});
+  const Parsed p = f.ask("s.local.", RrType::Srv);
   EXPECT_FALSE(p.tc);
-  EXPECT_EQ(p.answer.size(), 12u);
+  EXPECT_EQ(p.answer.size(), 8u);
   EXPECT_GT(p.additional.size(), 0u);
-  EXPECT_LT(p.additional.size(), 12u);
-  EXPECT_LE(f.last_.size, 1232u);
+  EXPECT_LT(p.additional.size(), 8u);
+  EXPECT_LE(f.last_.size, 512u);
+}
+
+// The UDP size contract, over every shape: A/AAAA/SRV with 0, 1, 8, 9 and 40 records, short and
+// longest (63-octet) instance ids, without EDNS and with 512/1232/4096. Over UDP the reply never
+// exceeds the client's size, carries at most 8 answers, and has TC exactly when it carries fewer
+// than the TCP answer does; over TCP every record is there.
+struct SizeCase {
+  RrType type;
+  int records;
+  std::size_t id_len;
+};
+
+std::ostream& operator<<(std::ostream& os, const SizeCase& c) {
+  return os << static_cast<int>(c.type) << "x" << c.records << "/id" << c.id_len;
+}
+
+core::ZoneModel sized_model(int records, std::size_t id_len) {
+  core::ZoneModel m;
+  core::ZoneNamespace ns{.name = "local"};
+  core::ZoneService s{.name = "s"};
+  s.records = {.a = true, .aaaa = true, .srv = true};
+  for (int i = 1; i <= records; ++i) {
+    const std::string n = std::to_string(i);
+    core::ZoneEndpoint e =
+        test::v4(std::string(id_len - n.size(), 'x') + n, 10, 0, 0, static_cast<std::uint8_t>(i));
+    e.ipv6 = std::array<std::uint8_t, 16>{
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(i)};
+    s.endpoints.push_back(e);
+  }
+  ns.services.push_back(s);
+  m.namespaces.push_back(ns);
+  return m;
+}
+
+class ResponderSizeTest : public testing::TestWithParam<SizeCase> {};
+
+TEST_P(ResponderSizeTest, UdpNeverExceedsTheClientsSizeAndTcpHasEverything) {
+  const SizeCase& c = GetParam();
+  Fixture f;
+  f.snap_ = core::ZoneSnapshot::build(sized_model(c.records, c.id_len));
+  const auto type = static_cast<std::uint16_t>(c.type);
+
+  const Parsed tcp = f.ask(query("s.local.", type), Transport::Tcp);
+  ASSERT_TRUE(tcp.ok);
+  EXPECT_FALSE(tcp.tc);
+  const std::size_t all = c.type == RrType::Srv ? std::size_t(c.records)
+                                                : std::min<std::size_t>(c.records, kMaxMultivalue);
+  EXPECT_EQ(tcp.answer.size(), all);
+  if (c.type == RrType::Srv) {
+    EXPECT_EQ(tcp.additional.size(), 2 * all);  // each target's A and AAAA
+  }
+
+  for (const std::uint16_t size : {0, 512, 1232, 4096}) {
+    SCOPED_TRACE(size);
+    const Parsed p = f.ask(query("s.local.", type, {.edns = size != 0, .udp_size = size}));
+    ASSERT_TRUE(p.ok);
+    EXPECT_LE(f.last_.size, size == 0 ? 512u : size);
+    EXPECT_LE(p.answer.size(), kMaxMultivalue);
+    EXPECT_EQ(p.tc, p.answer.size() < all);
+    EXPECT_EQ(f.last_.truncated, p.tc);
+    EXPECT_EQ(p.edns, size != 0);
+    EXPECT_EQ(p.rcode, c.records == 0 ? 3 : 0);
+    // a truncated answer is either the question alone or the capped 8, never a cut-off set
+    if (p.tc) {
+      EXPECT_THAT(p.answer.size(), testing::AnyOf(0u, kMaxMultivalue));
+    }
+    // the glue is only for targets in the answer
+    if (c.type == RrType::Srv) {
+      EXPECT_LE(p.additional.size(), 2 * p.answer.size());
+      std::set<std::string> targets;
+      for (const auto& a : p.answer) targets.insert(a.substr(a.rfind(' ') + 1));
+      for (const auto& g : p.additional)
+        EXPECT_EQ(targets.count(g.substr(0, g.find(' '))), 1u) << g;
+    }
+  }
+}
+
+std::vector<SizeCase> size_cases() {
+  std::vector<SizeCase> out;
+  for (RrType t : {RrType::A, RrType::Aaaa, RrType::Srv})
+    for (int n : {0, 1, 8, 9, 40})
+      for (std::size_t id : {2, 63}) out.push_back({t, n, id});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, ResponderSizeTest, testing::ValuesIn(size_cases()));
+
+TEST(ResponderTest, SrvCapOverUdpByShape) {
+  // what the table above allows, pinned for the cases a user meets
+  struct Row {
+    int records;
+    std::size_t id_len;
+    std::uint16_t size;
+    std::size_t answers;
+    bool tc;
+  };
+  for (const Row& r :
+       {Row{8, 2, 0, 8, false}, Row{9, 2, 0, 8, true}, Row{40, 2, 0, 8, true},
+        Row{40, 2, 1232, 8, true}, Row{40, 63, 0, 0, true}, Row{40, 63, 1232, 8, true},
+        Row{40, 63, 4096, 8, true}, Row{8, 63, 1232, 8, false}}) {
+    SCOPED_TRACE(testing::Message()
+                 << r.records << " records, id " << r.id_len << ", size " << r.size);
+    Fixture f;
+    f.snap_ = core::ZoneSnapshot::build(sized_model(r.records, r.id_len));
+    const Parsed p = f.ask("s.local.", RrType::Srv, {.edns = r.size != 0, .udp_size = r.size});
+    EXPECT_EQ(p.answer.size(), r.answers);
+    EXPECT_EQ(p.tc, r.tc);
+  }
 }
 
 TEST(ResponderTest, ClassOtherThanInIsRefused) {

@@ -158,6 +158,75 @@ TEST(WireTest, MalformedOptIsFormerr) {
   expect_formerr(opt);
 }
 
+// Records for the OPT placement table (RFC 6891 6.1.1).
+using Bytes = std::vector<std::uint8_t>;
+const Bytes kRootOpt = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};  // udp 1232, no options
+const Bytes kNamedOpt = {1, 'a', 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+const Bytes kQnameOpt = {0xc0, 0x0c, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};  // owner: the qname
+const Bytes kA = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 10, 0, 4, 10, 0, 0, 9};
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const auto& b : parts) out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
+struct OptCase {
+  const char* what;
+  std::uint16_t an, ns, ar;
+  Bytes records;  ///< after the question, in section order
+  DecodeStatus want;
+};
+
+std::ostream& operator<<(std::ostream& os, const OptCase& c) { return os << c.what; }
+
+const OptCase kOptCases[] = {
+    {"one root OPT", 0, 0, 1, kRootOpt, DecodeStatus::Ok},
+    {"root OPT after another additional record", 0, 0, 2, cat({kA, kRootOpt}), DecodeStatus::Ok},
+    {"root OPT before another additional record", 0, 0, 2, cat({kRootOpt, kA}), DecodeStatus::Ok},
+    {"two root OPTs", 0, 0, 2, cat({kRootOpt, kRootOpt}), DecodeStatus::FormErr},
+    {"three root OPTs", 0, 0, 3, cat({kRootOpt, kRootOpt, kRootOpt}), DecodeStatus::FormErr},
+    {"two OPTs with a record between", 0, 0, 3, cat({kRootOpt, kA, kRootOpt}),
+     DecodeStatus::FormErr},
+    {"OPT owned by a.", 0, 0, 1, kNamedOpt, DecodeStatus::FormErr},
+    {"OPT owned by the question name", 0, 0, 1, kQnameOpt, DecodeStatus::FormErr},
+    {"root OPT then OPT owned by a.", 0, 0, 2, cat({kRootOpt, kNamedOpt}), DecodeStatus::FormErr},
+    {"OPT in the answer section", 1, 0, 0, kRootOpt, DecodeStatus::FormErr},
+    {"OPT in the authority section", 0, 1, 0, kRootOpt, DecodeStatus::FormErr},
+    {"OPT in authority and additional", 0, 1, 1, cat({kRootOpt, kRootOpt}), DecodeStatus::FormErr},
+};
+
+class OptPlacementTest : public testing::TestWithParam<OptCase> {};
+
+TEST_P(OptPlacementTest, BothPathsAgreeAndTheClientGetsTheRcode) {
+  const OptCase& c = GetParam();
+  Bytes packet = query("game-server.local.", 1, {.id = 0xabcd});
+  packet[6] = static_cast<std::uint8_t>(c.an >> 8);
+  packet[7] = static_cast<std::uint8_t>(c.an);
+  packet[8] = static_cast<std::uint8_t>(c.ns >> 8);
+  packet[9] = static_cast<std::uint8_t>(c.ns);
+  packet[10] = static_cast<std::uint8_t>(c.ar >> 8);
+  packet[11] = static_cast<std::uint8_t>(c.ar);
+  packet.insert(packet.end(), c.records.begin(), c.records.end());
+  Query fast, slow;
+  EXPECT_EQ(decode(packet, fast), c.want);
+  EXPECT_EQ(decode_with_ldns(packet, slow), c.want);
+  if (c.want == DecodeStatus::Ok) {
+    EXPECT_TRUE(fast.edns);
+    EXPECT_TRUE(slow.edns);
+    EXPECT_EQ(fast.udp_size, 1232);
+    EXPECT_EQ(slow.udp_size, 1232);
+    const Outcome res = run(packet);
+    EXPECT_EQ(res.p.rcode, 0);
+    EXPECT_EQ(res.p.answer.size(), 3u);
+    EXPECT_TRUE(res.p.edns);
+  } else {
+    expect_formerr(packet);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Rfc6891, OptPlacementTest, testing::ValuesIn(kOptCases));
+
 TEST(WireTest, RecordsInOtherSectionsGoThroughLdns) {
   // a query with an answer record (as some clients send with NOTIFY-like shapes): ldns decides
   auto q = query("game-server.local.", 1, {.id = 0xabcd});

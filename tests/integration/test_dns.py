@@ -94,6 +94,28 @@ def udp_exchange(port, payload, timeout=2.0):
             return None
 
 
+def tcp_exchange(sock, payload):
+    """One framed query on an open connection; the reply, or None when the server closed it."""
+    try:
+        sock.sendall(struct.pack(">H", len(payload)) + payload)
+        head = sock.recv(2)
+        if len(head) < 2:
+            return None
+        size, = struct.unpack(">H", head)
+        body = b""
+        while len(body) < size:
+            chunk = sock.recv(size - len(body))
+            if not chunk:
+                return None
+            body += chunk
+        return body
+    except (ConnectionResetError, BrokenPipeError):
+        return None
+
+
+OPT = b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00"  # root, udp 1232, no options
+
+
 class FakeUpstream:
     """A tiny DNS server on 127.0.0.1: answers every question with A 192.0.2.53, or never."""
 
@@ -280,9 +302,46 @@ class DnsTest(unittest.TestCase):
         self.assertEqual(len(section(tcp, "ANSWER")), 40)
         # dig retries over TCP by itself after TC
         self.assertEqual(len(self.d.dig("many.local", "SRV", extra=("+noedns",))), 40)
-        big = self.full("many.local", "SRV", extra=("+bufsize=8192",))
-        self.assertNotIn("tc", flags(big))
-        self.assertEqual(len(section(big, "ANSWER")), 40)
+        # a large EDNS size does not bring more over UDP: 8 of the 40 (like A/AAAA), TC=1, and
+        # the reply stays far below the size the client offered
+        big = self.full("many.local", "SRV", extra=("+bufsize=8192", "+ignore"))
+        self.assertIn("tc", flags(big))
+        self.assertEqual(len(section(big, "ANSWER")), 8)
+        self.assertEqual(len(section(big, "ADDITIONAL")), 8)
+        reply = udp_exchange(self.d.dns_port, raw_query("many.local", 33, ar=1)
+                             + b"\x00\x00\x29\x20\x00\x00\x00\x00\x00\x00\x00")
+        self.assertIsNotNone(reply)
+        self.assertLess(len(reply), 1232)
+
+    def test_second_opt_or_named_opt_is_formerr(self):
+        # RFC 6891 6.1.1
+        for payload in (raw_query("game-server.local", ar=2) + OPT + OPT,
+                        raw_query("game-server.local", ar=1) + b"\x01a" + OPT):
+            reply = udp_exchange(self.d.dns_port, payload)
+            self.assertIsNotNone(reply)
+            self.assertEqual(struct.unpack(">H", reply[2:4])[0] & 0x000F, 1)
+        reply = udp_exchange(self.d.dns_port, raw_query("game-server.local", ar=1) + OPT)
+        self.assertEqual(struct.unpack(">H", reply[2:4])[0] & 0x000F, 0)
+
+    def test_tcp_connections_from_one_address_are_capped(self):
+        # the daemon's default: 16 open connections per source address; 127.0.0.3 is ours alone
+        port, q = self.d.dns_port, raw_query("game-server.local")
+        conns = []
+        try:
+            for _ in range(16):
+                c = socket.create_connection(("127.0.0.1", port), timeout=2,
+                                             source_address=("127.0.0.3", 0))
+                conns.append(c)
+                self.assertIsNotNone(tcp_exchange(c, q))
+            extra = socket.create_connection(("127.0.0.1", port), timeout=2,
+                                             source_address=("127.0.0.3", 0))
+            conns.append(extra)
+            self.assertIsNone(tcp_exchange(extra, q))
+            # another client still gets its answer, over TCP as after TC=1
+            self.assertEqual(sorted(self.d.dig("game-server.local", tcp=True)), GAME)
+        finally:
+            for c in conns:
+                c.close()
 
     def test_edns_is_echoed(self):
         out = self.full("game-server.local", extra=("+bufsize=4096",))
