@@ -1,8 +1,9 @@
 #pragma once
 // SqliteStore: the durable Store (SPEC section 8). One SQLite file in WAL mode, owned by one
-// ecs-emulator at a time (an flock on "<path>.lock"); one transaction per commit(); a schema
-// versioned by PRAGMA user_version with ordered migrations applied at open(). Not thread-safe:
-// the Registry's strand is its only caller.
+// ecs-emulator at a time (an flock on the database file itself, whatever path names it: SPEC
+// section 12); one transaction per commit(); a schema versioned by PRAGMA user_version with
+// ordered migrations applied at open(). Not thread-safe: the Registry's strand is its only
+// caller.
 
 #include <memory>
 #include <optional>
@@ -29,7 +30,9 @@ class SqliteStore final : public core::Store {
   static constexpr int kSchemaVersion = 1;
 
   /// Opens (creating if needed) and migrates the state file; ":memory:" is a throwaway database.
-  /// Fails when the file is not a database, has a newer schema, or is in use by another emulator.
+  /// Fails when the file is not a regular file or not a database, has a newer schema, or is in
+  /// use by another emulator (Code::Conflict, naming its pid). A zero-byte file is a new database
+  /// (with a warning in the log: it may be a truncated state file).
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
                                                    Sync sync = Sync::Normal);
 
