@@ -322,6 +322,12 @@ Result<core::StoreContents> SqliteStore::load() {
 
 Result<void> SqliteStore::commit(const core::StoreBatch& batch) {
   if (batch.empty()) return {};
+  Result<void> committed = commit_batch(batch);
+  track(committed);
+  return committed;
+}
+
+Result<void> SqliteStore::commit_batch(const core::StoreBatch& batch) {
   if (const int rc = run(begin_.get()); rc != SQLITE_DONE) return fail("commit: begin", rc);
   if (auto r = apply(batch); !r) {
     rollback();
@@ -333,6 +339,25 @@ Result<void> SqliteStore::commit(const core::StoreBatch& batch) {
     return error;
   }
   return {};
+}
+
+// The API caller gets a 503 for every failed write, but timers and probes commit too and nobody
+// answers them: the operator learns of a full disk here, once per run rather than once per write.
+// A bad batch (Code::Internal, a bug) is the caller's to report and does not start a run.
+void SqliteStore::track(const Result<void>& committed) {
+  if (committed) {
+    if (failed_commits_ > 0) {
+      log::warn("state", "commits succeed again on state file " + path_,
+                {{"failed", std::to_string(failed_commits_)}});
+      failed_commits_ = 0;
+    }
+    return;
+  }
+  if (committed.error().code != Code::Unavailable) return;
+  if (failed_commits_++ == 0) {
+    log::error("state", "commits fail: " + committed.error().message +
+                            "; writes are refused until commits succeed again");
+  }
 }
 
 Result<void> SqliteStore::apply(const core::StoreBatch& batch) {

@@ -2,9 +2,11 @@
 // SqliteStore: the durable Store (SPEC section 8). One SQLite file in WAL mode, owned by one
 // ecs-emulator at a time (an flock on the database file itself, whatever path names it: SPEC
 // section 12); one transaction per commit(); a schema versioned by PRAGMA user_version with
-// ordered migrations applied at open(). Not thread-safe: the Registry's strand is its only
-// caller.
+// ordered migrations applied at open(). A run of failing commits (disk full, I/O error) is logged
+// once when it starts and once when commits succeed again. Not thread-safe: the Registry's strand
+// is its only caller.
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +45,8 @@ class SqliteStore final : public core::Store {
   /// Reads every entity (ordered by kind, id) and the event index in one read transaction.
   Result<core::StoreContents> load() override;
   /// Applies the batch in one BEGIN IMMEDIATE ... COMMIT; on any failure it is rolled back whole.
+  /// The first failure of a run (Code::Unavailable: the disk) is logged, and so is the first
+  /// success after it.
   Result<void> commit(const core::StoreBatch& batch) override;
   /// Runs PRAGMA integrity_check; "ok" when the file is sound, else SQLite's findings.
   Result<std::string> integrity_check();
@@ -67,7 +71,9 @@ class SqliteStore final : public core::Store {
   Result<void> prepare_statements();
   Result<Stmt> prepare(const char* sql);
   Result<void> exec(const char* sql, const char* what);
+  Result<void> commit_batch(const core::StoreBatch& batch);
   Result<void> apply(const core::StoreBatch& batch);
+  void track(const Result<void>& committed);
   void rollback();
   Error fail(const char* what, int rc) const;
 
@@ -87,6 +93,7 @@ class SqliteStore final : public core::Store {
   Stmt set_event_index_;
   Stmt select_entities_;
   Stmt select_event_index_;
+  std::uint64_t failed_commits_ = 0;  // in the current run of failures; 0 when commits succeed
 };
 
 }  // namespace emu::store

@@ -1,12 +1,13 @@
 // SqliteStore on real files: reopening, migrations, refusals (foreign, newer, non-regular files,
-// a file held under any of its names), rollback of a failing batch, integrity and the load of a
-// large state file.
+// a file held under any of its names), rollback of a failing batch, the log of a run of failing
+// commits, integrity and the load of a large state file.
 
 #include "emulator/store/sqlite_store.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -311,6 +313,89 @@ TEST_F(SqliteStoreTest, PathStartingWithFileColonIsThatFile) {
   }
   EXPECT_TRUE(std::filesystem::exists(dir_.file("file:state.db")));
   EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+/// A full disk as this process sees it: writes to regular files past `bytes` fail (EFBIG, with
+/// SIGXFSZ ignored rather than killing the test), until the scope ends.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    ::getrlimit(RLIMIT_FSIZE, &old_);
+    rlimit limit = old_;
+    limit.rlim_cur = bytes;
+    ok_ = ::setrlimit(RLIMIT_FSIZE, &limit) == 0;
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit old_{};
+  void (*old_handler_)(int) = nullptr;
+  bool ok_ = false;
+};
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Each failed write gets its 503, but only the first failure of a run is logged (with SQLite's
+// reason), and one line says when commits work again; the next run is logged again.
+TEST_F(SqliteStoreTest, FailingCommitsAreLoggedOncePerRun) {
+  auto store = open_ok(path_);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->commit(Batch{}.upsert("task", "t0")).ok());
+  const std::string big(1 << 20, 'x');  // a 1 MiB body does not fit under the limit
+  std::vector<std::string> expected{"task/t0={}"};
+
+  ::testing::internal::CaptureStderr();
+  for (int run = 1; run <= 2; ++run) {
+    SCOPED_TRACE("run " + std::to_string(run));
+    {
+      FileSizeLimit full{256 * 1024};
+      ASSERT_TRUE(full.ok());
+      for (int i = 0; i < 3; ++i) {
+        auto r = store->commit(Batch{}.upsert("task", "big", big));
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code, Code::Unavailable);  // the API's 503
+      }
+    }
+    for (int i = 0; i < 2; ++i) {
+      const std::string id = "r" + std::to_string(run) + "-" + std::to_string(i);
+      ASSERT_TRUE(store->commit(Batch{}.upsert("task", id)).ok());
+      expected.push_back("task/" + id + "={}");
+    }
+  }
+  const std::string log = ::testing::internal::GetCapturedStderr();
+
+  const std::string failing = "ERROR state: commits fail: state file " + path_ + ": commit";
+  const std::string again =
+      "WARN state: commits succeed again on state file " + path_ + " failed=3\n";
+  EXPECT_EQ(count(log, failing), 2u) << log;  // once per run, not once per failed commit
+  EXPECT_EQ(count(log, again), 2u) << log;
+  EXPECT_EQ(count(log, "\n"), 4u) << log;  // and nothing else
+  EXPECT_LT(log.find(failing), log.find(again));
+  EXPECT_THAT(log, HasSubstr("writes are refused until commits succeed again"));
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(rows(store->load().value()), expected);
+  EXPECT_EQ(store->integrity_check().value(), "ok");
+}
+
+// A bad batch is a bug its caller reports (500), not a run of disk failures.
+TEST_F(SqliteStoreTest, BadBatchIsNotLoggedAsAFailingDisk) {
+  auto store = open_ok(path_);
+  ASSERT_NE(store, nullptr);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(store->commit(Batch{}.upsert("", "no-kind")).error().code, Code::Internal);
+  EXPECT_TRUE(store->commit(Batch{}.upsert("task", "t1")).ok());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 
 TEST_F(SqliteStoreTest, InMemoryStoresAreIndependent) {
