@@ -1,10 +1,16 @@
 #include "emulator/core/fixtures.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <map>
 #include <set>
-#include <sstream>
 #include <tuple>
 
 #include "emulator/core/native_codec.hpp"
@@ -13,6 +19,114 @@ namespace emu::core {
 namespace {
 
 Error in_file(const std::string& file, const Error& e) { return {e.code, file + ": " + e.message}; }
+
+/// What a file that is not a regular one is, for the error.
+std::string not_regular(const std::string& file, mode_t mode) {
+  const char* kind = S_ISDIR(mode)    ? " (a folder)"
+                     : S_ISFIFO(mode) ? " (a FIFO)"
+                     : S_ISSOCK(mode) ? " (a socket)"
+                     : S_ISCHR(mode)  ? " (a character device)"
+                     : S_ISBLK(mode)  ? " (a block device)"
+                                      : "";
+  return file + ": not a regular file" + kind + "; fixtures are JSON files or folders of them";
+}
+
+std::string too_large(const std::string& file) {
+  return file + ": larger than " + std::to_string(kMaxFixtureBytes / (1024 * 1024)) +
+         " MiB, the limit for a fixture file";
+}
+
+/// Closes a descriptor at the end of the scope.
+struct FdGuard {
+  explicit FdGuard(int fd) : fd(fd) {}
+  FdGuard(const FdGuard&) = delete;
+  FdGuard& operator=(const FdGuard&) = delete;
+  ~FdGuard() { ::close(fd); }
+  int fd;
+};
+
+/// A regular file's bytes, at most kMaxFixtureBytes. A FIFO, socket or device is refused before
+/// any read (std::ifstream would wait for a FIFO's writer, or fill memory from /dev/zero).
+Result<std::string> read_fixture_file(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0)
+    return invalid(file + ": cannot read: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return invalid(not_regular(file, st.st_mode));
+  // O_NONBLOCK: should the path turn into a FIFO after the stat, open() still does not wait.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return invalid(file + ": cannot open: " + std::strerror(errno));
+  FdGuard guard{fd};
+  if (::fstat(fd, &st) != 0) return invalid(file + ": cannot read: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return invalid(not_regular(file, st.st_mode));
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxFixtureBytes) return invalid(too_large(file));
+  std::string text;
+  text.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[64 * 1024];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return invalid(file + ": cannot read: " + std::strerror(errno));
+    if (n == 0) break;
+    // The size is checked again as the file is read: it may be growing.
+    if (text.size() + static_cast<std::size_t>(n) > kMaxFixtureBytes)
+      return invalid(too_large(file));
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
+/// The files a --fixtures path names: itself, or a folder's *.json entries sorted by name. Entries
+/// are not filtered by type: a *.json that is not a regular file is an error, not skipped.
+Result<std::vector<std::string>> files_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return invalid(path + ": no such file or folder");
+    return invalid(path + ": cannot read: " + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) return std::vector<std::string>{path};
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".json") files.push_back(it->path().string());
+  }
+  if (ec) return invalid(path + ": cannot read the folder: " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+/// A namespace name as the Registry keys it (DNS names are case-insensitive; a final dot is
+/// optional).
+std::string namespace_key(std::string name) {
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name;
+}
+
+/// Two definitions of one namespace or service would merge silently, the last one winning (its
+/// TTL, its health check): refuse them, naming both places.
+Result<void> check_unique(const std::vector<FixtureSet>& sets) {
+  std::map<std::string, std::string> namespaces, services;  // name -> "file: namespaces[i]"
+  auto claim = [](std::map<std::string, std::string>& seen, const std::string& name,
+                  const std::string& here, const char* what) -> Result<void> {
+    auto [it, fresh] = seen.emplace(name, here);
+    if (fresh) return {};
+    return invalid(here + ": " + what + " " + name + " is also defined in " + it->second);
+  };
+  for (const auto& set : sets) {
+    for (std::size_t i = 0; i < set.namespaces.size(); ++i) {
+      const std::string here = set.file + ": namespaces[" + std::to_string(i) + "]";
+      if (auto r = claim(namespaces, namespace_key(set.namespaces[i].name), here, "namespace"); !r)
+        return r;
+    }
+    for (std::size_t i = 0; i < set.services.size(); ++i) {
+      const std::string here = set.file + ": services[" + std::to_string(i) + "]";
+      if (auto r = claim(services, set.services[i].dns_name, here, "service"); !r) return r;
+    }
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -85,35 +199,27 @@ Result<FixtureSet> parse_fixture(const nlohmann::json& doc, const std::string& f
   return set;
 }
 
-Result<std::vector<FixtureSet>> load_fixtures(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  std::vector<std::string> files;
-  if (fs::is_directory(path, ec)) {
-    for (const auto& entry : fs::directory_iterator(path, ec)) {
-      if (entry.is_regular_file() && entry.path().extension() == ".json")
-        files.push_back(entry.path().string());
-    }
-    if (ec) return invalid(path + ": cannot read the folder: " + ec.message());
-    std::sort(files.begin(), files.end());
-  } else if (fs::exists(path, ec)) {
-    files.push_back(path);
-  } else {
-    return invalid(path + ": no such file or folder");
-  }
+Result<std::vector<FixtureSet>> load_fixture_files(const std::vector<std::string>& paths) {
   std::vector<FixtureSet> sets;
-  for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return invalid(file + ": cannot open");
-    std::stringstream buf;
-    buf << in.rdbuf();
-    auto doc = native::parse_json(buf.str());
-    if (!doc) return in_file(file, doc.error());
-    auto set = parse_fixture(*doc, file);
-    if (!set) return set.error();
-    sets.push_back(std::move(*set));
+  for (const auto& path : paths) {
+    auto files = files_of(path);
+    if (!files) return files.error();
+    for (const auto& file : *files) {
+      auto text = read_fixture_file(file);
+      if (!text) return text.error();
+      auto doc = native::parse_json(*text);
+      if (!doc) return in_file(file, doc.error());
+      auto set = parse_fixture(*doc, file);
+      if (!set) return set.error();
+      sets.push_back(std::move(*set));
+    }
   }
+  if (auto r = check_unique(sets); !r) return r.error();
   return sets;
+}
+
+Result<std::vector<FixtureSet>> load_fixtures(const std::string& path) {
+  return load_fixture_files({path});
 }
 
 Result<void> apply_fixture(const FixtureSet& set, Registry& registry) {

@@ -180,8 +180,9 @@ int Daemon::run() {
   api::aws::EcsHandlers ecs_handlers(ecs);
   // --- end ECS layer ---
   std::optional<core::Registry::Bulk> bulk(registry);  // one snapshot build for all fixtures
-  for (const auto& path : config_.fixtures) {
-    auto sets = core::load_fixtures(path);
+  {
+    // All paths at once: a name defined in two files is refused before anything is applied.
+    auto sets = core::load_fixture_files(config_.fixtures);
     if (!sets) {
       log::error("fixtures", sets.error().message);
       return 1;

@@ -7,6 +7,8 @@
 #include <limits>
 #include <utility>
 
+#include "emulator/log/log.hpp"
+
 namespace emu::store {
 namespace {
 
@@ -92,25 +94,24 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
   if (path.empty()) return Error{Code::InvalidArgument, "state file path is empty"};
   const bool in_memory = path == ":memory:";
 
-  // Two daemons on one file would interleave two histories: refuse the second one before it
-  // touches the database at all.
+  // Two daemons on one file would interleave two histories and both acknowledge writes: refuse
+  // the second one before it touches the database at all. The lock is on the file itself, so a
+  // symlink, "dir/../file" or a hard link to it meets the same lock.
   std::optional<FileLock> lock;
   if (!in_memory) {
-    auto acquired = FileLock::acquire(path + ".lock");
-    if (!acquired) {
-      if (acquired.error().code == Code::Conflict) {
-        return Error{Code::Conflict, "state file " + path + " is in use by another ecs-emulator (" +
-                                         acquired.error().message + ")"};
-      }
-      return Error{Code::Unavailable, "state file " + path + ": " + acquired.error().message};
-    }
+    auto acquired = FileLock::acquire(path, "state file");
+    if (!acquired) return acquired.error();
     lock.emplace(std::move(acquired).value());
   }
+  const bool empty_file = lock && !lock->created() && lock->size() == 0;
 
   sqlite3* raw = nullptr;
   // NOMUTEX: one caller at a time (the Registry's strand), so SQLite's own mutexes are waste.
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  // Debian's SQLite takes "file:..." as a URI (SQLITE_USE_URI), which could name another file
+  // than the one locked above; "./file:..." is the same file and never a URI.
+  const std::string sqlite_path = path.rfind("file:", 0) == 0 ? "./" + path : path;
+  const int rc = sqlite3_open_v2(sqlite_path.c_str(), &raw, flags, nullptr);
   Db db{raw};  // a handle comes back even on most failures and must be closed
   if (rc != SQLITE_OK) {
     return Error{Code::Unavailable, "cannot open state file " + path + ": " +
@@ -122,6 +123,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
   if (auto r = store->configure(sync); !r) return r.error();
   if (auto r = store->migrate(); !r) return r.error();
   if (auto r = store->prepare_statements(); !r) return r.error();
+  if (empty_file) {
+    // SQLite takes zero bytes for a new database; say so, as it may be a state file truncated by
+    // a full disk or a wrong redirection rather than a fresh one.
+    log::warn("state", "state file " + path + " is empty (0 bytes): starting with no state");
+  }
   return store;
 }
 
@@ -316,6 +322,12 @@ Result<core::StoreContents> SqliteStore::load() {
 
 Result<void> SqliteStore::commit(const core::StoreBatch& batch) {
   if (batch.empty()) return {};
+  Result<void> committed = commit_batch(batch);
+  track(committed);
+  return committed;
+}
+
+Result<void> SqliteStore::commit_batch(const core::StoreBatch& batch) {
   if (const int rc = run(begin_.get()); rc != SQLITE_DONE) return fail("commit: begin", rc);
   if (auto r = apply(batch); !r) {
     rollback();
@@ -327,6 +339,25 @@ Result<void> SqliteStore::commit(const core::StoreBatch& batch) {
     return error;
   }
   return {};
+}
+
+// The API caller gets a 503 for every failed write, but timers and probes commit too and nobody
+// answers them: the operator learns of a full disk here, once per run rather than once per write.
+// A bad batch (Code::Internal, a bug) is the caller's to report and does not start a run.
+void SqliteStore::track(const Result<void>& committed) {
+  if (committed) {
+    if (failed_commits_ > 0) {
+      log::warn("state", "commits succeed again on state file " + path_,
+                {{"failed", std::to_string(failed_commits_)}});
+      failed_commits_ = 0;
+    }
+    return;
+  }
+  if (committed.error().code != Code::Unavailable) return;
+  if (failed_commits_++ == 0) {
+    log::error("state", "commits fail: " + committed.error().message +
+                            "; writes are refused until commits succeed again");
+  }
 }
 
 Result<void> SqliteStore::apply(const core::StoreBatch& batch) {

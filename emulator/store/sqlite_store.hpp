@@ -1,9 +1,12 @@
 #pragma once
 // SqliteStore: the durable Store (SPEC section 8). One SQLite file in WAL mode, owned by one
-// ecs-emulator at a time (an flock on "<path>.lock"); one transaction per commit(); a schema
-// versioned by PRAGMA user_version with ordered migrations applied at open(). Not thread-safe:
-// the Registry's strand is its only caller.
+// ecs-emulator at a time (an flock on the database file itself, whatever path names it: SPEC
+// section 12); one transaction per commit(); a schema versioned by PRAGMA user_version with
+// ordered migrations applied at open(). A run of failing commits (disk full, I/O error) is logged
+// once when it starts and once when commits succeed again. Not thread-safe: the Registry's strand
+// is its only caller.
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,7 +32,9 @@ class SqliteStore final : public core::Store {
   static constexpr int kSchemaVersion = 1;
 
   /// Opens (creating if needed) and migrates the state file; ":memory:" is a throwaway database.
-  /// Fails when the file is not a database, has a newer schema, or is in use by another emulator.
+  /// Fails when the file is not a regular file or not a database, has a newer schema, or is in
+  /// use by another emulator (Code::Conflict, naming its pid). A zero-byte file is a new database
+  /// (with a warning in the log: it may be a truncated state file).
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
                                                    Sync sync = Sync::Normal);
 
@@ -40,6 +45,8 @@ class SqliteStore final : public core::Store {
   /// Reads every entity (ordered by kind, id) and the event index in one read transaction.
   Result<core::StoreContents> load() override;
   /// Applies the batch in one BEGIN IMMEDIATE ... COMMIT; on any failure it is rolled back whole.
+  /// The first failure of a run (Code::Unavailable: the disk) is logged, and so is the first
+  /// success after it.
   Result<void> commit(const core::StoreBatch& batch) override;
   /// Runs PRAGMA integrity_check; "ok" when the file is sound, else SQLite's findings.
   Result<std::string> integrity_check();
@@ -64,7 +71,9 @@ class SqliteStore final : public core::Store {
   Result<void> prepare_statements();
   Result<Stmt> prepare(const char* sql);
   Result<void> exec(const char* sql, const char* what);
+  Result<void> commit_batch(const core::StoreBatch& batch);
   Result<void> apply(const core::StoreBatch& batch);
+  void track(const Result<void>& committed);
   void rollback();
   Error fail(const char* what, int rc) const;
 
@@ -84,6 +93,7 @@ class SqliteStore final : public core::Store {
   Stmt set_event_index_;
   Stmt select_entities_;
   Stmt select_event_index_;
+  std::uint64_t failed_commits_ = 0;  // in the current run of failures; 0 when commits succeed
 };
 
 }  // namespace emu::store

@@ -1,14 +1,21 @@
-// SqliteStore on real files: reopening, migrations, refusals (foreign, newer, busy, read-only
-// files), rollback of a failing batch, integrity and the load of a large state file.
+// SqliteStore on real files: reopening, migrations, refusals (foreign, newer, non-regular files,
+// a file held under any of its names), rollback of a failing batch, the log of a run of failing
+// commits, integrity and the load of a large state file.
 
 #include "emulator/store/sqlite_store.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -96,12 +103,26 @@ TEST_F(SqliteStoreTest, NewFileIsMigratedFromVersionZeroInWalMode) {
   EXPECT_EQ(raw_query(path_, "SELECT count(*) FROM sqlite_schema WHERE name = 'entities'"), "1");
 }
 
-TEST_F(SqliteStoreTest, EmptyFileIsMigrated) {
+TEST_F(SqliteStoreTest, EmptyFileIsMigratedWithAWarning) {
   std::ofstream{path_};  // zero bytes: SQLite treats it as a new database
+  ::testing::internal::CaptureStderr();
   auto store = open_ok(path_);
+  const std::string log = ::testing::internal::GetCapturedStderr();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->schema_version().value(), SqliteStore::kSchemaVersion);
   EXPECT_TRUE(store->commit(Batch{}.upsert("task", "t1")).ok());
+  // it may be a truncated state file: the operator is told
+  EXPECT_THAT(log, HasSubstr("WARN state: state file " + path_ +
+                             " is empty (0 bytes): starting with no state\n"));
+}
+
+TEST_F(SqliteStoreTest, NewOrNonEmptyFileOpensWithoutAWarning) {
+  for (int round = 0; round < 2; ++round) {  // created, then reopened
+    ::testing::internal::CaptureStderr();
+    auto store = open_ok(path_);
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    ASSERT_NE(store, nullptr);
+  }
 }
 
 TEST_F(SqliteStoreTest, OtherProgramsDatabaseIsRefusedAndLeftUntouched) {
@@ -144,21 +165,237 @@ TEST_F(SqliteStoreTest, NonDatabaseFileIsRefusedAndLeftUntouched) {
   EXPECT_EQ(read_file(path_), before);
 }
 
-TEST_F(SqliteStoreTest, SecondOpenOfTheSameFileIsRefusedWhileTheFirstIsOpen) {
+// SPEC section 12: one daemon per database, whatever the path. Each case names the file in
+// another way; the second open meets the first one's lock.
+struct OtherName {
+  const char* what;
+  std::string (*make)(const TempDir& dir, const std::string& path);  // returns the other name
+};
+
+const OtherName kOtherNames[] = {
+    {"the same path", [](const TempDir&, const std::string& path) { return path; }},
+    {"a symlink",
+     [](const TempDir& dir, const std::string& path) {
+       const std::string link = dir.file("link.db");
+       std::filesystem::create_symlink(path, link);
+       return link;
+     }},
+    {"dir/../file",
+     [](const TempDir& dir, const std::string&) {
+       std::filesystem::create_directory(dir.file("sub"));
+       return dir.file("sub/../state.db");
+     }},
+    {"a hard link",
+     [](const TempDir& dir, const std::string& path) {
+       const std::string link = dir.file("hard.db");
+       std::filesystem::create_hard_link(path, link);
+       return link;
+     }},
+    {"a symlinked folder",
+     [](const TempDir& dir, const std::string&) {
+       std::filesystem::create_directory_symlink(dir.path(), dir.file("alias"));
+       return dir.file("alias/state.db");
+     }},
+};
+
+TEST_F(SqliteStoreTest, SecondOpenIsRefusedWhateverNamesTheFile) {
+  const std::string pid = std::to_string(::getpid());
+  for (const OtherName& other : kOtherNames) {
+    SCOPED_TRACE(other.what);
+    TempDir dir;
+    const std::string path = dir.file("state.db");
+    auto first = open_ok(path);
+    ASSERT_NE(first, nullptr);
+    const std::string name = other.make(dir, path);
+
+    auto second = SqliteStore::open(name);
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().code, Code::Conflict);
+    EXPECT_THAT(second.error().message,
+                HasSubstr("another ecs-emulator (pid " + pid + ") holds state file " + name));
+    // the first one is unharmed, also by the refused attempt's descriptor
+    EXPECT_TRUE(first->commit(Batch{}.upsert("task", "t1")).ok());
+    EXPECT_EQ(first->integrity_check().value(), "ok");
+    // once it is closed, the other name opens the same database
+    first.reset();
+    auto third = open_ok(name);
+    ASSERT_NE(third, nullptr);
+    EXPECT_THAT(rows(third->load().value()), ElementsAre("task/t1={}"));
+  }
+}
+
+TEST_F(SqliteStoreTest, RefusalThroughAnotherNameSaysWhichFileItIs) {
   auto first = open_ok(path_);
   ASSERT_NE(first, nullptr);
-  auto second = SqliteStore::open(path_);
+  const std::string link = dir_.file("link.db");
+  std::filesystem::create_symlink(path_, link);
+  auto second = SqliteStore::open(link);
+  ASSERT_FALSE(second.ok());
+  EXPECT_THAT(second.error().message,
+              ::testing::EndsWith("holds state file " + link + " (" +
+                                  std::filesystem::canonical(path_).string() + ")"));
+}
+
+// The holder is another process: the kernel's lock table (/proc/locks) names it.
+TEST_F(SqliteStoreTest, HolderInAnotherProcessIsNamedByItsPid) {
+  int ready[2], done[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(done), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    ::close(done[1]);
+    auto store = SqliteStore::open(path_);
+    const char ok = store ? 'y' : 'n';
+    if (::write(ready[1], &ok, 1) != 1) _exit(2);
+    char byte;
+    while (::read(done[0], &byte, 1) < 0 && errno == EINTR) {
+    }  // EOF: the parent is done
+    _exit(0);
+  }
+  ::close(ready[1]);
+  ::close(done[0]);
+  char ok = 0;
+  ASSERT_EQ(::read(ready[0], &ok, 1), 1);  // blocks until the child has the store open
+  ASSERT_EQ(ok, 'y');
+
+  const std::string link = dir_.file("link.db");
+  std::filesystem::create_symlink(path_, link);
+  auto second = SqliteStore::open(link);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, Code::Conflict);
   EXPECT_THAT(second.error().message,
-              HasSubstr("state file " + path_ + " is in use by another ecs-emulator"));
-  // the first one is unharmed
-  EXPECT_TRUE(first->commit(Batch{}.upsert("task", "t1")).ok());
-  // once it is closed, the file can be opened again
-  first.reset();
-  auto third = open_ok(path_);
-  ASSERT_NE(third, nullptr);
-  EXPECT_THAT(rows(third->load().value()), ElementsAre("task/t1={}"));
+              HasSubstr("another ecs-emulator (pid " + std::to_string(child) +
+                        ") holds state file " + link));
+
+  ::close(done[1]);  // the child exits, and the kernel drops its lock
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ::close(ready[0]);
+  EXPECT_NE(open_ok(link), nullptr);
+}
+
+TEST_F(SqliteStoreTest, NotARegularFileIsRefusedWithoutWaiting) {
+  const std::string fifo = dir_.file("fifo.db");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // opening a FIFO for reading would block until a writer comes: it must not
+  for (const std::string& path : {fifo, dir_.path(), std::string("/dev/null")}) {
+    SCOPED_TRACE(path);
+    auto store = SqliteStore::open(path);
+    ASSERT_FALSE(store.ok());
+    EXPECT_EQ(store.error().message, "state file " + path + " is not a regular file");
+  }
+}
+
+/// Runs the scope in another working directory.
+class InDirectory {
+ public:
+  explicit InDirectory(const std::string& dir) : old_(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  InDirectory(const InDirectory&) = delete;
+  InDirectory& operator=(const InDirectory&) = delete;
+  ~InDirectory() { std::filesystem::current_path(old_); }
+
+ private:
+  std::filesystem::path old_;
+};
+
+// Debian's SQLite reads "file:..." as a URI; the store must open the very file it locked.
+TEST_F(SqliteStoreTest, PathStartingWithFileColonIsThatFile) {
+  {
+    InDirectory in{dir_.path()};
+    auto store = open_ok("file:state.db");
+    ASSERT_NE(store, nullptr);
+    EXPECT_TRUE(store->commit(Batch{}.upsert("task", "t1")).ok());
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("file:state.db")));
+  EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+/// A full disk as this process sees it: writes to regular files past `bytes` fail (EFBIG, with
+/// SIGXFSZ ignored rather than killing the test), until the scope ends.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    ::getrlimit(RLIMIT_FSIZE, &old_);
+    rlimit limit = old_;
+    limit.rlim_cur = bytes;
+    ok_ = ::setrlimit(RLIMIT_FSIZE, &limit) == 0;
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit old_{};
+  void (*old_handler_)(int) = nullptr;
+  bool ok_ = false;
+};
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Each failed write gets its 503, but only the first failure of a run is logged (with SQLite's
+// reason), and one line says when commits work again; the next run is logged again.
+TEST_F(SqliteStoreTest, FailingCommitsAreLoggedOncePerRun) {
+  auto store = open_ok(path_);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->commit(Batch{}.upsert("task", "t0")).ok());
+  const std::string big(1 << 20, 'x');  // a 1 MiB body does not fit under the limit
+  std::vector<std::string> expected{"task/t0={}"};
+
+  ::testing::internal::CaptureStderr();
+  for (int run = 1; run <= 2; ++run) {
+    SCOPED_TRACE("run " + std::to_string(run));
+    {
+      FileSizeLimit full{256 * 1024};
+      ASSERT_TRUE(full.ok());
+      for (int i = 0; i < 3; ++i) {
+        auto r = store->commit(Batch{}.upsert("task", "big", big));
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code, Code::Unavailable);  // the API's 503
+      }
+    }
+    for (int i = 0; i < 2; ++i) {
+      const std::string id = "r" + std::to_string(run) + "-" + std::to_string(i);
+      ASSERT_TRUE(store->commit(Batch{}.upsert("task", id)).ok());
+      expected.push_back("task/" + id + "={}");
+    }
+  }
+  const std::string log = ::testing::internal::GetCapturedStderr();
+
+  const std::string failing = "ERROR state: commits fail: state file " + path_ + ": commit";
+  const std::string again =
+      "WARN state: commits succeed again on state file " + path_ + " failed=3\n";
+  EXPECT_EQ(count(log, failing), 2u) << log;  // once per run, not once per failed commit
+  EXPECT_EQ(count(log, again), 2u) << log;
+  EXPECT_EQ(count(log, "\n"), 4u) << log;  // and nothing else
+  EXPECT_LT(log.find(failing), log.find(again));
+  EXPECT_THAT(log, HasSubstr("writes are refused until commits succeed again"));
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(rows(store->load().value()), expected);
+  EXPECT_EQ(store->integrity_check().value(), "ok");
+}
+
+// A bad batch is a bug its caller reports (500), not a run of disk failures.
+TEST_F(SqliteStoreTest, BadBatchIsNotLoggedAsAFailingDisk) {
+  auto store = open_ok(path_);
+  ASSERT_NE(store, nullptr);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(store->commit(Batch{}.upsert("", "no-kind")).error().code, Code::Internal);
+  EXPECT_TRUE(store->commit(Batch{}.upsert("task", "t1")).ok());
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 
 TEST_F(SqliteStoreTest, InMemoryStoresAreIndependent) {
