@@ -5,7 +5,9 @@
 // Timeouts: idle_timeout while waiting for the first byte of a request with no answer pending
 // (a steady_timer, since a long poll may be pending meanwhile), header_timeout from that byte to
 // the complete request and idle_timeout per write (beast::tcp_stream::expires_after). Errors end
-// only this session.
+// only this session. The header is read before the body, so a request that expects
+// `100-continue` is answered `100 Continue` before its body is read (RFC 9110 section 10.1.1),
+// and one whose Content-Length is over the body limit gets its 413 without it.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -50,6 +52,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void on_first_byte(boost::beast::error_code ec, std::size_t n);
   void do_read_request();
   void on_read(boost::beast::error_code ec, std::size_t n);
+  void on_read_error(boost::beast::error_code ec);
+  void do_read_body();
+  void answer_and_close(Response res);
   void fail_request(http::status status, std::string_view error, std::string message);
   void dispatch(Request req);
   void on_response(std::uint64_t seq, Response res);
@@ -72,6 +77,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::uint64_t next_seq_ = 0;
   std::shared_ptr<const int> open_;  ///< long polls watch this (ConnectionToken)
   std::chrono::steady_clock::time_point linger_until_{};
+  std::chrono::steady_clock::time_point request_deadline_{};  ///< header_timeout after 1st byte
   bool reading_ = false;
   bool awaiting_first_byte_ = false;
   bool writing_ = false;
@@ -80,5 +86,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool closing_ = false;
   bool closed_ = false;
 };
+
+/// True when the request asks for `100 Continue` before it sends its body: `Expect:
+/// 100-continue` (case-insensitive) in HTTP/1.1 or later. RFC 9110 section 10.1.1: a server
+/// ignores the expectation in an HTTP/1.0 request.
+bool expects_continue(const http::request_header<>& req);
 
 }  // namespace emu::api

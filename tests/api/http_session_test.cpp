@@ -1,6 +1,7 @@
 // HttpListener + HttpSession over real loopback sockets (port 0): keep-alive, pipelining in
 // order, 413, malformed requests, the header and idle timeouts cutting off only the slow client,
-// and graceful stop. The server runs on its own thread; the test talks plain blocking sockets.
+// 100-continue and graceful stop. The server runs on its own thread; the test talks plain
+// blocking sockets.
 #include "api/http_session.hpp"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <future>
+#include <string>
 #include <thread>
 
 #include "api/http_listener.hpp"
@@ -35,11 +37,34 @@ struct Client {
   beast::flat_buffer buffer;
 
   explicit Client(std::uint16_t port) {
-    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    open();
+    connect(port);
+  }
+  void open() {
+    socket.open(tcp::v4());
     timeval tv{5, 0};
     ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
+  void connect(std::uint16_t port) {
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
   void send(std::string_view data) { asio::write(socket, asio::buffer(data)); }
+  /// The next status line and header block as raw text (an interim 100 that http::read would
+  /// take for the answer); "" on the 5 s timeout.
+  std::string read_head() {
+    for (;;) {
+      const std::string_view seen(static_cast<const char*>(buffer.data().data()), buffer.size());
+      if (const auto end = seen.find("\r\n\r\n"); end != std::string_view::npos) {
+        std::string head(seen.substr(0, end + 4));
+        buffer.consume(head.size());
+        return head;
+      }
+      beast::error_code ec;
+      const auto n = socket.read_some(buffer.prepare(4096), ec);
+      if (ec) return "";
+      buffer.commit(n);
+    }
+  }
   Response read() {
     Response res;
     beast::error_code ec;
@@ -61,6 +86,15 @@ struct Client {
 
 std::string get(std::string_view target, std::string_view extra = "") {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: x\r\n" + std::string(extra) + "\r\n";
+}
+
+constexpr std::string_view kTask = "{\"ip\":\"10.0.0.1\",\"port\":1}";
+
+/// The header of a task registration that waits for 100 Continue before its body.
+std::string post_task_expecting_continue(std::size_t length, std::string_view version = "1.1") {
+  return "POST /v1/services/web/tasks HTTP/" + std::string(version) +
+         "\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(length) +
+         "\r\n\r\n";
 }
 
 class HttpSessionTest : public ApiTest {
@@ -171,6 +205,72 @@ TEST_F(HttpSessionTest, ChunkedBodyOverTheLimitIs413) {
     if (ec) break;
   }
   EXPECT_EQ(c.read().result_int(), 413u);
+}
+
+TEST(ExpectsContinueTest, OnlyHttp11AndLaterAsking100Continue) {
+  const struct {
+    unsigned version;
+    const char* expect;  ///< nullptr: no Expect field
+    bool wants;
+  } cases[] = {
+      {11, "100-continue", true},  {11, "100-Continue", true},    {20, "100-continue", true},
+      {10, "100-continue", false},  // RFC 9110 10.1.1: ignored in HTTP/1.0
+      {11, nullptr, false},        {11, "something-else", false},
+  };
+  for (const auto& c : cases) {
+    http::request_header<> req;
+    req.version(c.version);
+    if (c.expect) req.set(http::field::expect, c.expect);
+    EXPECT_EQ(expects_continue(req), c.wants) << c.version << " " << (c.expect ? c.expect : "-");
+  }
+}
+
+TEST_F(HttpSessionTest, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
+  start_server();
+  Client c(listener->port());
+  c.send(post_task_expecting_continue(kTask.size()));
+  // Nothing more is sent until the 100 arrives (curl would wait 1 s, then send anyway).
+  EXPECT_EQ(c.read_head(), "HTTP/1.1 100 Continue\r\n\r\n");
+  c.send(std::string(kTask) + get("/healthz"));  // pipelining goes on after the body
+  EXPECT_EQ(c.read().result_int(), 201u);
+  EXPECT_EQ(c.read().result_int(), 200u);
+}
+
+TEST_F(HttpSessionTest, ExpectContinueComesAfterTheAnswersOfEarlierRequests) {
+  start_server();
+  Client c(listener->port());
+  // A pipelined long poll first: HTTP/1.1 answers in order, the 100 included.
+  c.send(get("/v1/wait?name=web.local&count=5&timeout=200ms") +
+         post_task_expecting_continue(kTask.size()));
+  EXPECT_EQ(c.read().result_int(), 408u);
+  EXPECT_EQ(c.read_head(), "HTTP/1.1 100 Continue\r\n\r\n");
+  c.send(kTask);
+  EXPECT_EQ(c.read().result_int(), 201u);
+}
+
+TEST_F(HttpSessionTest, ExpectContinueWithABodyOverTheLimitGets413Only) {
+  HttpConfig config;
+  config.body_limit = 1024;
+  start_server(config);
+  Client c(listener->port());
+  c.send(post_task_expecting_continue(1025));
+  auto res = c.read();  // the first message: a 100 here would read as status 100
+  EXPECT_EQ(res.result_int(), 413u) << res.body();
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST_F(HttpSessionTest, Http10ExpectContinueIsIgnored) {
+  start_server();
+  Client c(listener->port());
+  c.send(post_task_expecting_continue(kTask.size(), "1.0"));
+  // A round trip on another connection: the server has seen the header meanwhile (one thread).
+  Client other(listener->port());
+  other.send(get("/healthz"));
+  EXPECT_EQ(other.read().result_int(), 200u);
+  c.send(kTask);
+  auto res = c.read();  // the final answer first, no 100
+  EXPECT_EQ(res.result_int(), 201u) << res.body();
 }
 
 TEST_F(HttpSessionTest, MalformedRequestIs400ThenClose) {
