@@ -36,6 +36,22 @@ void HttpSession::run() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
 }
 
+void HttpSession::refuse(Response res) {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)] {
+    self->answer_and_close(std::move(res));
+  });
+}
+
+bool HttpSession::idle() const {
+  return awaiting_first_byte_ && queue_.empty() && !writing_ && !closing_ && !closed_;
+}
+
+void HttpSession::close_idle() {
+  if (!idle()) return;
+  log::debug("http", "idle connection closed to make room for a new one");
+  abort();
+}
+
 void HttpSession::stop() {
   if (closed_ || closing_) return;
   stopping_ = true;
@@ -75,6 +91,7 @@ void HttpSession::update_idle_timer() {
     idle_timer_.cancel();
     return;
   }
+  idle_since_ = std::chrono::steady_clock::now();
   idle_timer_.expires_after(config_.idle_timeout);
   idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || !self->awaiting_first_byte_ || !self->queue_.empty()) return;

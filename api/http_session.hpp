@@ -39,6 +39,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void run();
   /// Graceful stop: reads no more requests, answers those already read, then closes.
   void stop();
+  /// Answers `res` (with `Connection: close`) without reading a request, then closes: the
+  /// listener's 503 at the connection cap. Instead of run().
+  void refuse(Response res);
+  /// Waiting for the first byte of a request with no answer pending or being written: closing
+  /// the connection now loses nothing (a long poll is not idle).
+  bool idle() const;
+  /// When the session last became idle (meaningful while idle()).
+  std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
+  /// Closes the connection at once if it is idle (the listener makes room at its cap).
+  void close_idle();
+  /// Not yet closed (a closing session draining its last input counts: it holds its socket).
+  bool open() const { return !closed_; }
 
  private:
   struct Slot {
@@ -78,6 +90,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::shared_ptr<const int> open_;  ///< long polls watch this (ConnectionToken)
   std::chrono::steady_clock::time_point linger_until_{};
   std::chrono::steady_clock::time_point request_deadline_{};  ///< header_timeout after 1st byte
+  std::chrono::steady_clock::time_point idle_since_{};
   bool reading_ = false;
   bool awaiting_first_byte_ = false;
   bool writing_ = false;
