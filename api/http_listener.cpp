@@ -76,10 +76,12 @@ void HttpListener::do_accept() {
 void HttpListener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   if (stopped_ || ec == asio::error::operation_aborted) return;
   if (ec) return on_accept_error(ec);
-  if (failing_ > 0) {
-    log::info("http", "accepting again", {{"failed_accepts", std::to_string(failing_)}});
-    failing_ = 0;
+  if (failing_ && warned_) {
+    log::info("http", "accepting again",
+              {{"failed_accepts_total", std::to_string(stats_.accept_errors)}});
   }
+  failing_ = false;
+  warned_ = false;
   ++stats_.accepted;
   std::erase_if(sessions_, [](const auto& weak) {
     const auto session = weak.lock();
@@ -139,11 +141,18 @@ void HttpListener::on_accept_error(boost::system::error_code ec) {
   ++stats_.accept_errors;
   // EMFILE and friends: the connection stays in the backlog and the error would recur at once,
   // so back off instead of spinning, then accept again. One log line when a run of failures
-  // starts and one when it ends, not one per retry.
-  if (failing_++ == 0) {
-    log::warn("http", "accept failed; retrying every 100 ms until it succeeds",
-              {{"error", ec.message()}});
+  // starts and one when it ends, not one per retry; while descriptors are short, each one freed
+  // (a probe's socket) ends a run and the next accept starts another, so runs are logged at most
+  // once per kAcceptLogEvery.
+  const auto now = std::chrono::steady_clock::now();
+  if (!failing_ && (!last_warned_ || now - *last_warned_ >= kAcceptLogEvery)) {
+    log::warn(
+        "http", "accept failed; retrying every 100 ms until it succeeds",
+        {{"error", ec.message()}, {"failed_accepts_total", std::to_string(stats_.accept_errors)}});
+    last_warned_ = now;
+    warned_ = true;
   }
+  failing_ = true;
   retry_.expires_after(kAcceptBackoff);
   retry_.async_wait([this](boost::system::error_code wec) {
     if (!wec && !stopped_) do_accept();

@@ -8,7 +8,8 @@
 // when none is idle it is answered 503 with `Connection: close` and `Retry-After`, and past
 // kMaxRefusing such answers in flight it is closed unanswered, so the listener never holds more
 // than max_connections + kMaxRefusing sockets. A failed accept (EMFILE ...) is retried after
-// kAcceptBackoff, logged once per run of failures.
+// kAcceptBackoff; a run of failures is logged when it starts and when it ends, at most once per
+// kAcceptLogEvery (freed descriptors make runs short and frequent while a flood lasts).
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "api/http_config.hpp"
@@ -32,6 +34,8 @@ class HttpListener {
   /// Pause after a failed accept: the pending connection stays in the backlog and the error
   /// (EMFILE) would recur at once, so retrying without one would spin.
   static constexpr std::chrono::milliseconds kAcceptBackoff{100};
+  /// Runs of accept failures that start within this of the last one logged are not logged.
+  static constexpr std::chrono::seconds kAcceptLogEvery{60};
   /// Connections being answered 503 at once, on top of the cap (each drains for up to
   /// HttpSession::kLinger).
   static constexpr std::size_t kMaxRefusing = 64;
@@ -77,7 +81,9 @@ class HttpListener {
   std::vector<std::weak_ptr<HttpSession>> sessions_;
   std::uint16_t port_ = 0;
   Stats stats_;
-  std::uint64_t failing_ = 0;  ///< accepts failed since the last success (one log line per run)
+  bool failing_ = false;  ///< the last accept failed
+  bool warned_ = false;   ///< this run of failures was logged (its end is logged too)
+  std::optional<std::chrono::steady_clock::time_point> last_warned_;
   bool stopped_ = false;
 };
 
