@@ -143,7 +143,7 @@ void HttpSession::do_read_body() {
     do_write();
   }
   reading_ = true;
-  stream_.expires_at(request_deadline_);  // the read's timer only while a write is pending
+  stream_.expires_at(request_deadline_);  // the read's timer only, if the 100 is being written
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
 }
