@@ -4,6 +4,7 @@
 #include <charconv>
 #include <string>
 
+#include "api/api_error.hpp"
 #include "api/http_session.hpp"
 #include "emulator/log/log.hpp"
 
@@ -74,22 +75,88 @@ void HttpListener::do_accept() {
 
 void HttpListener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   if (stopped_ || ec == asio::error::operation_aborted) return;
-  if (ec) {
-    // EMFILE and friends: back off instead of spinning, then accept again.
-    log::warn("http", "accept failed", {{"error", ec.message()}});
-    retry_.expires_after(std::chrono::milliseconds(100));
-    retry_.async_wait([this](boost::system::error_code wec) {
-      if (!wec && !stopped_) do_accept();
-    });
-    return;
+  if (ec) return on_accept_error(ec);
+  if (failing_ && warned_) {
+    log::info("http", "accepting again",
+              {{"failed_accepts_total", std::to_string(stats_.accept_errors)}});
+  }
+  failing_ = false;
+  warned_ = false;
+  ++stats_.accepted;
+  std::erase_if(sessions_, [](const auto& weak) {
+    const auto session = weak.lock();
+    return !session || !session->open();
+  });
+  const auto admission = admit();
+  if (admission == Admission::Drop) {
+    ++stats_.dropped;
+    boost::system::error_code cec;
+    socket.close(cec);
+    return do_accept();
   }
   boost::system::error_code nec;
   socket.set_option(tcp::no_delay(true), nec);
   auto session = std::make_shared<HttpSession>(std::move(socket), router_, config_);
-  session->run();
-  std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+  if (admission == Admission::Serve) {
+    session->run();
+  } else {
+    ++stats_.refused;
+    auto res = error_response(http::status::service_unavailable, "Unavailable",
+                              "too many connections (the limit is " +
+                                  std::to_string(config_.max_connections) + "); retry later");
+    res.set(http::field::retry_after, "1");
+    session->refuse(std::move(res));
+  }
   sessions_.push_back(session);
   do_accept();
+}
+
+HttpListener::Admission HttpListener::admit() {
+  // sessions_ holds only open sessions here (on_accept prunes it).
+  if (config_.max_connections == 0 || sessions_.size() < config_.max_connections) {
+    return Admission::Serve;
+  }
+  // An idle connection loses nothing by closing (a client reopens a kept-alive connection the
+  // server closed, RFC 9112 section 9.3.1); the one idle the longest is the least likely to be
+  // used again.
+  std::shared_ptr<HttpSession> oldest;
+  for (const auto& weak : sessions_) {
+    auto session = weak.lock();
+    if (session && session->idle() && (!oldest || session->idle_since() < oldest->idle_since())) {
+      oldest = std::move(session);
+    }
+  }
+  if (oldest) {
+    ++stats_.idle_closed;
+    oldest->close_idle();
+    return Admission::Serve;
+  }
+  // Every connection is busy (long polls, requests in flight): say so, unless so many are being
+  // told already that answering would hold too many sockets (each drains for up to kLinger).
+  return sessions_.size() < config_.max_connections + kMaxRefusing ? Admission::Refuse
+                                                                   : Admission::Drop;
+}
+
+void HttpListener::on_accept_error(boost::system::error_code ec) {
+  ++stats_.accept_errors;
+  // EMFILE and friends: the connection stays in the backlog and the error would recur at once,
+  // so back off instead of spinning, then accept again. One log line when a run of failures
+  // starts and one when it ends, not one per retry; while descriptors are short, each one freed
+  // (a probe's socket) ends a run and the next accept starts another, so runs are logged at most
+  // once per kAcceptLogEvery.
+  const auto now = std::chrono::steady_clock::now();
+  if (!failing_ && (!last_warned_ || now - *last_warned_ >= kAcceptLogEvery)) {
+    log::warn(
+        "http", "accept failed; retrying every 100 ms until it succeeds",
+        {{"error", ec.message()}, {"failed_accepts_total", std::to_string(stats_.accept_errors)}});
+    last_warned_ = now;
+    warned_ = true;
+  }
+  failing_ = true;
+  retry_.expires_after(kAcceptBackoff);
+  retry_.async_wait([this](boost::system::error_code wec) {
+    if (!wec && !stopped_) do_accept();
+  });
 }
 
 void HttpListener::stop() {
@@ -107,8 +174,11 @@ void HttpListener::stop() {
 }
 
 std::size_t HttpListener::connections() const {
-  return static_cast<std::size_t>(std::count_if(sessions_.begin(), sessions_.end(),
-                                                [](const auto& w) { return !w.expired(); }));
+  return static_cast<std::size_t>(
+      std::count_if(sessions_.begin(), sessions_.end(), [](const auto& weak) {
+        const auto session = weak.lock();
+        return session && session->open();
+      }));
 }
 
 }  // namespace emu::api

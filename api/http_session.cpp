@@ -2,6 +2,7 @@
 
 #include <array>
 #include <boost/asio/dispatch.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -18,6 +19,12 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
+bool expects_continue(const http::request_header<>& req) {
+  if (req.version() < 11) return false;
+  const auto it = req.find(http::field::expect);
+  return it != req.end() && beast::iequals(it->value(), "100-continue");
+}
+
 HttpSession::HttpSession(tcp::socket&& socket, Router& router, HttpConfig config)
     : stream_(std::move(socket)),
       idle_timer_(stream_.get_executor()),
@@ -27,6 +34,22 @@ HttpSession::HttpSession(tcp::socket&& socket, Router& router, HttpConfig config
 
 void HttpSession::run() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+}
+
+void HttpSession::refuse(Response res) {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)] {
+    self->answer_and_close(std::move(res));
+  });
+}
+
+bool HttpSession::idle() const {
+  return awaiting_first_byte_ && queue_.empty() && !writing_ && !closing_ && !closed_;
+}
+
+void HttpSession::close_idle() {
+  if (!idle()) return;
+  log::debug("http", "idle connection closed to make room for a new one");
+  abort();
 }
 
 void HttpSession::stop() {
@@ -68,6 +91,7 @@ void HttpSession::update_idle_timer() {
     idle_timer_.cancel();
     return;
   }
+  idle_since_ = std::chrono::steady_clock::now();
   idle_timer_.expires_after(config_.idle_timeout);
   idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || !self->awaiting_first_byte_ || !self->queue_.empty()) return;
@@ -93,15 +117,38 @@ void HttpSession::do_read_request() {
   parser_.emplace();
   parser_->body_limit(config_.body_limit);
   // A request must be complete within header_timeout of its first byte (slow clients are cut).
-  stream_.expires_after(config_.header_timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  request_deadline_ = std::chrono::steady_clock::now() + config_.header_timeout;
+  stream_.expires_at(request_deadline_);
+  // The header alone first: a Content-Length over the limit fails here (Beast checks it when the
+  // header completes), so that 413 goes out without a 100 Continue; on_read then reads the body.
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
 }
 
 void HttpSession::on_read(beast::error_code ec, std::size_t) {
   reading_ = false;
   if (closed_) return;
   if (closing_) return do_linger();
+  if (ec) return on_read_error(ec);
+  if (!parser_->is_done()) return do_read_body();  // the header is in, a body follows
+  dispatch(parser_->release());
+}
+
+void HttpSession::do_read_body() {
+  // RFC 9110 section 10.1.1: a client that sent `Expect: 100-continue` may wait for the 100
+  // before it sends the body (curl waits 1 s). It goes out in answer order, after the answers
+  // of earlier pipelined requests; none is needed once the body has started to arrive.
+  if (buffer_.size() == 0 && expects_continue(parser_->get())) {
+    queue_.push_back({next_seq_++, Response{http::status::continue_, 11}, false});
+    do_write();
+  }
+  reading_ = true;
+  stream_.expires_at(request_deadline_);  // the read's timer only, if the 100 is being written
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read_error(beast::error_code ec) {
   if (ec == http::error::end_of_stream) return on_peer_closed();
   if (ec == http::error::body_limit) {
     return fail_request(
@@ -122,16 +169,18 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     return fail_request(http::status::bad_request, "InvalidArgument",
                         "request: malformed HTTP (" + ec.message() + ")");
   }
-  if (ec) return abort();
-  dispatch(parser_->release());
+  abort();
 }
 
 void HttpSession::fail_request(http::status status, std::string_view error, std::string message) {
   // The stream cannot be resynchronised after a bad request: answer, then close.
+  answer_and_close(error_response(status, error, message));
+}
+
+void HttpSession::answer_and_close(Response res) {
   read_closed_ = true;
-  Slot slot{next_seq_++, error_response(status, error, message), true};
-  slot.res->keep_alive(false);
-  queue_.push_back(std::move(slot));
+  res.keep_alive(false);
+  queue_.push_back({next_seq_++, std::move(res), true});
   do_write();
 }
 

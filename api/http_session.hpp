@@ -5,7 +5,9 @@
 // Timeouts: idle_timeout while waiting for the first byte of a request with no answer pending
 // (a steady_timer, since a long poll may be pending meanwhile), header_timeout from that byte to
 // the complete request and idle_timeout per write (beast::tcp_stream::expires_after). Errors end
-// only this session.
+// only this session. The header is read before the body, so a request that expects
+// `100-continue` is answered `100 Continue` before its body is read (RFC 9110 section 10.1.1),
+// and one whose Content-Length is over the body limit gets its 413 without it.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -37,6 +39,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void run();
   /// Graceful stop: reads no more requests, answers those already read, then closes.
   void stop();
+  /// Answers `res` (with `Connection: close`) without reading a request, then closes: the
+  /// listener's 503 at the connection cap. Instead of run().
+  void refuse(Response res);
+  /// Waiting for the first byte of a request with no answer pending or being written: closing
+  /// the connection now loses nothing (a long poll is not idle).
+  bool idle() const;
+  /// When the session last became idle (meaningful while idle()).
+  std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
+  /// Closes the connection at once if it is idle (the listener makes room at its cap).
+  void close_idle();
+  /// Not yet closed (a closing session draining its last input counts: it holds its socket).
+  bool open() const { return !closed_; }
 
  private:
   struct Slot {
@@ -50,6 +64,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void on_first_byte(boost::beast::error_code ec, std::size_t n);
   void do_read_request();
   void on_read(boost::beast::error_code ec, std::size_t n);
+  void on_read_error(boost::beast::error_code ec);
+  void do_read_body();
+  void answer_and_close(Response res);
   void fail_request(http::status status, std::string_view error, std::string message);
   void dispatch(Request req);
   void on_response(std::uint64_t seq, Response res);
@@ -72,6 +89,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::uint64_t next_seq_ = 0;
   std::shared_ptr<const int> open_;  ///< long polls watch this (ConnectionToken)
   std::chrono::steady_clock::time_point linger_until_{};
+  std::chrono::steady_clock::time_point request_deadline_{};  ///< header_timeout after 1st byte
+  std::chrono::steady_clock::time_point idle_since_{};
   bool reading_ = false;
   bool awaiting_first_byte_ = false;
   bool writing_ = false;
@@ -80,5 +99,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool closing_ = false;
   bool closed_ = false;
 };
+
+/// True when the request asks for `100 Continue` before it sends its body: `Expect:
+/// 100-continue` (case-insensitive) in HTTP/1.1 or later. RFC 9110 section 10.1.1: a server
+/// ignores the expectation in an HTTP/1.0 request.
+bool expects_continue(const http::request_header<>& req);
 
 }  // namespace emu::api
