@@ -26,6 +26,7 @@
 #include "emulator/runtime/asio_timer_driver.hpp"
 #include "emulator/runtime/dns_lookup.hpp"
 #include "emulator/runtime/docker_backend.hpp"
+#include "emulator/runtime/fd_limit.hpp"
 #include "emulator/store/sqlite_store.hpp"
 
 namespace emu::runtime {
@@ -111,6 +112,19 @@ std::string metrics_text(const core::Registry& registry, const dns::DnsServer& d
     << registry.events().last_index() << "\n"
     << "# TYPE ecs_emulator_dns_queries_total counter\necs_emulator_dns_queries_total "
     << dns_server.queries() << "\n";
+  const dns::DnsStats d = dns_server.stats();
+  const std::pair<const char*, std::uint64_t> closed[] = {
+      {"refused", d.tcp_refused}, {"evicted", d.tcp_evicted}, {"spent", d.tcp_spent}};
+  m << "# HELP ecs_emulator_dns_tcp_accept_errors_total DNS TCP accept() failures (out of file "
+       "descriptors or memory: the listener pauses)\n"
+    << "# TYPE ecs_emulator_dns_tcp_accept_errors_total counter\n"
+    << "ecs_emulator_dns_tcp_accept_errors_total " << d.tcp_accept_errors << "\n"
+    << "# HELP ecs_emulator_dns_tcp_connections_closed_total DNS TCP connections the server "
+       "closed: refused (address over --dns-tcp-max-per-client), evicted (least recently active, "
+       "server full), spent (query budget or lifetime)\n"
+    << "# TYPE ecs_emulator_dns_tcp_connections_closed_total counter\n";
+  for (const auto& [reason, n] : closed)
+    m << "ecs_emulator_dns_tcp_connections_closed_total{reason=\"" << reason << "\"} " << n << "\n";
   const auto& s = monitor.stats();
   m << "# TYPE ecs_emulator_probes_total counter\necs_emulator_probes_total " << s.started << "\n"
     << "# TYPE ecs_emulator_probe_timeouts_total counter\necs_emulator_probe_timeouts_total "
@@ -133,6 +147,13 @@ std::string metrics_text(const core::Registry& registry, const dns::DnsServer& d
 
 int Daemon::run() {
   log::configure(config_.log_level, config_.log_format);
+  // Connections and probes each hold a descriptor: a flood must not reach EMFILE at 1024.
+  if (auto fd = raise_fd_limit(); !fd) {
+    log::warn("runtime", fd.error().message);
+  } else if (fd->raised()) {
+    log::debug("runtime", "open-file limit raised",
+               {{"soft", std::to_string(fd->after)}, {"was", std::to_string(fd->before)}});
+  }
   boost::asio::io_context io;
   SteadyTimeSource clock;
   TimerQueue timers;
@@ -187,11 +208,13 @@ int Daemon::run() {
       log::error("fixtures", sets.error().message);
       return 1;
     }
-    for (const auto& set : *sets) {
+    for (const auto& set : *sets) {  // refused before anything is applied, as duplicates are
       if (auto r = core::check_command_probes(set, config_.allow_command_probes); !r) {
         log::error("fixtures", r.error().message);
         return 1;
       }
+    }
+    for (const auto& set : *sets) {
       if (auto r = core::apply_fixture(set, registry); !r) {
         log::error("fixtures", r.error().message);
         return 1;
@@ -242,6 +265,8 @@ int Daemon::run() {
   dns::DnsServerConfig dc;
   dc.listen = config_.dns_listen;
   dc.upstream = config_.upstream;
+  dc.tcp.max_connections = config_.dns_tcp_max_connections;
+  dc.tcp.max_per_client = config_.dns_tcp_max_per_client;
   dns::DnsServer dns_server(io, registry.zones(), dc);
   if (auto r = dns_server.start(); !r) {
     log::error("dns", "cannot listen on " + config_.dns_listen + ": " + r.error().message);
@@ -261,7 +286,6 @@ int Daemon::run() {
     const auto seen = monitor.state(core::Registry::task_key(*r)).value_or(core::Health::Unknown);
     return registry.set_health(core::Registry::task_key(*r), seen, "AUTO: probes decide again");
   };
-  ctx.metrics = [&] { return metrics_text(registry, dns_server, monitor); };
   ctx.ready = [&] { return ready; };
   ctx.version = version();
   ctx.command_probes = config_.allow_command_probes;
@@ -278,6 +302,7 @@ int Daemon::run() {
   // --- end Cloud Map ---
   api::HttpConfig hc;
   hc.listen = config_.api_listen;
+  hc.max_connections = config_.api_max_connections;
   api::HttpListener listener(io, router, hc);
   if (auto r = listener.start(); !r) {
     log::error("api", "cannot listen on " + config_.api_listen + ": " + r.error().message);
@@ -285,6 +310,26 @@ int Daemon::run() {
     return 1;
   }
 
+  ctx.metrics = [&] {
+    const auto& h = listener.stats();
+    const std::pair<const char*, std::uint64_t> closed[] = {
+        {"idle_closed", h.idle_closed}, {"refused", h.refused}, {"dropped", h.dropped}};
+    std::ostringstream m;
+    m << "# HELP ecs_emulator_http_connections Open HTTP API connections\n"
+      << "# TYPE ecs_emulator_http_connections gauge\n"
+      << "ecs_emulator_http_connections " << listener.connections() << "\n"
+      << "# HELP ecs_emulator_http_accept_errors_total HTTP accept() failures (out of file "
+         "descriptors or memory: the listener pauses)\n"
+      << "# TYPE ecs_emulator_http_accept_errors_total counter\n"
+      << "ecs_emulator_http_accept_errors_total " << h.accept_errors << "\n"
+      << "# HELP ecs_emulator_http_connections_shed_total HTTP connections shed at "
+         "--api-max-connections: idle_closed (longest idle, for a new one), refused (503), "
+         "dropped (closed unanswered)\n"
+      << "# TYPE ecs_emulator_http_connections_shed_total counter\n";
+    for (const auto& [reason, n] : closed)
+      m << "ecs_emulator_http_connections_shed_total{reason=\"" << reason << "\"} " << n << "\n";
+    return metrics_text(registry, dns_server, monitor) + m.str();
+  };
   driver.start();
   const std::string dns_addr =
       host_of(config_.dns_listen) + ":" + std::to_string(dns_server.port());

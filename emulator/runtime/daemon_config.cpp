@@ -1,5 +1,6 @@
 #include "emulator/runtime/daemon_config.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <functional>
 #include <sstream>
@@ -42,6 +43,17 @@ Result<void> add_list(const std::string& flag, const std::string& v,
       return bad(flag, "'" + item + "' is not a host name or origin");
     out.push_back(item);
   }
+  return {};
+}
+
+Result<void> set_count(const std::string& flag, const std::string& v, std::size_t max,
+                       std::size_t& out) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno != 0 || v[0] == '-' || n < 1 || n > max)
+    return bad(flag, "must be a whole number from 1 to " + std::to_string(max));
+  out = static_cast<std::size_t>(n);
   return {};
 }
 
@@ -171,6 +183,23 @@ const std::vector<Option>& options() {
          if (!log::parse_level(v, c.log_level))
            return bad("log-level", "must be debug, info, warn or error");
          return {};
+       }},
+      {"api-max-connections", "ECS_EMULATOR_API_MAX_CONNECTIONS", "N",
+       "HTTP API: open connections at most; when full the longest-idle one is closed, and with "
+       "none idle a new one gets 503 (default 512)",
+       [](DaemonConfig& c, const std::string& v) {
+         return set_count("api-max-connections", v, 65536, c.api_max_connections);
+       }},
+      {"dns-tcp-max-connections", "ECS_EMULATOR_DNS_TCP_MAX_CONNECTIONS", "N",
+       "DNS over TCP: open connections at most; when full the least recently active one is "
+       "closed for a new one (default 256)",
+       [](DaemonConfig& c, const std::string& v) {
+         return set_count("dns-tcp-max-connections", v, 65536, c.dns_tcp_max_connections);
+       }},
+      {"dns-tcp-max-per-client", "ECS_EMULATOR_DNS_TCP_MAX_PER_CLIENT", "N",
+       "DNS over TCP: open connections from one address at most (default 16)",
+       [](DaemonConfig& c, const std::string& v) {
+         return set_count("dns-tcp-max-per-client", v, 65536, c.dns_tcp_max_per_client);
        }},
       {"allow-command-probes", "ECS_EMULATOR_ALLOW_COMMAND_PROBES", "off|fixtures|all",
        "host-run command probes (they run as the daemon's user): off (default), only from "

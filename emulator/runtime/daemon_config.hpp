@@ -33,8 +33,11 @@ struct DaemonConfig {
   std::string ready_file;  ///< written with the bound addresses once ready (for tests)
   /// Host-run command probes: off (default), from fixture files only, or also from the API.
   core::CommandProbes allow_command_probes = core::CommandProbes::Off;
-  std::vector<std::string> allowed_origins;  ///< more origins whose pages may call the API
-  std::vector<std::string> allowed_hosts;    ///< more dotted names the API answers to
+  std::vector<std::string> allowed_origins;   ///< more origins whose pages may call the API
+  std::vector<std::string> allowed_hosts;     ///< more dotted names the API answers to
+  std::size_t api_max_connections = 512;      ///< HTTP API: open connections at most
+  std::size_t dns_tcp_max_connections = 256;  ///< DNS over TCP: open connections at most
+  std::size_t dns_tcp_max_per_client = 16;    ///< DNS over TCP: per source address
 };
 
 /// Parses argv and the environment (getenv). Errors name the option and the reason.

@@ -152,3 +152,33 @@ TEST_F(SecurityConfigTest, HelpDocumentsTheSecurityOptions) {
 
 }  // namespace
 }  // namespace emu::runtime
+
+namespace emu::runtime {
+namespace {
+
+TEST(ConnectionLimitsConfig, DefaultsFlagsAndBadValues) {
+  for (const char* v : {"ECS_EMULATOR_API_MAX_CONNECTIONS", "ECS_EMULATOR_DNS_TCP_MAX_CONNECTIONS",
+                        "ECS_EMULATOR_DNS_TCP_MAX_PER_CLIENT"})
+    ::unsetenv(v);
+  auto c = parse({});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->api_max_connections, 512u);
+  EXPECT_EQ(c->dns_tcp_max_connections, 256u);
+  EXPECT_EQ(c->dns_tcp_max_per_client, 16u);
+  c = parse({"--api-max-connections", "64", "--dns-tcp-max-connections=32",
+             "--dns-tcp-max-per-client", "4"});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->api_max_connections, 64u);
+  EXPECT_EQ(c->dns_tcp_max_connections, 32u);
+  EXPECT_EQ(c->dns_tcp_max_per_client, 4u);
+  for (const char* bad : {"0", "-1", "x", "1e3", "70000", ""}) {
+    auto r = parse({"--api-max-connections", bad});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("--api-max-connections: must be a whole number"),
+              std::string::npos)
+        << r.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace emu::runtime
