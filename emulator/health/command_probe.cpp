@@ -43,6 +43,11 @@ std::vector<std::string> make_environment(const std::map<std::string, std::strin
   return env;
 }
 
+// An errno of the daemon's own calls (pipe, spawn): skipped when out of resources.
+ProbeResult os_error(const char* what, int err) {
+  return io_error(what, boost::system::error_code(err, boost::system::system_category()));
+}
+
 std::vector<char*> pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
   out.reserve(strings.size() + 1);
@@ -68,9 +73,7 @@ void CommandProbe::do_start() {
     return finish(ProbeResult::fail("command: empty command"));
   }
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return finish(ProbeResult::fail(std::string("command: pipe: ") + std::strerror(errno)));
-  }
+  if (::pipe2(fds, O_CLOEXEC) != 0) return finish(os_error("command: pipe", errno));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -100,6 +103,8 @@ void CommandProbe::do_start() {
   ::close(fds[1]);
   if (rc != 0) {
     ::close(fds[0]);
+    // The daemon out of processes or memory (fork's EAGAIN, ENOMEM): nothing about the task.
+    if (out_of_resources(rc)) return finish(os_error("command: spawn", rc));
     ProbeResult result =
         ProbeResult::fail("command: " + spec_.argv.front() + ": " + std::strerror(rc));
     result.exit_code = rc == ENOENT ? 127 : 126;  // what a shell reports

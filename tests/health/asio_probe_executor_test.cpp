@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 
 #include "emulator/core/timer_queue.hpp"
 #include "emulator/health/health_monitor.hpp"
+#include "emulator/health/probe_attempt.hpp"
 
 namespace emu::health {
 namespace {
@@ -39,6 +41,7 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using asio::ip::tcp;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 /// Runs `io` until `done()` or the deadline; true when done.
@@ -210,14 +213,27 @@ class PythonGrpcServer {
   int from_ = -1;
 };
 
+/// The content of a /proc file, or nullopt when it is gone. Plain read(2): the process may exit
+/// between open and read (ESRCH), which an ifstream turns into an exception.
+std::optional<std::string> read_proc(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string content;
+  char buf[512];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) content.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  if (n < 0) return std::nullopt;
+  return content;
+}
+
 /// State letter from /proc/<pid>/stat, or nullopt when the pid is gone.
 std::optional<char> proc_state(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return std::nullopt;
-  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const auto paren = content.rfind(')');
-  if (paren == std::string::npos || paren + 2 >= content.size()) return std::nullopt;
-  return content[paren + 2];
+  const auto content = read_proc("/proc/" + std::to_string(pid) + "/stat");
+  if (!content) return std::nullopt;
+  const auto paren = content->rfind(')');
+  if (paren == std::string::npos || paren + 2 >= content->size()) return std::nullopt;
+  return (*content)[paren + 2];
 }
 
 /// Zombie children of this test process (should always be none).
@@ -227,8 +243,7 @@ int zombie_children() {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const std::string content = read_proc(entry.path() / "stat").value_or("");
     const auto paren = content.rfind(')');
     if (paren == std::string::npos) continue;
     std::istringstream rest(content.substr(paren + 2));
@@ -252,6 +267,32 @@ std::vector<pid_t> read_pids(const std::string& path) {
   for (pid_t p; in >> p;) pids.push_back(p);
   return pids;
 }
+
+/// Fills this process's fd table under a lowered RLIMIT_NOFILE, so the next socket(), pipe() or
+/// open() fails with EMFILE; the destructor closes them and restores the limit.
+class FdExhaustion {
+ public:
+  FdExhaustion() {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    struct rlimit low = saved_;
+    low.rlim_cur = 256;  // far above what the test process holds, far below the usual limit
+    ::setrlimit(RLIMIT_NOFILE, &low);
+    for (;;) {
+      const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (fd < 0) break;
+      held_.push_back(fd);
+    }
+  }
+  ~FdExhaustion() {
+    for (int fd : held_) ::close(fd);
+    ::setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+  bool exhausted() const { return !held_.empty() && ::open("/dev/null", O_RDONLY) < 0; }
+
+ private:
+  struct rlimit saved_ {};
+  std::vector<int> held_;
+};
 
 class AsioProbeExecutorTest : public ::testing::Test {
  protected:
@@ -480,6 +521,72 @@ TEST_F(AsioProbeExecutorTest, ShutdownWithProbesInFlightKillsThem) {
   std::filesystem::remove(pids);
 }
 
+// --- command: refused by the operator ---------------------------------------------------------
+
+TEST_F(AsioProbeExecutorTest, CommandProbesCanBeRefused) {
+  asio::io_context io2;
+  AsioProbeExecutor refusing{io2, ProbeExecutorOptions{.allow_commands = false}};
+  const std::string marker = temp_file("refused");
+  const ProbeResult r = run_probe(io2, refusing, shell("touch " + marker));
+  EXPECT_EQ(r.outcome, Outcome::Skipped);
+  EXPECT_EQ(r.skip_reason, SkipReason::CommandsDisabled);
+  EXPECT_EQ(r.detail, "command probes are disabled (--allow-command-probes)");
+  EXPECT_EQ(r.exit_code, std::nullopt);
+  EXPECT_FALSE(std::filesystem::exists(marker));  // nothing was spawned
+  // Other probes still run.
+  tcp::acceptor listener{io2, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}};
+  EXPECT_EQ(run_probe(io2, refusing,
+                      spec_for(core::ProbeType::Tcp, "127.0.0.1", listener.local_endpoint().port()))
+                .outcome,
+            Outcome::Pass);
+}
+
+// --- the daemon out of resources: skipped, not failed ----------------------------------------
+
+TEST_F(AsioProbeExecutorTest, OutOfFileDescriptorsIsSkippedNotFailed) {
+  tcp::acceptor listener{io, tcp::endpoint{asio::ip::make_address("127.0.0.6"), 0}};
+  const std::uint16_t port = listener.local_endpoint().port();
+  TinyHttpServer server{io, "127.0.0.6"};
+  std::vector<ProbeResult> results;
+  {
+    FdExhaustion exhaustion;
+    ASSERT_TRUE(exhaustion.exhausted());
+    results.push_back(run_probe(io, executor, spec_for(core::ProbeType::Tcp, "127.0.0.6", port)));
+    results.push_back(
+        run_probe(io, executor, spec_for(core::ProbeType::Http, "127.0.0.6", server.port)));
+    results.push_back(
+        run_probe(io, executor, spec_for(core::ProbeType::Grpc, "127.0.0.6", server.port)));
+    results.push_back(run_probe(io, executor, shell("exit 0")));
+  }
+  ASSERT_EQ(results.size(), 4u);
+  for (const auto& r : results) {
+    EXPECT_EQ(r.outcome, Outcome::Skipped) << r.detail;
+    EXPECT_EQ(r.skip_reason, SkipReason::Resources) << r.detail;
+  }
+  EXPECT_EQ(results[0].detail, "connect: too many open files");
+  EXPECT_EQ(results[1].detail, "connect: too many open files");
+  EXPECT_EQ(results[3].detail, "command: pipe: too many open files");
+  // With descriptors back, the same probes pass.
+  EXPECT_EQ(run_probe(io, executor, spec_for(core::ProbeType::Tcp, "127.0.0.6", port)).outcome,
+            Outcome::Pass);
+  EXPECT_EQ(run_probe(io, executor, shell("exit 0")).outcome, Outcome::Pass);
+  server.stop();
+}
+
+TEST(ProbeErrorTest, OnlyTheDaemonsOwnShortagesAreSkipped) {
+  for (int err : {EMFILE, ENFILE, ENOBUFS, ENOMEM, EAGAIN}) {
+    const ProbeResult r = io_error("connect", {err, boost::system::system_category()});
+    EXPECT_EQ(r.outcome, Outcome::Skipped) << err;
+    EXPECT_EQ(r.skip_reason, SkipReason::Resources) << err;
+  }
+  // The target's problems stay failures.
+  for (int err : {ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ECONNRESET, EADDRNOTAVAIL}) {
+    EXPECT_EQ(io_error("connect", {err, boost::system::system_category()}).outcome, Outcome::Fail)
+        << err;
+  }
+  EXPECT_EQ(io_error("http: read", boost::asio::error::eof).outcome, Outcome::Fail);
+}
+
 // --- the monitor on real time and real probes -----------------------------------------------
 
 /// The production shape in miniature: one steady_timer armed at the queue's next deadline.
@@ -513,27 +620,47 @@ struct LogSink final : HealthSink {
   void on_health_changed(const std::string&, core::Health h, std::string reason) override {
     changes.emplace_back(h, std::move(reason));
   }
+  void on_probes_skipped(const std::string&, SkipReason, const std::string&,
+                         std::uint64_t) override {
+    ++skipped;
+  }
+  std::size_t skipped = 0;
   std::vector<std::string> details;
   std::vector<std::pair<core::Health, std::string>> changes;
 };
 
-TEST_F(AsioProbeExecutorTest, MonitorMarksARealServiceUnhealthyAndBack) {
-  TinyHttpServer server{io, "127.0.0.5"};
+/// The monitor on real time over a real executor, in the production shape.
+struct RealMonitor {
+  RealMonitor(asio::io_context& io, ProbeExecutor& executor)
+      : driver{io, clock, timers}, monitor{clock, timers, executor, sink} {}
+  /// Watches one check (1 s timeout, 2 retries) and starts the timers.
+  void watch(const std::string& id, core::ProbeType type, const std::string& ip, std::uint16_t port,
+             Duration interval) {
+    Target target;
+    target.task_id = id;
+    target.ip = ip;
+    target.port = port;
+    target.check.type = type;
+    target.check.interval = interval;
+    target.check.timeout = 1s;
+    target.check.retries = 2;
+    monitor.watch(target);
+    driver.arm();
+  }
+
   SteadyTimeSource clock;
   TimerQueue timers;
-  TimerDriver driver{io, clock, timers};
+  TimerDriver driver;
   LogSink sink;
-  HealthMonitor monitor{clock, timers, executor, sink};
-  Target target;
-  target.task_id = "web-1";
-  target.ip = "127.0.0.5";
-  target.port = server.port;
-  target.check.type = core::ProbeType::Http;
-  target.check.interval = 100ms;
-  target.check.timeout = 1s;
-  target.check.retries = 2;
-  monitor.watch(target);
-  driver.arm();
+  HealthMonitor monitor;
+};
+
+TEST_F(AsioProbeExecutorTest, MonitorMarksARealServiceUnhealthyAndBack) {
+  TinyHttpServer server{io, "127.0.0.5"};
+  RealMonitor real{io, executor};
+  auto& monitor = real.monitor;
+  auto& sink = real.sink;
+  real.watch("web-1", core::ProbeType::Http, "127.0.0.5", server.port, 100ms);
   ASSERT_TRUE(run_until(io, [&] { return monitor.state("web-1") == core::Health::Healthy; }));
   server.status = 503;
   ASSERT_TRUE(run_until(io, [&] { return monitor.state("web-1") == core::Health::Unhealthy; }));
@@ -545,6 +672,25 @@ TEST_F(AsioProbeExecutorTest, MonitorMarksARealServiceUnhealthyAndBack) {
   EXPECT_EQ(sink.changes[2].second, "successful probe (http 200)");
   monitor.unwatch("web-1");
   server.stop();
+}
+
+TEST_F(AsioProbeExecutorTest, MonitorKeepsAHealthyTaskHealthyWhileOutOfDescriptors) {
+  // Issue 10: with the fd table full, TCP probes failed with EMFILE and a healthy task left DNS.
+  tcp::acceptor listener{io, tcp::endpoint{asio::ip::make_address("127.0.0.7"), 0}};
+  RealMonitor real{io, executor};
+  auto& monitor = real.monitor;
+  real.watch("tcp-1", core::ProbeType::Tcp, "127.0.0.7", listener.local_endpoint().port(), 20ms);
+  ASSERT_TRUE(run_until(io, [&] { return monitor.state("tcp-1") == core::Health::Healthy; }));
+  {
+    FdExhaustion exhaustion;
+    ASSERT_TRUE(exhaustion.exhausted());
+    // Well past `retries` probes.
+    ASSERT_TRUE(run_until(io, [&] { return monitor.stats().skipped_resources >= 5; }));
+  }
+  EXPECT_EQ(monitor.state("tcp-1"), core::Health::Healthy);
+  ASSERT_EQ(real.sink.changes.size(), 1u);  // only the first success
+  EXPECT_EQ(real.sink.skipped, 1u);         // one report for the whole shortage
+  monitor.unwatch("tcp-1");
 }
 
 }  // namespace
