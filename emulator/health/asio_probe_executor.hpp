@@ -1,8 +1,8 @@
 #pragma once
 // AsioProbeExecutor: the real ProbeExecutor, at the edge. Every probe is asynchronous on the given
 // io_context (never blocks the event loop): http (Beast), tcp (connect), grpc (nghttp2 h2c),
-// command (child process in its own group, pidfd-watched). Single-threaded: call run() and
-// cancel() on the io_context's thread.
+// command (child process in its own session under a supervisor, pidfd-watched). Single-threaded:
+// call run() and cancel() on the io_context's thread.
 //
 // Results say "skipped" (Outcome::Skipped), not "failed", when the probe could not run: the daemon
 // is out of file descriptors, memory or processes (SkipReason::Resources), or the probe is a
@@ -33,7 +33,7 @@ struct ProbeExecutorOptions {
 inline constexpr const char* kCommandsDisabledDetail =
     "command probes are disabled (--allow-command-probes)";
 
-/// Runs probes with Asio, Beast, nghttp2 and posix_spawn.
+/// Runs probes with Asio, Beast, nghttp2 and fork/execve.
 class AsioProbeExecutor final : public ProbeExecutor {
  public:
   /// Probes run on `io`, which must outlive the executor's in-flight attempts' handlers.

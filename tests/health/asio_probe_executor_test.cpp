@@ -268,6 +268,45 @@ std::vector<pid_t> read_pids(const std::string& path) {
   return pids;
 }
 
+/// A shell snippet that starts `setsid sh -c 'BODY'` in the background (a new session: out of
+/// the probe's process group), then waits until the escapee wrote its pid(s) to `file`.
+std::string escapee(const std::string& file, const std::string& body = "exec sleep 300") {
+  return "setsid sh -c 'echo $$ > " + file + ".tmp; mv " + file + ".tmp " + file + "; " + body +
+         "' & while [ ! -s " + file + " ]; do sleep 0.01; done; ";
+}
+
+/// Removes a pid file at the end of a test, and SIGKILLs what it names if still there (only when
+/// the test failed: an escapee would otherwise sleep on for minutes).
+struct PidFile {
+  explicit PidFile(std::string p) : path(std::move(p)) {}
+  ~PidFile() {
+    for (pid_t pid : read_pids(path)) {
+      if (!dead(pid)) ::kill(pid, SIGKILL);
+    }
+    std::filesystem::remove(path);
+  }
+  PidFile(const PidFile&) = delete;
+  PidFile& operator=(const PidFile&) = delete;
+  const std::string path;
+};
+
+/// Runs `io` until every pid is gone (not even a zombie: its reaper reaped it).
+bool all_gone(asio::io_context& io, const std::vector<pid_t>& pids) {
+  return run_until(io, [&] {
+    for (pid_t p : pids) {
+      if (proc_state(p)) return false;
+    }
+    return true;
+  });
+}
+
+/// The escapees named in `pids` (exactly `count` of them) are gone, or go within the deadline.
+void expect_gone(asio::io_context& io, const std::string& pids, std::size_t count = 1) {
+  const auto ids = read_pids(pids);
+  ASSERT_EQ(ids.size(), count);
+  EXPECT_TRUE(all_gone(io, ids));
+}
+
 /// Fills this process's fd table under a lowered RLIMIT_NOFILE, so the next socket(), pipe() or
 /// open() fails with EMFILE; the destructor closes them and restores the limit.
 class FdExhaustion {
@@ -521,7 +560,130 @@ TEST_F(AsioProbeExecutorTest, ShutdownWithProbesInFlightKillsThem) {
   std::filesystem::remove(pids);
 }
 
-// --- command: refused by the operator ---------------------------------------------------------
+// --- command: nothing survives the probe ------------------------------------------------------
+
+TEST_F(AsioProbeExecutorTest, EscapeeThatCalledSetsidDiesWhenTheProbePasses) {
+  const PidFile guard{temp_file("setsid")};
+  const std::string& pids = guard.path;
+  // The escapee has a child of its own (in the escapee's new group): two generations to kill.
+  const ProbeResult r = run_probe(
+      io, executor, shell(escapee(pids, "sleep 300 & echo $! >> " + pids + "; wait") + "exit 0"));
+  EXPECT_EQ(r.outcome, Outcome::Pass) << r.detail;
+  EXPECT_EQ(r.exit_code, 0);
+  ASSERT_TRUE(run_until(io, [&] { return read_pids(pids).size() == 2; }));
+  expect_gone(io, pids, 2);
+}
+
+TEST_F(AsioProbeExecutorTest, DoubleForkedEscapeeDiesWhenTheProbeFails) {
+  const PidFile guard{temp_file("double-fork")};
+  const std::string& pids = guard.path;
+  // daemon(3)'s pattern: a subshell forks the escapee and exits, the escapee is an orphan.
+  const ProbeResult r = run_probe(io, executor, shell("(" + escapee(pids) + ") & wait; exit 3"));
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.exit_code, 3);
+  expect_gone(io, pids);
+}
+
+TEST_F(AsioProbeExecutorTest, EscapeeDiesWhenTheProbeTimesOut) {
+  const PidFile guard{temp_file("setsid-timeout")};
+  const std::string& pids = guard.path;
+  const ProbeResult r =
+      run_probe(io, executor, shell(escapee(pids) + "echo started; exec sleep 300"), 500ms);
+  EXPECT_EQ(r.detail, "timeout after 500ms");
+  EXPECT_EQ(r.exit_code, 128 + SIGKILL);
+  EXPECT_EQ(r.output, "started\n");
+  expect_gone(io, pids);
+}
+
+TEST_F(AsioProbeExecutorTest, EscapeeDiesWhenTheProbeIsCancelled) {
+  const PidFile guard{temp_file("setsid-cancel")};
+  const std::string& pids = guard.path;
+  std::optional<ProbeResult> result;
+  const auto id = executor.run(shell(escapee(pids) + "exec sleep 300"), 60s,
+                               [&](ProbeResult r) { result = std::move(r); });
+  ASSERT_TRUE(run_until(io, [&] { return read_pids(pids).size() == 1; }));
+  executor.cancel(id);
+  ASSERT_TRUE(run_until(io, [&] { return result.has_value(); }));
+  EXPECT_EQ(result->detail, "cancelled");
+  expect_gone(io, pids);
+}
+
+TEST_F(AsioProbeExecutorTest, EscapeeDiesAtShutdown) {
+  const PidFile guard{temp_file("setsid-shutdown")};
+  const std::string& pids = guard.path;
+  {
+    asio::io_context io2;
+    AsioProbeExecutor executor2{io2};
+    executor2.run(shell(escapee(pids) + "exec sleep 300"), 60s, [](ProbeResult) {});
+    ASSERT_TRUE(run_until(io2, [&] { return read_pids(pids).size() == 1; }));
+    io2.stop();
+  }  // the destructor returns once the supervisor has killed and reaped the tree
+  const auto ids = read_pids(pids);
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(proc_state(ids[0]), std::nullopt);
+}
+
+TEST_F(AsioProbeExecutorTest, EscapeeDiesWhenTheDaemonIsKilled) {
+  // A stand-in daemon (a fork of this single-threaded test) starts the probe, then is SIGKILLed:
+  // its destructors never run. The supervisor's PR_SET_PDEATHSIG still cleans up.
+  const PidFile guard{temp_file("setsid-daemon-killed")};
+  const std::string& pids = guard.path;
+  const pid_t daemon = ::fork();
+  ASSERT_GE(daemon, 0);
+  if (daemon == 0) {
+    asio::io_context io2;
+    AsioProbeExecutor executor2{io2};
+    executor2.run(shell(escapee(pids) + "exec sleep 300"), 60s, [](ProbeResult) {});
+    io2.run_for(60s);
+    ::_exit(0);
+  }
+  const bool started = run_until(io, [&] { return read_pids(pids).size() == 1; });
+  ::kill(daemon, SIGKILL);
+  ASSERT_EQ(::waitpid(daemon, nullptr, 0), daemon);
+  ASSERT_TRUE(started);
+  // The escapee's reaper is now init (or our subreaper): wait for it to be gone or a zombie.
+  const pid_t pid = read_pids(pids)[0];
+  EXPECT_TRUE(run_until(io, [&] { return dead(pid); }));
+}
+
+// --- command: what the command gets from the daemon -------------------------------------------
+
+TEST_F(AsioProbeExecutorTest, CommandGetsAMinimalEnvironmentNotTheDaemons) {
+  ::setenv("EMU_TEST_SECRET", "AKIA-do-not-leak", 1);
+  const ProbeResult r = run_probe(io, executor, shell("env"));
+  ::unsetenv("EMU_TEST_SECRET");
+  EXPECT_EQ(r.outcome, Outcome::Pass);
+  EXPECT_THAT(r.output, Not(HasSubstr("EMU_TEST_SECRET")));
+  EXPECT_THAT(r.output, Not(HasSubstr("AKIA")));
+  EXPECT_THAT(r.output, HasSubstr("TASK_IP=127.0.0.1\n"));
+  EXPECT_THAT(r.output, HasSubstr("TASK_PORT=8080\n"));
+  EXPECT_THAT(r.output,
+              HasSubstr("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"));
+  EXPECT_THAT(r.output, HasSubstr("HOME=/\n"));
+}
+
+TEST_F(AsioProbeExecutorTest, CommandIsLookedUpOnTheProbesPath) {
+  const char* saved = std::getenv("PATH");
+  const std::string daemon_path = saved ? saved : "";
+  ::setenv("PATH", "/nonexistent", 1);  // the daemon's PATH does not matter
+  ProbeSpec spec = shell("");
+  spec.argv = {"true"};
+  const ProbeResult r = run_probe(io, executor, spec);
+  ::setenv("PATH", daemon_path.c_str(), 1);
+  EXPECT_EQ(r.outcome, Outcome::Pass) << r.detail;
+}
+
+TEST_F(AsioProbeExecutorTest, CommandGetsNoneOfTheDaemonsDescriptors) {
+  // Most of the daemon's sockets are not close-on-exec; the probe must not hold them.
+  const int leaky = ::open("/dev/null", O_RDONLY);
+  ASSERT_GE(leaky, 3);
+  const std::string fd = std::to_string(leaky);
+  const ProbeResult r = run_probe(
+      io, executor,
+      shell("if [ -e /proc/$$/fd/" + fd + " ]; then echo leaked; fi; readlink /proc/$$/fd/0"));
+  ::close(leaky);
+  EXPECT_EQ(r.output, "/dev/null\n");
+}
 
 TEST_F(AsioProbeExecutorTest, CommandProbesCanBeRefused) {
   asio::io_context io2;

@@ -41,9 +41,10 @@ def check(kind, **extra):
 
 
 def daemon_session_processes(daemon_pid):
-    """(pid, state, cmdline) of every process in the daemon's session except the daemon: the
-    daemon is started with start_new_session, so these are its command probes and their children."""
-    out = []
+    """(pid, state, cmdline) of every process in the daemon's session or below it, except the
+    daemon: the daemon is started with start_new_session, so these are its command probes, their
+    supervisors, and their children (a probe command runs in a session of its own)."""
+    procs = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == daemon_pid:
             continue
@@ -55,10 +56,17 @@ def daemon_session_processes(daemon_pid):
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
-        state, ppid, sid = fields[0], int(fields[1]), int(fields[3])
-        if sid == daemon_pid or ppid == daemon_pid:
-            out.append((int(entry), state, cmdline))
-    return out
+        procs[int(entry)] = (fields[0], int(fields[1]), int(fields[3]), cmdline)
+
+    def below_daemon(pid):
+        seen = set()
+        while pid in procs and pid not in seen:
+            seen.add(pid)
+            pid = procs[pid][1]
+        return pid == daemon_pid
+
+    return [(pid, state, cmdline) for pid, (state, ppid, sid, cmdline) in procs.items()
+            if sid == daemon_pid or below_daemon(pid)]
 
 
 class HealthBase(unittest.TestCase):
