@@ -19,6 +19,9 @@ bool HealthTracker::in_start_period(TimePoint now) const {
 }
 
 HealthTransition HealthTracker::record(Outcome outcome, TimePoint now) {
+  // Not a result about the task: it must not reset the failure count (it is not a success) nor
+  // add to it (a daemon out of file descriptors must not withdraw healthy tasks from DNS).
+  if (outcome == Outcome::Skipped) return HealthTransition::Unchanged;
   if (outcome == Outcome::Pass) {
     failures_ = 0;  // ECS/Docker: a success resets the consecutive-failure count
     succeeded_ = true;

@@ -6,7 +6,10 @@
 // - UNKNOWN until a result counts;
 // - the first success makes the task HEALTHY at once, and any success resets the failure count;
 // - `retries` consecutive failures make it UNHEALTHY (a timeout is just a failure);
-// - failures inside the start period do not count, until the first success or the period's end.
+// - failures inside the start period do not count, until the first success or the period's end;
+// - a skipped probe (it could not run: the daemon was out of file descriptors, memory or
+//   processes, or command probes are disabled) says nothing about the task: it is neither a
+//   success nor a failure, and leaves the state and the counters as they are.
 
 #include <algorithm>
 
@@ -15,8 +18,9 @@
 
 namespace emu::core {
 
-/// The outcome of one probe, as the policy sees it (a timeout is a Fail).
-enum class Outcome { Pass, Fail };
+/// The outcome of one probe, as the policy sees it (a timeout is a Fail; Skipped: the probe did
+/// not run, so it observed nothing about the task).
+enum class Outcome { Pass, Fail, Skipped };
 
 /// What one result did to the health state (Envoy's HealthTransition).
 enum class HealthTransition {
@@ -39,7 +43,7 @@ class HealthTracker {
   explicit HealthTracker(HealthPolicy policy, TimePoint started_at = {},
                          Health initial = Health::Unknown);
 
-  /// Records one probe outcome observed at `now`.
+  /// Records one probe outcome observed at `now` (Skipped is always Unchanged and counts nothing).
   [[nodiscard]] HealthTransition record(Outcome outcome, TimePoint now);
 
   /// The current health: Unknown, Healthy or Unhealthy.

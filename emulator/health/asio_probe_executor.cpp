@@ -22,8 +22,25 @@ class NoProbe final : public ProbeAttempt {
   void do_stop() override { finish(ProbeResult::fail("cancelled")); }
 };
 
+// A command probe the operator does not allow: nothing is spawned, and the task's health is
+// left as it is (a skipped result counts neither way).
+class RefusedCommand final : public ProbeAttempt {
+ public:
+  using ProbeAttempt::ProbeAttempt;
+
+ private:
+  void do_start() override {
+    finish(ProbeResult::skipped(SkipReason::CommandsDisabled, kCommandsDisabledDetail));
+  }
+  void do_stop() override { finish(ProbeResult::fail("cancelled")); }
+};
+
 std::shared_ptr<ProbeAttempt> make_attempt(boost::asio::io_context& io, const ProbeSpec& spec,
-                                           Duration timeout, ProbeAttempt::Done done) {
+                                           Duration timeout, ProbeAttempt::Done done,
+                                           const ProbeExecutorOptions& options) {
+  if (spec.type == core::ProbeType::Command && !options.allow_commands) {
+    return std::make_shared<RefusedCommand>(io, spec, timeout, std::move(done));
+  }
   switch (spec.type) {
     case core::ProbeType::Http:
       return std::make_shared<HttpProbe>(io, spec, timeout, std::move(done));
@@ -41,7 +58,8 @@ std::shared_ptr<ProbeAttempt> make_attempt(boost::asio::io_context& io, const Pr
 
 }  // namespace
 
-AsioProbeExecutor::AsioProbeExecutor(boost::asio::io_context& io) : io_(io) {}
+AsioProbeExecutor::AsioProbeExecutor(boost::asio::io_context& io, ProbeExecutorOptions options)
+    : io_(io), options_(options) {}
 
 AsioProbeExecutor::~AsioProbeExecutor() {
   Table table;
@@ -59,7 +77,7 @@ ProbeExecutor::AttemptId AsioProbeExecutor::run(const ProbeSpec& spec, Duration 
     if (auto t = table.lock()) t->erase(id);
     if (done) done(std::move(r));
   };
-  auto attempt = make_attempt(io_, spec, timeout, std::move(wrapped));
+  auto attempt = make_attempt(io_, spec, timeout, std::move(wrapped), options_);
   (*attempts_)[id] = attempt;
   attempt->start();  // finish() posts: done is never called from here
   return id;

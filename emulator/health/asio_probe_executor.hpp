@@ -1,8 +1,12 @@
 #pragma once
 // AsioProbeExecutor: the real ProbeExecutor, at the edge. Every probe is asynchronous on the given
 // io_context (never blocks the event loop): http (Beast), tcp (connect), grpc (nghttp2 h2c),
-// command (child process in its own group, pidfd-watched). Single-threaded: call run() and
-// cancel() on the io_context's thread.
+// command (child process in its own session under a supervisor, pidfd-watched). Single-threaded:
+// call run() and cancel() on the io_context's thread.
+//
+// Results say "skipped" (Outcome::Skipped), not "failed", when the probe could not run: the daemon
+// is out of file descriptors, memory or processes (SkipReason::Resources), or the probe is a
+// command and commands are not allowed (SkipReason::CommandsDisabled).
 //
 // Shutdown: destroying the executor abandons the attempts in flight without calling their
 // callbacks: sockets are closed and command probes' process groups are killed and reaped. This is
@@ -19,11 +23,21 @@ namespace emu::health {
 
 class ProbeAttempt;
 
-/// Runs probes with Asio, Beast, nghttp2 and posix_spawn.
+/// What the operator allows the executor to do (the daemon's --allow-command-probes).
+struct ProbeExecutorOptions {
+  /// False: command probes spawn nothing; they are skipped with SkipReason::CommandsDisabled.
+  bool allow_commands = true;
+};
+
+/// The detail of a command probe refused by ProbeExecutorOptions::allow_commands.
+inline constexpr const char* kCommandsDisabledDetail =
+    "command probes are disabled (--allow-command-probes)";
+
+/// Runs probes with Asio, Beast, nghttp2 and fork/execve.
 class AsioProbeExecutor final : public ProbeExecutor {
  public:
   /// Probes run on `io`, which must outlive the executor's in-flight attempts' handlers.
-  explicit AsioProbeExecutor(boost::asio::io_context& io);
+  explicit AsioProbeExecutor(boost::asio::io_context& io, ProbeExecutorOptions options = {});
   /// Abandons in-flight attempts (kills and reaps command probes); no callback is called.
   ~AsioProbeExecutor() override;
   AsioProbeExecutor(const AsioProbeExecutor&) = delete;
@@ -38,6 +52,7 @@ class AsioProbeExecutor final : public ProbeExecutor {
   using Table = std::unordered_map<AttemptId, std::weak_ptr<ProbeAttempt>>;
 
   boost::asio::io_context& io_;
+  const ProbeExecutorOptions options_;
   // Shared with the completion wrappers, which erase their entry even after a cancel().
   std::shared_ptr<Table> attempts_ = std::make_shared<Table>();
   AttemptId next_id_ = 1;

@@ -1,8 +1,8 @@
 #include "emulator/health/command_probe.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <map>
 #include <vector>
 
-extern char** environ;
+#include "emulator/health/probe_supervisor.hpp"
 
 namespace emu::health {
 
@@ -20,6 +20,9 @@ namespace {
 
 // Fallback exit polling when pidfd_open is unavailable (kernels before 5.3).
 constexpr Duration kExitPoll{20};
+
+// The PATH of a probe: Debian's default for root, whatever the daemon's is.
+constexpr const char* kProbePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 int pidfd_open(pid_t pid) {
 #ifdef SYS_pidfd_open
@@ -30,17 +33,29 @@ int pidfd_open(pid_t pid) {
 #endif
 }
 
-// The daemon's environment plus the probe's variables (TASK_IP, TASK_PORT, ...).
-std::vector<std::string> make_environment(const std::map<std::string, std::string>& extra) {
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    const std::string entry{*e};
-    const auto eq = entry.find('=');
-    if (extra.count(entry.substr(0, eq))) continue;
-    env.push_back(entry);
-  }
-  for (const auto& [key, value] : extra) env.push_back(key + "=" + value);
+// A minimal environment plus the probe's variables (TASK_IP, TASK_PORT, ...), which may override
+// PATH and HOME. Nothing of the daemon's own environment: it may hold credentials.
+std::map<std::string, std::string> make_environment(
+    const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> env{{"PATH", kProbePath}, {"HOME", "/"}};
+  for (const auto& [key, value] : extra) env[key] = value;
   return env;
+}
+
+// The files execvp(3) would try for `file`, in order, over the probe's PATH (not the daemon's):
+// the name itself when it has a slash; an empty PATH entry is the current directory.
+std::vector<std::string> exec_candidates(const std::string& file, const std::string& path) {
+  if (file.find('/') != std::string::npos) return {file};
+  std::vector<std::string> out;
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t end = path.find(':', begin);
+    std::string dir = path.substr(begin, end == std::string::npos ? end : end - begin);
+    out.push_back((dir.empty() ? "." : dir) + "/" + file);
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
+  return out;
 }
 
 std::vector<char*> pointers(std::vector<std::string>& strings) {
@@ -51,63 +66,63 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   return out;
 }
 
+// An errno of the daemon's own calls (pipe, fork): skipped when out of resources.
+ProbeResult os_error(const char* what, int err) {
+  return io_error(what, boost::system::error_code(err, boost::system::system_category()));
+}
+
 }  // namespace
 
 CommandProbe::~CommandProbe() {
-  if (pid_ > 0 && !reaped_) {
-    kill_group();
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    reaped_ = true;
-  }
+  reap_now();
+  if (status_fd_ >= 0) ::close(status_fd_);
 }
 
 void CommandProbe::do_start() {
   if (spec_.argv.empty() || spec_.argv.front().empty()) {
     return finish(ProbeResult::fail("command: empty command"));
   }
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return finish(ProbeResult::fail(std::string("command: pipe: ") + std::strerror(errno)));
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // Own session and process group (so the group can be killed), default signal dispositions and
-  // an empty mask whatever the daemon uses.
-  sigset_t none;
-  sigset_t all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
+  // Everything the supervisor needs is built now: after fork it may not allocate.
+  const auto environment = make_environment(spec_.env);
+  std::vector<std::string> env;
+  for (const auto& [key, value] : environment) env.push_back(key + "=" + value);
   std::vector<std::string> args = spec_.argv;
-  std::vector<std::string> env = make_environment(spec_.env);
+  std::vector<std::string> files = exec_candidates(args.front(), environment.at("PATH"));
   auto argv = pointers(args);
   auto envp = pointers(env);
-  pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(fds[1]);
-  if (rc != 0) {
-    ::close(fds[0]);
-    ProbeResult result =
-        ProbeResult::fail("command: " + spec_.argv.front() + ": " + std::strerror(rc));
-    result.exit_code = rc == ENOENT ? 127 : 126;  // what a shell reports
-    return finish(std::move(result));
+  auto filev = pointers(files);
+
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return finish(os_error("command: pipe", errno));
+  int status[2];
+  if (::pipe2(status, O_CLOEXEC) != 0) {
+    const int err = errno;
+    ::close(out[0]);
+    ::close(out[1]);
+    return finish(os_error("command: pipe", err));
+  }
+  const SupervisorPlan plan{argv.data(), envp.data(), filev.data(), out[1], status[1], ::getpid()};
+  // The supervisor starts with every signal blocked (it takes SIGCHLD and SIGTERM with
+  // sigwaitinfo), so none of the daemon's handlers can run in it, not even right after fork.
+  sigset_t all;
+  sigset_t old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = ::fork();
+  if (pid == 0) run_supervisor(plan);
+  const int fork_error = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::close(out[1]);
+  ::close(status[1]);
+  if (pid < 0) {
+    ::close(out[0]);
+    ::close(status[0]);
+    return finish(os_error("command: fork", fork_error));
   }
   pid_ = pid;
-  ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-  pipe_.assign(fds[0]);
+  status_fd_ = status[0];
+  ::fcntl(out[0], F_SETFL, ::fcntl(out[0], F_GETFL) | O_NONBLOCK);
+  pipe_.assign(out[0]);
   const int pidfd = pidfd_open(pid_);
   if (pidfd >= 0) pidfd_.assign(pidfd);
   do_read();
@@ -143,7 +158,7 @@ void CommandProbe::wait_exit() {
 
 bool CommandProbe::exited() const {
   siginfo_t info{};
-  // WNOWAIT: look without reaping, so the pid (and group id) stay ours until the group is killed.
+  // WNOWAIT: look without reaping, so the pid stays ours (terminate() may still signal it).
   if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
     return errno == ECHILD;  // reaped by someone else (SIGCHLD ignored): nothing left to wait for
   }
@@ -153,38 +168,70 @@ bool CommandProbe::exited() const {
 void CommandProbe::on_exit() {
   if (reaped_) return;
   if (!exited()) return wait_exit();
-  kill_group();  // leftovers of the group (background jobs) go with the leader
+  // The supervisor exits only once the command and all its descendants are gone.
   int status = 0;
   pid_t r = 0;
   while ((r = ::waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {
   }
   reaped_ = true;
-  if (r == pid_) wait_status_ = status;
   drain();
   boost::system::error_code ignored;
   pidfd_.close(ignored);
+  ProbeResult result = judge(r == pid_ ? std::optional<int>(status) : std::nullopt);
+  result.output = std::move(output_);
+  finish(std::move(result));
+}
 
+ProbeResult CommandProbe::judge(std::optional<int> supervisor_status) {
+  SupervisorReport report;
+  ssize_t n = 0;
+  while ((n = ::read(status_fd_, &report, sizeof report)) < 0 && errno == EINTR) {
+  }
+  ::close(status_fd_);
+  status_fd_ = -1;
+
+  // Without a report the supervisor was killed from outside; its own status tells how.
+  std::optional<int> wait_status = supervisor_status;
+  if (n == static_cast<ssize_t>(sizeof report)) {
+    switch (report.stage) {
+      case SupervisorStage::Ran:
+        wait_status = report.wait_status;
+        break;
+      case SupervisorStage::ExecFailed: {
+        std::string detail = "command: " + spec_.argv.front() + ": " + std::strerror(report.error);
+        if (out_of_resources(report.error)) {
+          return ProbeResult::skipped(SkipReason::Resources, std::move(detail));
+        }
+        ProbeResult result = ProbeResult::fail(std::move(detail));
+        result.exit_code = report.error == ENOENT ? 127 : 126;  // what a shell reports
+        return result;
+      }
+      case SupervisorStage::ForkFailed:
+        return os_error("command: fork", report.error);
+      case SupervisorStage::SetupFailed:
+        return os_error("command: supervisor", report.error);
+    }
+  }
   ProbeResult result;
-  if (!wait_status_) {
+  if (!wait_status) {
     result = ProbeResult::fail("command: exit status lost");
-  } else if (WIFEXITED(*wait_status_)) {
-    const int code = WEXITSTATUS(*wait_status_);
+  } else if (WIFEXITED(*wait_status)) {
+    const int code = WEXITSTATUS(*wait_status);
     result =
         code == 0 ? ProbeResult::pass("exit 0") : ProbeResult::fail("exit " + std::to_string(code));
     result.exit_code = code;
-  } else if (WIFSIGNALED(*wait_status_)) {
-    const int sig = WTERMSIG(*wait_status_);
+  } else if (WIFSIGNALED(*wait_status)) {
+    const int sig = WTERMSIG(*wait_status);
     result = ProbeResult::fail("killed by signal " + std::to_string(sig));
     result.exit_code = 128 + sig;  // as shells report it
   } else {
     result = ProbeResult::fail("command: unexpected wait status");
   }
-  result.output = std::move(output_);
-  finish(std::move(result));
+  return result;
 }
 
 void CommandProbe::drain() {
-  // The leader is gone; what it wrote is already in the pipe. Read it without waiting.
+  // Every writer is gone; what they wrote is already in the pipe. Read it without waiting.
   if (!pipe_.is_open()) return;
   for (;;) {
     const ssize_t n = ::read(pipe_.native_handle(), chunk_.data(), chunk_.size());
@@ -197,23 +244,27 @@ void CommandProbe::drain() {
   pipe_.close(ignored);
 }
 
-void CommandProbe::kill_group() {
-  if (pid_ > 0 && !reaped_) ::kill(-pid_, SIGKILL);
+void CommandProbe::terminate() {
+  // Unreaped, so the pid is still the supervisor's. SIGTERM, not SIGKILL: it kills the tree.
+  if (pid_ > 0 && !reaped_) ::kill(pid_, SIGTERM);
+}
+
+void CommandProbe::reap_now() {
+  if (pid_ <= 0 || reaped_) return;
+  terminate();
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
 }
 
 void CommandProbe::do_stop() {
   if (pid_ <= 0 || reaped_) return finish(ProbeResult::fail("cancelled"));
-  kill_group();  // the exit watcher reaps it and finishes the attempt
+  terminate();  // the exit watcher reaps the supervisor and finishes the attempt
 }
 
 void CommandProbe::do_abandon() {
-  if (pid_ > 0 && !reaped_) {
-    kill_group();
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    reaped_ = true;
-  }
+  reap_now();
   boost::system::error_code ignored;
   pipe_.close(ignored);
   pidfd_.close(ignored);

@@ -1,12 +1,22 @@
 #pragma once
-// CommandProbe: runs argv on the host (internal to the executor). The child gets its own session
-// and process group (setsid), stdin from /dev/null, stdout+stderr into one pipe read
-// asynchronously (first kMaxProbeOutput bytes kept, the rest drained). Exit 0 is healthy.
+// CommandProbe: runs argv on the host (internal to the executor), through a supervisor process
+// (probe_supervisor.hpp) that puts the command in its own session with stdin from /dev/null and
+// stdout+stderr into one pipe read asynchronously (first kMaxProbeOutput bytes kept, the rest
+// drained), and kills every descendant when the command ends, even those that left its process
+// group (setsid, double fork). Exit 0 is healthy.
 //
-// No SIGCHLD: the exit is watched through a pidfd (pidfd_open, Linux 5.3+) registered with Asio;
-// without pidfd support it falls back to polling waitid(WNOHANG) on a short timer. On exit, on
-// timeout and on cancel the whole group gets SIGKILL *before* the leader is reaped (so the group
-// id cannot have been reused), then the leader is reaped: no zombies, no leftovers.
+// The command gets a fixed minimal environment (PATH, HOME=/) plus the probe's own variables
+// (TASK_IP, TASK_PORT, ...), never the daemon's (which may hold AWS keys and tokens: SPEC
+// section 12), and none of the daemon's descriptors.
+//
+// No SIGCHLD: the supervisor's exit is watched through a pidfd (pidfd_open, Linux 5.3+)
+// registered with Asio; without pidfd support it falls back to polling waitid(WNOHANG) on a short
+// timer. On timeout, on cancel and at shutdown the supervisor gets SIGTERM, kills the command's
+// tree and exits; then it is reaped: no zombies, no leftovers. It is never SIGKILLed (that would
+// orphan the escapees).
+//
+// The daemon being out of file descriptors or processes (pipe or fork failing with EMFILE,
+// EAGAIN, ...) makes a skipped result, not a failure.
 
 #include <sys/types.h>
 
@@ -27,7 +37,7 @@ class CommandProbe final : public ProbeAttempt {
   /// Kills and reaps a child still running (the io_context went away with the probe in flight).
   ~CommandProbe() override;
 
-  /// The child's pid while it runs (tests look it up in /proc); 0 before start or after reaping.
+  /// The supervisor's pid while it runs; 0 before start or after reaping.
   pid_t pid() const { return reaped_ ? 0 : pid_; }
 
  private:
@@ -38,15 +48,17 @@ class CommandProbe final : public ProbeAttempt {
   void wait_exit();
   void on_exit();
   bool exited() const;
-  void kill_group();
+  void terminate();
+  void reap_now();
+  ProbeResult judge(std::optional<int> supervisor_status);
   void drain();
   std::shared_ptr<CommandProbe> self() {
     return std::static_pointer_cast<CommandProbe>(shared_from_this());
   }
 
-  pid_t pid_ = 0;
+  pid_t pid_ = 0;  // the supervisor
   bool reaped_ = false;
-  std::optional<int> wait_status_;
+  int status_fd_ = -1;  // read end of the supervisor's status pipe (one SupervisorReport)
   boost::asio::posix::stream_descriptor pipe_{io_};
   boost::asio::posix::stream_descriptor pidfd_{io_};
   boost::asio::steady_timer poll_timer_{io_};  // fallback without pidfd

@@ -83,13 +83,13 @@ void GrpcProbe::do_start() {
 
 void GrpcProbe::on_connect(const boost::system::error_code& ec) {
   if (finished()) return;
-  if (ec) return finish(ProbeResult::fail(describe_error("connect", ec)));
+  if (ec) return finish(io_error("connect", ec));
   boost::system::error_code ignored;
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
 
   nghttp2_session_callbacks* callbacks = nullptr;
   if (nghttp2_session_callbacks_new(&callbacks) != 0) {
-    return finish(ProbeResult::fail("grpc: out of memory"));
+    return finish(ProbeResult::skipped(SkipReason::Resources, "grpc: out of memory"));
   }
   nghttp2_session_callbacks_set_on_header_callback(callbacks, &GrpcCallbacks::on_header);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks,
@@ -98,8 +98,12 @@ void GrpcProbe::on_connect(const boost::system::error_code& ec) {
                                                          &GrpcCallbacks::on_stream_close);
   const int rv = nghttp2_session_client_new(&session_, callbacks, this);
   nghttp2_session_callbacks_del(callbacks);
-  if (rv != 0)
-    return finish(ProbeResult::fail("grpc: session: " + std::string(nghttp2_strerror(rv))));
+  if (rv != 0) {
+    std::string detail = "grpc: session: " + std::string(nghttp2_strerror(rv));
+    // NGHTTP2_ERR_NOMEM is the only way it fails: the daemon's memory, not the task.
+    if (rv == NGHTTP2_ERR_NOMEM) return finish(ProbeResult::skipped(SkipReason::Resources, detail));
+    return finish(ProbeResult::fail(std::move(detail)));
+  }
 
   // Prior knowledge: the client preface and SETTINGS go first, no HTTP/1.1 upgrade.
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, nullptr, 0);
@@ -139,15 +143,14 @@ void GrpcProbe::flush() {
   }
   if (write_buffer_.empty()) return;
   writing_ = true;
-  boost::asio::async_write(
-      socket_, boost::asio::buffer(write_buffer_),
-      [self = self()](const boost::system::error_code& ec, std::size_t) {
-        self->writing_ = false;
-        self->write_buffer_.clear();
-        if (self->finished()) return;
-        if (ec) return self->finish(ProbeResult::fail(describe_error("grpc: write", ec)));
-        self->flush();
-      });
+  boost::asio::async_write(socket_, boost::asio::buffer(write_buffer_),
+                           [self = self()](const boost::system::error_code& ec, std::size_t) {
+                             self->writing_ = false;
+                             self->write_buffer_.clear();
+                             if (self->finished()) return;
+                             if (ec) return self->finish(io_error("grpc: write", ec));
+                             self->flush();
+                           });
 }
 
 void GrpcProbe::do_read() {
@@ -160,7 +163,7 @@ void GrpcProbe::do_read() {
           if (ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset) {
             return self->finish(ProbeResult::fail("grpc: connection closed before the answer"));
           }
-          return self->finish(ProbeResult::fail(describe_error("grpc: read", ec)));
+          return self->finish(io_error("grpc: read", ec));
         }
         const ssize_t rv = nghttp2_session_mem_recv(self->session_, self->read_buffer_.data(), n);
         if (rv < 0) {

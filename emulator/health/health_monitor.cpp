@@ -153,6 +153,7 @@ void HealthMonitor::on_timeout(const std::string& task_id, std::uint64_t attempt
 }
 
 void HealthMonitor::judge(const std::string& task_id, Watch& w, ProbeResult result) {
+  if (result.is_skipped()) return skipped(task_id, w, result);
   const std::string id = task_id;  // the sink may unwatch: do not keep references into the map
   const core::Health before = w.tracker.state();
   const core::HealthTransition transition = w.tracker.record(result.outcome, clock_.now());
@@ -172,6 +173,26 @@ void HealthMonitor::judge(const std::string& task_id, Watch& w, ProbeResult resu
   sink_.on_probe_result(id, record);
   if (transition == core::HealthTransition::Changed)
     sink_.on_health_changed(id, after, std::move(why));
+}
+
+void HealthMonitor::skipped(const std::string& task_id, Watch& w, const ProbeResult& result) {
+  // Says nothing about the task: the tracker is left alone (record(Skipped) would be Unchanged).
+  const std::string id = task_id;  // the sink may unwatch: do not keep references into the map
+  if (result.skip_reason == SkipReason::CommandsDisabled) {
+    ++stats_.skipped_disabled;
+    if (w.disabled_reported) return;
+    w.disabled_reported = true;
+    return sink_.on_probes_skipped(id, result.skip_reason, result.detail, 1);
+  }
+  // Out of resources: every probe of every task fails the same way at the same time, so one
+  // report per kSkipReportEvery, with how many were skipped since the last one.
+  ++stats_.skipped_resources;
+  ++unreported_resources_;
+  const TimePoint now = clock_.now();
+  if (last_resources_report_ && now - *last_resources_report_ < kSkipReportEvery) return;
+  last_resources_report_ = now;
+  const std::uint64_t count = std::exchange(unreported_resources_, 0);
+  sink_.on_probes_skipped(id, SkipReason::Resources, result.detail, count);
 }
 
 std::string HealthMonitor::reason(const Watch& w, core::Health from,

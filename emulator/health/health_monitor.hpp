@@ -10,6 +10,10 @@
 //   by its result or its timeout;
 // - the monitor owns the timeout (a TimerQueue timer at start + timeout): it counts as a failure,
 //   the attempt is cancelled, and a late result of that attempt is ignored by attempt id.
+// A skipped result (the probe could not run: the daemon was out of resources, or command probes
+// are disabled) is not a result about the task: health and counters stay as they are, it is not
+// added to the task's history, it is counted in stats() and reported to the sink, rate-limited
+// (kSkipReportEvery for resources, once per watch for disabled commands).
 // All calls happen on the one event-loop thread.
 
 #include <cstddef>
@@ -40,14 +44,19 @@ struct Target {
   bool operator==(const Target&) const = default;
 };
 
-/// Counters for logs and the benchmark.
+/// At most one on_probes_skipped(Resources) per this much time: an fd shortage skips every probe.
+inline constexpr Duration kSkipReportEvery{60'000};
+
+/// Counters for logs, metrics and the benchmark.
 struct MonitorStats {
-  std::uint64_t started = 0;        ///< probe attempts started
-  std::uint64_t skipped_ticks = 0;  ///< ticks skipped because the previous probe still ran
-  std::uint64_t timeouts = 0;       ///< attempts ended by the monitor's timeout
-  std::uint64_t stale_results = 0;  ///< late results of abandoned attempts, ignored
-  Duration max_lateness{0};         ///< worst start delay behind the schedule
-  Duration total_lateness{0};       ///< sum of start delays (divide by `started`)
+  std::uint64_t started = 0;            ///< probe attempts started
+  std::uint64_t skipped_ticks = 0;      ///< ticks skipped because the previous probe still ran
+  std::uint64_t skipped_resources = 0;  ///< results skipped: the daemon was out of resources
+  std::uint64_t skipped_disabled = 0;   ///< results skipped: command probes are disabled
+  std::uint64_t timeouts = 0;           ///< attempts ended by the monitor's timeout
+  std::uint64_t stale_results = 0;      ///< late results of abandoned attempts, ignored
+  Duration max_lateness{0};             ///< worst start delay behind the schedule
+  Duration total_lateness{0};           ///< sum of start delays (divide by `started`)
 };
 
 /// Schedules probes for watched tasks and judges their results.
@@ -90,6 +99,7 @@ class HealthMonitor {
     std::optional<TimerQueue::Id> tick_timer;
     TimePoint next_tick{};
     std::optional<Running> running;
+    bool disabled_reported = false;  // once per watch: "command probes are disabled"
   };
 
   void on_tick(const std::string& task_id);
@@ -97,6 +107,7 @@ class HealthMonitor {
   void on_result(const std::string& task_id, std::uint64_t attempt, ProbeResult result);
   void on_timeout(const std::string& task_id, std::uint64_t attempt);
   void judge(const std::string& task_id, Watch& w, ProbeResult result);
+  void skipped(const std::string& task_id, Watch& w, const ProbeResult& result);
   void stop(Watch& w);
   std::string reason(const Watch& w, core::Health from, const ProbeResult& result) const;
 
@@ -107,6 +118,8 @@ class HealthMonitor {
   std::map<std::string, Watch> watches_;
   std::uint64_t next_attempt_ = 1;
   MonitorStats stats_;
+  std::optional<TimePoint> last_resources_report_;
+  std::uint64_t unreported_resources_ = 0;  // skipped since the last report
   // Executor callbacks may outlive the monitor; they check this token first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

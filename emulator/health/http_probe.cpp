@@ -27,7 +27,7 @@ void HttpProbe::do_start() {
 
 void HttpProbe::on_connect(const boost::system::error_code& ec) {
   if (finished()) return;
-  if (ec) return finish(ProbeResult::fail(describe_error("connect", ec)));
+  if (ec) return finish(io_error("connect", ec));
   http::async_write(
       socket_, request_,
       [self = self()](const boost::system::error_code& ec, std::size_t) { self->on_write(ec); });
@@ -35,7 +35,7 @@ void HttpProbe::on_connect(const boost::system::error_code& ec) {
 
 void HttpProbe::on_write(const boost::system::error_code& ec) {
   if (finished()) return;
-  if (ec) return finish(ProbeResult::fail(describe_error("http: write", ec)));
+  if (ec) return finish(io_error("http: write", ec));
   http::async_read_header(
       socket_, buffer_, parser_,
       [self = self()](const boost::system::error_code& ec, std::size_t) { self->on_read(ec); });
@@ -43,7 +43,7 @@ void HttpProbe::on_write(const boost::system::error_code& ec) {
 
 void HttpProbe::on_read(const boost::system::error_code& ec) {
   if (finished()) return;
-  if (ec) return finish(ProbeResult::fail(describe_error("http: read", ec)));
+  if (ec) return finish(io_error("http: read", ec));
   const unsigned status = parser_.get().result_int();
   boost::system::error_code ignored;
   socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);

@@ -57,4 +57,16 @@ const char* probe_type_name(core::ProbeType type) {
   return "none";
 }
 
+const char* skip_reason_name(SkipReason reason) {
+  switch (reason) {
+    case SkipReason::None:
+      return "none";
+    case SkipReason::Resources:
+      return "resources";
+    case SkipReason::CommandsDisabled:
+      return "commands_disabled";
+  }
+  return "none";
+}
+
 }  // namespace emu::health

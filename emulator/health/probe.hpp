@@ -34,18 +34,31 @@ struct ProbeSpec {
   bool operator==(const ProbeSpec&) const = default;
 };
 
+/// Why a probe did not run (its outcome is Outcome::Skipped).
+enum class SkipReason {
+  None,              ///< not skipped
+  Resources,         ///< the daemon was out of fds, memory or processes (EMFILE, ENOMEM, ...)
+  CommandsDisabled,  ///< a command probe, and the executor does not run commands
+};
+
 /// What one attempt observed.
 struct ProbeResult {
   Outcome outcome = Outcome::Fail;
   std::string detail;            ///< "http 503", "grpc: NOT_SERVING", "connect: connection refused"
   std::optional<int> exit_code;  ///< command probes: the exit status (128+N when killed by N)
   std::string output;            ///< command probes: stdout+stderr, at most kMaxProbeOutput bytes
+  SkipReason skip_reason = SkipReason::None;  ///< set when outcome is Skipped
 
   /// A passing result with a detail.
   static ProbeResult pass(std::string detail) { return {Outcome::Pass, std::move(detail), {}, {}}; }
   /// A failing result with a detail.
   static ProbeResult fail(std::string detail) { return {Outcome::Fail, std::move(detail), {}, {}}; }
+  /// A probe that did not run, with why and a detail ("connect: too many open files").
+  static ProbeResult skipped(SkipReason why, std::string detail) {
+    return {Outcome::Skipped, std::move(detail), {}, {}, why};
+  }
   bool ok() const { return outcome == Outcome::Pass; }
+  bool is_skipped() const { return outcome == Outcome::Skipped; }
 };
 
 /// Resolves a check for one target: the port defaults to the task's port, ECS-style commands
@@ -57,5 +70,7 @@ ProbeSpec make_probe_spec(const core::HealthCheckSpec& check, const std::string&
 
 /// "http", "tcp", "grpc", "command", "none": the prefix used in details and reasons.
 const char* probe_type_name(core::ProbeType type);
+/// "resources", "commands_disabled", "none": the metric label and log field.
+const char* skip_reason_name(SkipReason reason);
 
 }  // namespace emu::health

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <cctype>
+#include <cerrno>
 #include <utility>
 
 namespace emu::health {
@@ -49,6 +50,7 @@ void ProbeAttempt::finish(ProbeResult result) {
   timer_.cancel();
   if (stop_reason_) {
     result.outcome = Outcome::Fail;
+    result.skip_reason = SkipReason::None;
     result.detail = *stop_reason_;
   }
   if (result.output.size() > kMaxProbeOutput) result.output.resize(kMaxProbeOutput);
@@ -76,6 +78,29 @@ std::string describe_error(const char* what, const boost::system::error_code& ec
   std::string message = ec.message();
   for (auto& c : message) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return std::string(what) + ": " + message;
+}
+
+bool out_of_resources(int err) {
+  switch (err) {
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM:
+    case EAGAIN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool out_of_resources(const boost::system::error_code& ec) {
+  return ec.category() == boost::system::system_category() && out_of_resources(ec.value());
+}
+
+ProbeResult io_error(const char* what, const boost::system::error_code& ec) {
+  std::string detail = describe_error(what, ec);
+  if (out_of_resources(ec)) return ProbeResult::skipped(SkipReason::Resources, std::move(detail));
+  return ProbeResult::fail(std::move(detail));
 }
 
 }  // namespace emu::health

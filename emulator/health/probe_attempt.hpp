@@ -66,4 +66,14 @@ std::string authority_of(const ProbeSpec& spec);
 /// "connection refused" from an error_code: the message in lower case after `what: `.
 std::string describe_error(const char* what, const boost::system::error_code& ec);
 
+/// True when an errno says the daemon itself ran out of a resource, so the probe says nothing
+/// about the task: EMFILE/ENFILE (fd tables full), ENOBUFS/ENOMEM (kernel memory), EAGAIN (fork
+/// and clone: the process limit; connect(2): the routing cache).
+bool out_of_resources(int err);
+/// The same for an error_code of the system category (what Asio reports for socket calls).
+bool out_of_resources(const boost::system::error_code& ec);
+/// The result of an I/O error: skipped (SkipReason::Resources) when the daemon is out of
+/// resources, a failure otherwise; the detail is describe_error(what, ec) either way.
+ProbeResult io_error(const char* what, const boost::system::error_code& ec);
+
 }  // namespace emu::health

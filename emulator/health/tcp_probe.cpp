@@ -7,7 +7,7 @@ void TcpProbe::do_start() {
   if (!endpoint) return finish(ProbeResult::fail("tcp: bad address '" + spec_.ip + "'"));
   socket_.async_connect(*endpoint, [self = std::static_pointer_cast<TcpProbe>(shared_from_this())](
                                        const boost::system::error_code& ec) {
-    if (ec) return self->finish(ProbeResult::fail(describe_error("connect", ec)));
+    if (ec) return self->finish(io_error("connect", ec));
     boost::system::error_code ignored;
     self->socket_.close(ignored);
     self->finish(ProbeResult::pass("tcp: connected"));

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 
 #include "emulator/core/timer_queue.hpp"
 #include "emulator/health/health_monitor.hpp"
+#include "emulator/health/probe_attempt.hpp"
 
 namespace emu::health {
 namespace {
@@ -39,6 +41,7 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using asio::ip::tcp;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 /// Runs `io` until `done()` or the deadline; true when done.
@@ -210,14 +213,27 @@ class PythonGrpcServer {
   int from_ = -1;
 };
 
+/// The content of a /proc file, or nullopt when it is gone. Plain read(2): the process may exit
+/// between open and read (ESRCH), which an ifstream turns into an exception.
+std::optional<std::string> read_proc(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string content;
+  char buf[512];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) content.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  if (n < 0) return std::nullopt;
+  return content;
+}
+
 /// State letter from /proc/<pid>/stat, or nullopt when the pid is gone.
 std::optional<char> proc_state(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return std::nullopt;
-  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const auto paren = content.rfind(')');
-  if (paren == std::string::npos || paren + 2 >= content.size()) return std::nullopt;
-  return content[paren + 2];
+  const auto content = read_proc("/proc/" + std::to_string(pid) + "/stat");
+  if (!content) return std::nullopt;
+  const auto paren = content->rfind(')');
+  if (paren == std::string::npos || paren + 2 >= content->size()) return std::nullopt;
+  return (*content)[paren + 2];
 }
 
 /// Zombie children of this test process (should always be none).
@@ -227,8 +243,7 @@ int zombie_children() {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const std::string content = read_proc(entry.path() / "stat").value_or("");
     const auto paren = content.rfind(')');
     if (paren == std::string::npos) continue;
     std::istringstream rest(content.substr(paren + 2));
@@ -252,6 +267,71 @@ std::vector<pid_t> read_pids(const std::string& path) {
   for (pid_t p; in >> p;) pids.push_back(p);
   return pids;
 }
+
+/// A shell snippet that starts `setsid sh -c 'BODY'` in the background (a new session: out of
+/// the probe's process group), then waits until the escapee wrote its pid(s) to `file`.
+std::string escapee(const std::string& file, const std::string& body = "exec sleep 300") {
+  return "setsid sh -c 'echo $$ > " + file + ".tmp; mv " + file + ".tmp " + file + "; " + body +
+         "' & while [ ! -s " + file + " ]; do sleep 0.01; done; ";
+}
+
+/// Removes a pid file at the end of a test, and SIGKILLs what it names if still there (only when
+/// the test failed: an escapee would otherwise sleep on for minutes).
+struct PidFile {
+  explicit PidFile(std::string p) : path(std::move(p)) {}
+  ~PidFile() {
+    for (pid_t pid : read_pids(path)) {
+      if (!dead(pid)) ::kill(pid, SIGKILL);
+    }
+    std::filesystem::remove(path);
+  }
+  PidFile(const PidFile&) = delete;
+  PidFile& operator=(const PidFile&) = delete;
+  const std::string path;
+};
+
+/// Runs `io` until every pid is gone (not even a zombie: its reaper reaped it).
+bool all_gone(asio::io_context& io, const std::vector<pid_t>& pids) {
+  return run_until(io, [&] {
+    for (pid_t p : pids) {
+      if (proc_state(p)) return false;
+    }
+    return true;
+  });
+}
+
+/// The escapees named in `pids` (exactly `count` of them) are gone, or go within the deadline.
+void expect_gone(asio::io_context& io, const std::string& pids, std::size_t count = 1) {
+  const auto ids = read_pids(pids);
+  ASSERT_EQ(ids.size(), count);
+  EXPECT_TRUE(all_gone(io, ids));
+}
+
+/// Fills this process's fd table under a lowered RLIMIT_NOFILE, so the next socket(), pipe() or
+/// open() fails with EMFILE; the destructor closes them and restores the limit.
+class FdExhaustion {
+ public:
+  FdExhaustion() {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    struct rlimit low = saved_;
+    low.rlim_cur = 256;  // far above what the test process holds, far below the usual limit
+    ::setrlimit(RLIMIT_NOFILE, &low);
+    for (;;) {
+      const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (fd < 0) break;
+      held_.push_back(fd);
+    }
+  }
+  ~FdExhaustion() {
+    for (int fd : held_) ::close(fd);
+    ::setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+  bool exhausted() const { return !held_.empty() && ::open("/dev/null", O_RDONLY) < 0; }
+
+ private:
+  struct rlimit saved_ {};
+  std::vector<int> held_;
+};
 
 class AsioProbeExecutorTest : public ::testing::Test {
  protected:
@@ -480,6 +560,195 @@ TEST_F(AsioProbeExecutorTest, ShutdownWithProbesInFlightKillsThem) {
   std::filesystem::remove(pids);
 }
 
+// --- command: nothing survives the probe ------------------------------------------------------
+
+TEST_F(AsioProbeExecutorTest, EscapeeThatCalledSetsidDiesWhenTheProbePasses) {
+  const PidFile guard{temp_file("setsid")};
+  const std::string& pids = guard.path;
+  // The escapee has a child of its own (in the escapee's new group): two generations to kill.
+  const ProbeResult r = run_probe(
+      io, executor, shell(escapee(pids, "sleep 300 & echo $! >> " + pids + "; wait") + "exit 0"));
+  EXPECT_EQ(r.outcome, Outcome::Pass) << r.detail;
+  EXPECT_EQ(r.exit_code, 0);
+  ASSERT_TRUE(run_until(io, [&] { return read_pids(pids).size() == 2; }));
+  expect_gone(io, pids, 2);
+}
+
+TEST_F(AsioProbeExecutorTest, DoubleForkedEscapeeDiesWhenTheProbeFails) {
+  const PidFile guard{temp_file("double-fork")};
+  const std::string& pids = guard.path;
+  // daemon(3)'s pattern: a subshell forks the escapee and exits, the escapee is an orphan.
+  const ProbeResult r = run_probe(io, executor, shell("(" + escapee(pids) + ") & wait; exit 3"));
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.exit_code, 3);
+  expect_gone(io, pids);
+}
+
+TEST_F(AsioProbeExecutorTest, EscapeeDiesWhenTheProbeTimesOut) {
+  const PidFile guard{temp_file("setsid-timeout")};
+  const std::string& pids = guard.path;
+  const ProbeResult r =
+      run_probe(io, executor, shell(escapee(pids) + "echo started; exec sleep 300"), 500ms);
+  EXPECT_EQ(r.detail, "timeout after 500ms");
+  EXPECT_EQ(r.exit_code, 128 + SIGKILL);
+  EXPECT_EQ(r.output, "started\n");
+  expect_gone(io, pids);
+}
+
+TEST_F(AsioProbeExecutorTest, EscapeeDiesWhenTheProbeIsCancelled) {
+  const PidFile guard{temp_file("setsid-cancel")};
+  const std::string& pids = guard.path;
+  std::optional<ProbeResult> result;
+  const auto id = executor.run(shell(escapee(pids) + "exec sleep 300"), 60s,
+                               [&](ProbeResult r) { result = std::move(r); });
+  ASSERT_TRUE(run_until(io, [&] { return read_pids(pids).size() == 1; }));
+  executor.cancel(id);
+  ASSERT_TRUE(run_until(io, [&] { return result.has_value(); }));
+  EXPECT_EQ(result->detail, "cancelled");
+  expect_gone(io, pids);
+}
+
+TEST_F(AsioProbeExecutorTest, EscapeeDiesAtShutdown) {
+  const PidFile guard{temp_file("setsid-shutdown")};
+  const std::string& pids = guard.path;
+  {
+    asio::io_context io2;
+    AsioProbeExecutor executor2{io2};
+    executor2.run(shell(escapee(pids) + "exec sleep 300"), 60s, [](ProbeResult) {});
+    ASSERT_TRUE(run_until(io2, [&] { return read_pids(pids).size() == 1; }));
+    io2.stop();
+  }  // the destructor returns once the supervisor has killed and reaped the tree
+  const auto ids = read_pids(pids);
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(proc_state(ids[0]), std::nullopt);
+}
+
+TEST_F(AsioProbeExecutorTest, EscapeeDiesWhenTheDaemonIsKilled) {
+  // A stand-in daemon (a fork of this single-threaded test) starts the probe, then is SIGKILLed:
+  // its destructors never run. The supervisor's PR_SET_PDEATHSIG still cleans up.
+  const PidFile guard{temp_file("setsid-daemon-killed")};
+  const std::string& pids = guard.path;
+  const pid_t daemon = ::fork();
+  ASSERT_GE(daemon, 0);
+  if (daemon == 0) {
+    asio::io_context io2;
+    AsioProbeExecutor executor2{io2};
+    executor2.run(shell(escapee(pids) + "exec sleep 300"), 60s, [](ProbeResult) {});
+    io2.run_for(60s);
+    ::_exit(0);
+  }
+  const bool started = run_until(io, [&] { return read_pids(pids).size() == 1; });
+  ::kill(daemon, SIGKILL);
+  ASSERT_EQ(::waitpid(daemon, nullptr, 0), daemon);
+  ASSERT_TRUE(started);
+  // The escapee's reaper is now init (or our subreaper): wait for it to be gone or a zombie.
+  const pid_t pid = read_pids(pids)[0];
+  EXPECT_TRUE(run_until(io, [&] { return dead(pid); }));
+}
+
+// --- command: what the command gets from the daemon -------------------------------------------
+
+TEST_F(AsioProbeExecutorTest, CommandGetsAMinimalEnvironmentNotTheDaemons) {
+  ::setenv("EMU_TEST_SECRET", "AKIA-do-not-leak", 1);
+  const ProbeResult r = run_probe(io, executor, shell("env"));
+  ::unsetenv("EMU_TEST_SECRET");
+  EXPECT_EQ(r.outcome, Outcome::Pass);
+  EXPECT_THAT(r.output, Not(HasSubstr("EMU_TEST_SECRET")));
+  EXPECT_THAT(r.output, Not(HasSubstr("AKIA")));
+  EXPECT_THAT(r.output, HasSubstr("TASK_IP=127.0.0.1\n"));
+  EXPECT_THAT(r.output, HasSubstr("TASK_PORT=8080\n"));
+  EXPECT_THAT(r.output,
+              HasSubstr("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"));
+  EXPECT_THAT(r.output, HasSubstr("HOME=/\n"));
+}
+
+TEST_F(AsioProbeExecutorTest, CommandIsLookedUpOnTheProbesPath) {
+  const char* saved = std::getenv("PATH");
+  const std::string daemon_path = saved ? saved : "";
+  ::setenv("PATH", "/nonexistent", 1);  // the daemon's PATH does not matter
+  ProbeSpec spec = shell("");
+  spec.argv = {"true"};
+  const ProbeResult r = run_probe(io, executor, spec);
+  ::setenv("PATH", daemon_path.c_str(), 1);
+  EXPECT_EQ(r.outcome, Outcome::Pass) << r.detail;
+}
+
+TEST_F(AsioProbeExecutorTest, CommandGetsNoneOfTheDaemonsDescriptors) {
+  // Most of the daemon's sockets are not close-on-exec; the probe must not hold them.
+  const int leaky = ::open("/dev/null", O_RDONLY);
+  ASSERT_GE(leaky, 3);
+  const std::string fd = std::to_string(leaky);
+  const ProbeResult r = run_probe(
+      io, executor,
+      shell("if [ -e /proc/$$/fd/" + fd + " ]; then echo leaked; fi; readlink /proc/$$/fd/0"));
+  ::close(leaky);
+  EXPECT_EQ(r.output, "/dev/null\n");
+}
+
+TEST_F(AsioProbeExecutorTest, CommandProbesCanBeRefused) {
+  asio::io_context io2;
+  AsioProbeExecutor refusing{io2, ProbeExecutorOptions{.allow_commands = false}};
+  const std::string marker = temp_file("refused");
+  const ProbeResult r = run_probe(io2, refusing, shell("touch " + marker));
+  EXPECT_EQ(r.outcome, Outcome::Skipped);
+  EXPECT_EQ(r.skip_reason, SkipReason::CommandsDisabled);
+  EXPECT_EQ(r.detail, "command probes are disabled (--allow-command-probes)");
+  EXPECT_EQ(r.exit_code, std::nullopt);
+  EXPECT_FALSE(std::filesystem::exists(marker));  // nothing was spawned
+  // Other probes still run.
+  tcp::acceptor listener{io2, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}};
+  EXPECT_EQ(run_probe(io2, refusing,
+                      spec_for(core::ProbeType::Tcp, "127.0.0.1", listener.local_endpoint().port()))
+                .outcome,
+            Outcome::Pass);
+}
+
+// --- the daemon out of resources: skipped, not failed ----------------------------------------
+
+TEST_F(AsioProbeExecutorTest, OutOfFileDescriptorsIsSkippedNotFailed) {
+  tcp::acceptor listener{io, tcp::endpoint{asio::ip::make_address("127.0.0.6"), 0}};
+  const std::uint16_t port = listener.local_endpoint().port();
+  TinyHttpServer server{io, "127.0.0.6"};
+  std::vector<ProbeResult> results;
+  {
+    FdExhaustion exhaustion;
+    ASSERT_TRUE(exhaustion.exhausted());
+    results.push_back(run_probe(io, executor, spec_for(core::ProbeType::Tcp, "127.0.0.6", port)));
+    results.push_back(
+        run_probe(io, executor, spec_for(core::ProbeType::Http, "127.0.0.6", server.port)));
+    results.push_back(
+        run_probe(io, executor, spec_for(core::ProbeType::Grpc, "127.0.0.6", server.port)));
+    results.push_back(run_probe(io, executor, shell("exit 0")));
+  }
+  ASSERT_EQ(results.size(), 4u);
+  for (const auto& r : results) {
+    EXPECT_EQ(r.outcome, Outcome::Skipped) << r.detail;
+    EXPECT_EQ(r.skip_reason, SkipReason::Resources) << r.detail;
+  }
+  EXPECT_EQ(results[0].detail, "connect: too many open files");
+  EXPECT_EQ(results[1].detail, "connect: too many open files");
+  EXPECT_EQ(results[3].detail, "command: pipe: too many open files");
+  // With descriptors back, the same probes pass.
+  EXPECT_EQ(run_probe(io, executor, spec_for(core::ProbeType::Tcp, "127.0.0.6", port)).outcome,
+            Outcome::Pass);
+  EXPECT_EQ(run_probe(io, executor, shell("exit 0")).outcome, Outcome::Pass);
+  server.stop();
+}
+
+TEST(ProbeErrorTest, OnlyTheDaemonsOwnShortagesAreSkipped) {
+  for (int err : {EMFILE, ENFILE, ENOBUFS, ENOMEM, EAGAIN}) {
+    const ProbeResult r = io_error("connect", {err, boost::system::system_category()});
+    EXPECT_EQ(r.outcome, Outcome::Skipped) << err;
+    EXPECT_EQ(r.skip_reason, SkipReason::Resources) << err;
+  }
+  // The target's problems stay failures.
+  for (int err : {ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ECONNRESET, EADDRNOTAVAIL}) {
+    EXPECT_EQ(io_error("connect", {err, boost::system::system_category()}).outcome, Outcome::Fail)
+        << err;
+  }
+  EXPECT_EQ(io_error("http: read", boost::asio::error::eof).outcome, Outcome::Fail);
+}
+
 // --- the monitor on real time and real probes -----------------------------------------------
 
 /// The production shape in miniature: one steady_timer armed at the queue's next deadline.
@@ -513,27 +782,47 @@ struct LogSink final : HealthSink {
   void on_health_changed(const std::string&, core::Health h, std::string reason) override {
     changes.emplace_back(h, std::move(reason));
   }
+  void on_probes_skipped(const std::string&, SkipReason, const std::string&,
+                         std::uint64_t) override {
+    ++skipped;
+  }
+  std::size_t skipped = 0;
   std::vector<std::string> details;
   std::vector<std::pair<core::Health, std::string>> changes;
 };
 
-TEST_F(AsioProbeExecutorTest, MonitorMarksARealServiceUnhealthyAndBack) {
-  TinyHttpServer server{io, "127.0.0.5"};
+/// The monitor on real time over a real executor, in the production shape.
+struct RealMonitor {
+  RealMonitor(asio::io_context& io, ProbeExecutor& executor)
+      : driver{io, clock, timers}, monitor{clock, timers, executor, sink} {}
+  /// Watches one check (1 s timeout, 2 retries) and starts the timers.
+  void watch(const std::string& id, core::ProbeType type, const std::string& ip, std::uint16_t port,
+             Duration interval) {
+    Target target;
+    target.task_id = id;
+    target.ip = ip;
+    target.port = port;
+    target.check.type = type;
+    target.check.interval = interval;
+    target.check.timeout = 1s;
+    target.check.retries = 2;
+    monitor.watch(target);
+    driver.arm();
+  }
+
   SteadyTimeSource clock;
   TimerQueue timers;
-  TimerDriver driver{io, clock, timers};
+  TimerDriver driver;
   LogSink sink;
-  HealthMonitor monitor{clock, timers, executor, sink};
-  Target target;
-  target.task_id = "web-1";
-  target.ip = "127.0.0.5";
-  target.port = server.port;
-  target.check.type = core::ProbeType::Http;
-  target.check.interval = 100ms;
-  target.check.timeout = 1s;
-  target.check.retries = 2;
-  monitor.watch(target);
-  driver.arm();
+  HealthMonitor monitor;
+};
+
+TEST_F(AsioProbeExecutorTest, MonitorMarksARealServiceUnhealthyAndBack) {
+  TinyHttpServer server{io, "127.0.0.5"};
+  RealMonitor real{io, executor};
+  auto& monitor = real.monitor;
+  auto& sink = real.sink;
+  real.watch("web-1", core::ProbeType::Http, "127.0.0.5", server.port, 100ms);
   ASSERT_TRUE(run_until(io, [&] { return monitor.state("web-1") == core::Health::Healthy; }));
   server.status = 503;
   ASSERT_TRUE(run_until(io, [&] { return monitor.state("web-1") == core::Health::Unhealthy; }));
@@ -545,6 +834,25 @@ TEST_F(AsioProbeExecutorTest, MonitorMarksARealServiceUnhealthyAndBack) {
   EXPECT_EQ(sink.changes[2].second, "successful probe (http 200)");
   monitor.unwatch("web-1");
   server.stop();
+}
+
+TEST_F(AsioProbeExecutorTest, MonitorKeepsAHealthyTaskHealthyWhileOutOfDescriptors) {
+  // Issue 10: with the fd table full, TCP probes failed with EMFILE and a healthy task left DNS.
+  tcp::acceptor listener{io, tcp::endpoint{asio::ip::make_address("127.0.0.7"), 0}};
+  RealMonitor real{io, executor};
+  auto& monitor = real.monitor;
+  real.watch("tcp-1", core::ProbeType::Tcp, "127.0.0.7", listener.local_endpoint().port(), 20ms);
+  ASSERT_TRUE(run_until(io, [&] { return monitor.state("tcp-1") == core::Health::Healthy; }));
+  {
+    FdExhaustion exhaustion;
+    ASSERT_TRUE(exhaustion.exhausted());
+    // Well past `retries` probes.
+    ASSERT_TRUE(run_until(io, [&] { return monitor.stats().skipped_resources >= 5; }));
+  }
+  EXPECT_EQ(monitor.state("tcp-1"), core::Health::Healthy);
+  ASSERT_EQ(real.sink.changes.size(), 1u);  // only the first success
+  EXPECT_EQ(real.sink.skipped, 1u);         // one report for the whole shortage
+  monitor.unwatch("tcp-1");
 }
 
 }  // namespace

@@ -40,9 +40,21 @@ struct RecordingSink final : HealthSink {
     changes.push_back({task_id, health, std::move(reason), clock.now()});
     if (on_change) on_change(task_id, health);
   }
+  struct Skip {
+    std::string task_id;
+    SkipReason reason;
+    std::string detail;
+    std::uint64_t count;
+    TimePoint at;
+  };
+  void on_probes_skipped(const std::string& task_id, SkipReason reason, const std::string& detail,
+                         std::uint64_t count) override {
+    skips.push_back({task_id, reason, detail, count, clock.now()});
+  }
   const TimeSource& clock;
   std::vector<std::pair<std::string, core::ProbeRecord>> results;
   std::vector<Change> changes;
+  std::vector<Skip> skips;
   std::function<void(const std::string&, Health)> on_change;
 };
 
@@ -308,6 +320,92 @@ TEST_F(HealthMonitorTest, CommandTargetsGetTaskIpAndPort) {
               ElementsAre("/bin/sh", "-c", "curl -f http://$TASK_IP:$TASK_PORT/ || exit 1"));
   EXPECT_EQ(spec.env.at("TASK_IP"), "10.0.0.2");
   EXPECT_EQ(spec.env.at("TASK_PORT"), "8080");
+}
+
+// --- skipped results: the probe could not run, so it says nothing about the task -------------
+
+const FakeProbeExecutor::Step kOutOfFds{Outcome::Skipped, 10ms, "connect: too many open files"};
+
+TEST_F(HealthMonitorTest, SkippedResultsNeverChangeHealth) {
+  // Healthy, then the daemon runs out of file descriptors for good (issue 10: a healthy task was
+  // withdrawn from DNS because its TCP probes failed with EMFILE).
+  fake.script("a", {{Outcome::Pass, 10ms, "tcp: connected"}, kOutOfFds});
+  monitor.watch(http_target("a", 30s, 5s, 3));
+  sim.advance(10min - 1s);  // 20 probes: 0s, 30s, ... 570s
+  EXPECT_EQ(monitor.state("a"), Health::Healthy);
+  ASSERT_EQ(sink.changes.size(), 1u);  // the first success, nothing after
+  EXPECT_EQ(sink.results.size(), 1u);  // skipped results are not in the task's history
+  EXPECT_EQ(monitor.stats().started, 20u);
+  EXPECT_EQ(monitor.stats().skipped_resources, 19u);
+  EXPECT_EQ(monitor.stats().skipped_disabled, 0u);
+}
+
+TEST_F(HealthMonitorTest, SkippedResultsLeaveAnUnknownTaskUnknown) {
+  fake.always("a", kOutOfFds);
+  monitor.watch(http_target("a", 10s, 5s, 1));
+  sim.advance(95s);
+  EXPECT_EQ(monitor.state("a"), Health::Unknown);
+  EXPECT_THAT(sink.changes, IsEmpty());
+  EXPECT_EQ(monitor.stats().skipped_resources, 10u);
+}
+
+TEST_F(HealthMonitorTest, SkippedBetweenFailuresDoNotAddUpToTheThreshold) {
+  const FakeProbeExecutor::Step fail{Outcome::Fail, 10ms, "http 503"};
+  const auto skip = kOutOfFds;
+  fake.script("a", {{Outcome::Pass, 10ms}, fail, skip, skip, skip, fail, skip, skip, skip, fail});
+  monitor.watch(http_target("a", 10s, 5s, 3));
+  sim.advance(85s);                                // pass, fail, 3 skipped, fail, 3 skipped
+  EXPECT_EQ(monitor.state("a"), Health::Healthy);  // 2 failures: skips neither count nor reset
+  EXPECT_EQ(monitor.stats().skipped_resources, 6u);
+  sim.advance(10s);  // the third failure
+  EXPECT_EQ(monitor.state("a"), Health::Unhealthy);
+  ASSERT_EQ(sink.changes.size(), 2u);
+  EXPECT_EQ(sink.changes[1].reason, "3 failed probes (http 503)");
+  EXPECT_EQ(sink.results.size(), 4u);  // pass, fail, fail, fail
+}
+
+TEST_F(HealthMonitorTest, ResourceSkipsAreReportedOncePerMinuteWithACount) {
+  // Three tasks every 10 s, all skipped: 3 per tick, reported at most once per kSkipReportEvery.
+  for (const char* id : {"a", "b", "c"}) {
+    fake.always(id, {Outcome::Skipped, 0ms, "connect: too many open files"});
+    monitor.watch(http_target(id, 10s));
+  }
+  sim.advance(125s);  // ticks at 0, 10, ... 120 s: 13 x 3 skipped
+  EXPECT_EQ(monitor.stats().skipped_resources, 39u);
+  ASSERT_EQ(sink.skips.size(), 3u);
+  EXPECT_EQ(sink.skips[0].at, t0);
+  EXPECT_EQ(sink.skips[0].count, 1u);  // the first one at once
+  EXPECT_EQ(sink.skips[1].at, t0 + 60s);
+  EXPECT_EQ(sink.skips[1].count, 18u);  // b and c at 0 s, 15 in 10..50 s, a at 60 s
+  EXPECT_EQ(sink.skips[2].at, t0 + 120s);
+  EXPECT_EQ(sink.skips[2].count, 18u);
+  for (const auto& skip : sink.skips) {
+    EXPECT_EQ(skip.reason, SkipReason::Resources);
+    EXPECT_EQ(skip.detail, "connect: too many open files");
+  }
+  EXPECT_THAT(sink.results, IsEmpty());
+  EXPECT_THAT(sink.changes, IsEmpty());
+}
+
+TEST_F(HealthMonitorTest, DisabledCommandProbesAreReportedOncePerWatch) {
+  Target t = http_target("a", 10s);
+  t.check.type = core::ProbeType::Command;
+  t.check.command = {"CMD-SHELL", "true"};
+  fake.always("a", {Outcome::Skipped, 10ms, "command probes are disabled", std::nullopt,
+                    SkipReason::CommandsDisabled});
+  monitor.watch(t);
+  sim.advance(55s);
+  EXPECT_EQ(monitor.state("a"), Health::Unknown);
+  EXPECT_EQ(monitor.stats().skipped_disabled, 6u);
+  EXPECT_EQ(monitor.stats().skipped_resources, 0u);
+  ASSERT_EQ(sink.skips.size(), 1u);
+  EXPECT_EQ(sink.skips[0].reason, SkipReason::CommandsDisabled);
+  EXPECT_EQ(sink.skips[0].task_id, "a");
+  t.check.command = {"CMD-SHELL", "false"};  // a new check: said again, once
+  monitor.watch(t);
+  sim.advance(55s);
+  EXPECT_EQ(sink.skips.size(), 2u);
+  EXPECT_THAT(sink.results, IsEmpty());
 }
 
 TEST(HealthMonitorLifetimeTest, ResultsAfterTheMonitorIsGoneAreDropped) {

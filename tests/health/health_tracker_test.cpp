@@ -107,6 +107,36 @@ TEST(HealthTrackerTest, InitialStateIsCarriedOver) {
   EXPECT_EQ(unhealthy.record(Outcome::Pass, at(2s)), T::Changed);
 }
 
+TEST(HealthTrackerTest, SkippedNeverChangesTheState) {
+  for (const Health initial : {Health::Unknown, Health::Healthy, Health::Unhealthy}) {
+    HealthTracker tracker{{.retries = 1, .start_period = 0s}, at(0s), initial};
+    for (int i = 0; i < 10; ++i) {
+      EXPECT_EQ(tracker.record(Outcome::Skipped, at(Duration(i))), T::Unchanged);
+    }
+    EXPECT_EQ(tracker.state(), initial);
+  }
+}
+
+TEST(HealthTrackerTest, SkippedNeitherCountsNorResetsFailures) {
+  HealthTracker tracker{{.retries = 3, .start_period = 0s}};
+  (void)tracker.record(Outcome::Pass, at(0s));
+  EXPECT_EQ(tracker.record(Outcome::Fail, at(1s)), T::Pending);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(tracker.record(Outcome::Skipped, at(2s)), T::Unchanged);
+  EXPECT_EQ(tracker.consecutive_failures(), 1);  // not added to, not reset (it is no success)
+  EXPECT_EQ(tracker.record(Outcome::Fail, at(3s)), T::Pending);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(tracker.record(Outcome::Skipped, at(4s)), T::Unchanged);
+  EXPECT_EQ(tracker.state(), Health::Healthy);  // 2 failures and 10 skips are not 3 failures
+  EXPECT_EQ(tracker.record(Outcome::Fail, at(5s)), T::Changed);
+  EXPECT_EQ(tracker.consecutive_failures(), 3);
+}
+
+TEST(HealthTrackerTest, SkippedDoesNotEndTheStartPeriod) {
+  HealthTracker tracker{{.retries = 1, .start_period = 10s}, at(0s)};
+  EXPECT_EQ(tracker.record(Outcome::Skipped, at(1s)), T::Unchanged);
+  EXPECT_TRUE(tracker.in_start_period(at(2s)));  // only a success ends it early
+  EXPECT_EQ(tracker.record(Outcome::Fail, at(2s)), T::Unchanged);
+}
+
 // A table over thresholds (dnsdist's loop): N-1 failures are not enough, N are.
 TEST(HealthTrackerTest, ThresholdTable) {
   for (int retries = 1; retries <= 10; ++retries) {

@@ -14,6 +14,8 @@ withdrawal. No sleeps as synchronisation: every wait polls with a deadline.
 import http.client
 import json
 import os
+import resource
+import socket
 import sys
 import time
 import unittest
@@ -39,9 +41,10 @@ def check(kind, **extra):
 
 
 def daemon_session_processes(daemon_pid):
-    """(pid, state, cmdline) of every process in the daemon's session except the daemon: the
-    daemon is started with start_new_session, so these are its command probes and their children."""
-    out = []
+    """(pid, state, cmdline) of every process in the daemon's session or below it, except the
+    daemon: the daemon is started with start_new_session, so these are its command probes, their
+    supervisors, and their children (a probe command runs in a session of its own)."""
+    procs = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == daemon_pid:
             continue
@@ -53,10 +56,17 @@ def daemon_session_processes(daemon_pid):
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
-        state, ppid, sid = fields[0], int(fields[1]), int(fields[3])
-        if sid == daemon_pid or ppid == daemon_pid:
-            out.append((int(entry), state, cmdline))
-    return out
+        procs[int(entry)] = (fields[0], int(fields[1]), int(fields[3]), cmdline)
+
+    def below_daemon(pid):
+        seen = set()
+        while pid in procs and pid not in seen:
+            seen.add(pid)
+            pid = procs[pid][1]
+        return pid == daemon_pid
+
+    return [(pid, state, cmdline) for pid, (state, ppid, sid, cmdline) in procs.items()
+            if sid == daemon_pid or below_daemon(pid)]
 
 
 class HealthBase(unittest.TestCase):
@@ -613,6 +623,58 @@ class PropagationDelayTest(HealthBase):
         self.api("PUT", "/v1/tasks/%s/health" % task["taskId"], {"status": "UNHEALTHY"}, expect=200)
         self.assertFalse(self.in_dns(name, srv.ip))
         self.assert_stopped_by_health(self.task(task["taskId"]))
+
+
+class ResourceExhaustionTest(HealthBase):
+    """7. Issue 10: with the daemon's fd table full of idle HTTP connections, its TCP probes failed
+    with EMFILE and a healthy task was withdrawn from DNS. A probe the daemon cannot run is skipped:
+    the task's health is unchanged, the skips are counted and logged once."""
+
+    def metric(self, line_prefix):
+        _, text = self.api("GET", "/metrics", expect=200)
+        for line in text.splitlines():
+            if line.startswith(line_prefix + " "):
+                return float(line.split()[1])
+        raise AssertionError("no %s in /metrics:\n%s" % (line_prefix, text))
+
+    def test_full_fd_table_skips_probes_and_keeps_the_task_in_dns(self):
+        name = "fds.local"
+        tcp = self.tcp_target()
+        self.service(name, check("tcp"), "withdraw", anchor=True)
+        task = self.register(name, tcp.ip, tcp.port)
+        self.wait_healthy_in_dns(name, task)
+        skipped = 'ecs_emulator_probes_skipped_total{reason="resources"}'
+        self.assertEqual(self.metric(skipped), 0)
+
+        # The daemon's soft fd limit a little above what it holds, then more idle connections
+        # than that (bounded): the kernel's backlog keeps the ones it cannot accept.
+        pid = self.d.proc.pid
+        limits = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        in_use = len(os.listdir("/proc/%d/fd" % pid))
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (in_use + 16, limits[1]))
+        conns = []
+        try:
+            for _ in range(64):
+                conns.append(socket.create_connection(("127.0.0.1", self.d.api_port), timeout=5))
+            emu.wait_until(lambda: "probes skipped" in self.d.log(), 10.0, interval=0.02,
+                           message="the skipped-probes log line")
+            # Longer than it takes failing probes to withdraw a task: it stays in DNS throughout.
+            end = time.monotonic() + LEAVE_DEADLINE
+            while time.monotonic() < end:
+                self.assertTrue(self.in_dns(name, tcp.ip), "withdrawn while the daemon had no fds")
+        finally:
+            for c in conns:
+                c.close()
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, limits)
+
+        self.assertGreaterEqual(self.metric(skipped), RETRIES)
+        t = self.task(task["taskId"])
+        self.assertEqual(t["healthStatus"], "HEALTHY", t)
+        self.assertEqual(self.failures(t), [], t)
+        # Rate-limited: one line for the episode, not one per probe.
+        lines = [l for l in self.d.log().splitlines() if "probes skipped" in l]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn("too many open files", lines[0].lower())
 
 
 if __name__ == "__main__":

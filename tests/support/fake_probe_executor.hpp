@@ -5,6 +5,7 @@
 //
 //   fake.script("task-a", {{Outcome::Pass, 10ms}, {Outcome::Fail, 10ms}});  // then the last
 //   repeats fake.always("task-b", {Outcome::Fail, 6s, "http 503"});
+//   fake.always("task-c", {Outcome::Skipped, 0ms, "connect: too many open files"});
 
 #include <algorithm>
 #include <cstddef>
@@ -28,8 +29,10 @@ class FakeProbeExecutor final : public health::ProbeExecutor {
   struct Step {
     health::Outcome outcome = health::Outcome::Pass;
     Duration latency{10};
-    std::string detail;  ///< "" = "ok" / "fail"
+    std::string detail;  ///< "" = "ok" / "fail" / "skipped"
     std::optional<int> exit_code;
+    /// Why, when outcome is Skipped.
+    health::SkipReason skip_reason = health::SkipReason::Resources;
   };
   /// One run() call as observed.
   struct Call {
@@ -61,9 +64,10 @@ class FakeProbeExecutor final : public health::ProbeExecutor {
     pending.done = std::move(done);
     pending.result = {
         step.outcome,
-        step.detail.empty() ? (step.outcome == health::Outcome::Pass ? "ok" : "fail") : step.detail,
+        step.detail.empty() ? default_detail(step.outcome) : step.detail,
         step.exit_code,
-        {}};
+        {},
+        step.outcome == health::Outcome::Skipped ? step.skip_reason : health::SkipReason::None};
     // Completes through the timer queue: never inline, even with zero latency.
     pending.timer = timers_.schedule(clock_.now() + step.latency, [this, id] { complete(id); });
     max_in_flight_[spec.task_id] = std::max(max_in_flight_[spec.task_id], in_flight(spec.task_id));
@@ -115,6 +119,18 @@ class FakeProbeExecutor final : public health::ProbeExecutor {
     health::ProbeResult result;
     TimerQueue::Id timer = 0;
   };
+
+  static std::string default_detail(health::Outcome outcome) {
+    switch (outcome) {
+      case health::Outcome::Pass:
+        return "ok";
+      case health::Outcome::Fail:
+        return "fail";
+      case health::Outcome::Skipped:
+        return "skipped";
+    }
+    return "fail";
+  }
 
   Step next_step(const std::string& task_id) {
     const auto it = scripts_.find(task_id);
