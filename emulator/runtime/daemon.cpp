@@ -247,7 +247,9 @@ int Daemon::run() {
   }
 
   AsioTimerDriver driver(io, clock, timers);
-  health::AsioProbeExecutor executor(io);
+  // Off: stored command probes (from an earlier run that allowed them) spawn nothing either.
+  health::AsioProbeExecutor executor(
+      io, {.allow_commands = config_.allow_command_probes != core::CommandProbes::Off});
   HealthGlue glue(registry);
   health::HealthMonitor monitor(clock, timers, executor, glue);
 
