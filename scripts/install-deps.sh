@@ -10,6 +10,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # tests: real clients and tools
   bind9-dnsutils sqlite3 curl python3 python3-grpcio python3-boto3 awscli
+  # the browser test (tests/integration/test_browser_security.py): headless Chromium + WebDriver
+  chromium chromium-driver python3-selenium
   # Docker backend, runtime image and compose tests (scripts/start-dockerd.sh, docker-base-image.sh)
   docker.io docker-compose debootstrap
   # benchmarks: the reference DNS servers and the load generator
