@@ -51,7 +51,7 @@ class DefaultsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.stop()
+        cls.d.__exit__(None, None, None)  # stops it and removes its working directory
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def payload(self):
