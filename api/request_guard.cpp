@@ -45,7 +45,7 @@ bool is_ip_literal(std::string_view host) {
     return !ec && !addr.is_unspecified();
   }
   // Only the dotted-quad form: inet_aton's "2130706433" or "0x7f.1" are names to a browser.
-  const auto addr = boost::asio::ip::make_address_v4(std::string(host), ec);
+  boost::asio::ip::make_address_v4(std::string(host), ec);
   return !ec && std::count(host.begin(), host.end(), '.') == 3;
 }
 

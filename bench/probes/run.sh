@@ -19,10 +19,11 @@ fi
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEMU_BUILD_TESTS=OFF >/dev/null
 fi
-cmake --build "$build" --target emu_health emu_core emu_log -j"${JOBS:-2}" >/dev/null
-c++ -std=c++20 -O2 -DNDEBUG -DBOOST_ASIO_NO_DEPRECATED -DBOOST_BEAST_USE_STD_STRING_VIEW \
+cmake --build "$build" --target emu_health emu_timer emu_core emu_log -j"${JOBS:-2}" >/dev/null
+c++ -std=c++20 -O2 -DNDEBUG -DBOOST_ASIO_NO_DEPRECATED \
   -I"$root" "$root/bench/probes/probe_bench.cpp" -o "$build/probe_bench" \
-  "$build/emulator/health/libemu_health.a" "$build/emulator/libemu_core.a" \
+  "$build/emulator/health/libemu_health.a" "$build/emulator/timer/libemu_timer.a" \
+  "$build/emulator/libemu_core.a" \
   "$build/emulator/libemu_log.a" -lnghttp2 -pthread
 if [ "$mode" = prober ]; then
   exec "$build/probe_bench" "$@"
