@@ -22,7 +22,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
@@ -37,6 +36,7 @@
 #include "emulator/core/timer_queue.hpp"
 #include "emulator/health/asio_probe_executor.hpp"
 #include "emulator/health/health_monitor.hpp"
+#include "emulator/timer/asio_timer_driver.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -176,30 +176,6 @@ struct NullSink final : emu::health::HealthSink {
   long unhealthy = 0;
 };
 
-/// One steady_timer armed at the queue's earliest deadline (what runtime/asio_timer_driver does).
-class TimerDriver {
- public:
-  TimerDriver(asio::io_context& io, const emu::TimeSource& clock, emu::TimerQueue& timers)
-      : clock_(clock), timers_(timers), timer_(io) {
-    timers_.on_rearm([this] { arm(); });
-  }
-  void arm() {
-    const auto next = timers_.next_deadline();
-    if (!next) return;
-    timer_.expires_at(*next);
-    timer_.async_wait([this](boost::system::error_code ec) {
-      if (ec) return;
-      timers_.run_due(clock_.now());
-      arm();
-    });
-  }
-
- private:
-  const emu::TimeSource& clock_;
-  emu::TimerQueue& timers_;
-  asio::steady_timer timer_;
-};
-
 long percentile(std::vector<long> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -276,7 +252,7 @@ int main(int argc, char** argv) {
   asio::io_context io;
   emu::SteadyTimeSource clock;
   emu::TimerQueue timers;
-  TimerDriver driver{io, clock, timers};
+  emu::timer::AsioTimerDriver driver{io, clock, timers};
   emu::health::AsioProbeExecutor real{io};
   TimingExecutor executor{real};
   NullSink sink;
@@ -298,7 +274,7 @@ int main(int argc, char** argv) {
     const auto at = o.burst ? start : start + emu::Duration(o.interval_ms) * i / o.endpoints;
     timers.schedule(at, [&monitor, t] { monitor.watch(t); });
   }
-  driver.arm();
+  driver.start();
 
   io.run_for(std::chrono::seconds(o.warmup_s));
   const emu::health::MonitorStats warm = monitor.stats();

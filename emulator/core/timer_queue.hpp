@@ -1,7 +1,7 @@
 #pragma once
 // TimerQueue: the only place deadlines live. Deterministic: timers fire in (deadline, sequence)
 // order, so equal deadlines fire in the order they were scheduled (Envoy's SimulatedTimeSystem).
-// Production arms one steady_timer at next_deadline() (runtime/asio_timer_driver); tests advance
+// Production arms one steady_timer at next_deadline() (timer/asio_timer_driver); tests advance
 // a ManualTimeSource and call run_due().
 
 #include <cstddef>

@@ -23,11 +23,11 @@
 #include "emulator/health/asio_probe_executor.hpp"
 #include "emulator/health/health_monitor.hpp"
 #include "emulator/log/log.hpp"
-#include "emulator/runtime/asio_timer_driver.hpp"
 #include "emulator/runtime/dns_lookup.hpp"
 #include "emulator/runtime/docker_backend.hpp"
 #include "emulator/runtime/fd_limit.hpp"
 #include "emulator/store/sqlite_store.hpp"
+#include "emulator/timer/asio_timer_driver.hpp"
 
 namespace emu::runtime {
 namespace {
@@ -246,7 +246,7 @@ int Daemon::run() {
     }
   }
 
-  AsioTimerDriver driver(io, clock, timers);
+  timer::AsioTimerDriver driver(io, clock, timers);
   // Off: stored command probes (from an earlier run that allowed them) spawn nothing either.
   health::AsioProbeExecutor executor(
       io, {.allow_commands = config_.allow_command_probes != core::CommandProbes::Off});

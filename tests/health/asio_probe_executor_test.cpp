@@ -16,7 +16,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -32,6 +31,7 @@
 #include "emulator/core/timer_queue.hpp"
 #include "emulator/health/health_monitor.hpp"
 #include "emulator/health/probe_attempt.hpp"
+#include "emulator/timer/asio_timer_driver.hpp"
 
 namespace emu::health {
 namespace {
@@ -751,30 +751,6 @@ TEST(ProbeErrorTest, OnlyTheDaemonsOwnShortagesAreSkipped) {
 
 // --- the monitor on real time and real probes -----------------------------------------------
 
-/// The production shape in miniature: one steady_timer armed at the queue's next deadline.
-class TimerDriver {
- public:
-  TimerDriver(asio::io_context& io, const TimeSource& clock, TimerQueue& timers)
-      : clock_(clock), timers_(timers), timer_(io) {
-    timers_.on_rearm([this] { arm(); });
-  }
-  void arm() {
-    const auto next = timers_.next_deadline();
-    if (!next) return;
-    timer_.expires_at(*next);
-    timer_.async_wait([this](boost::system::error_code ec) {
-      if (ec) return;
-      timers_.run_due(clock_.now());
-      arm();
-    });
-  }
-
- private:
-  const TimeSource& clock_;
-  TimerQueue& timers_;
-  asio::steady_timer timer_;
-};
-
 struct LogSink final : HealthSink {
   void on_probe_result(const std::string&, const core::ProbeRecord& r) override {
     details.push_back(r.detail);
@@ -791,10 +767,13 @@ struct LogSink final : HealthSink {
   std::vector<std::pair<core::Health, std::string>> changes;
 };
 
-/// The monitor on real time over a real executor, in the production shape.
+/// The monitor on real time over a real executor, driven by the daemon's timer driver.
 struct RealMonitor {
   RealMonitor(asio::io_context& io, ProbeExecutor& executor)
-      : driver{io, clock, timers}, monitor{clock, timers, executor, sink} {}
+      : driver{io, clock, timers}, monitor{clock, timers, executor, sink} {
+    driver.start();
+  }
+  ~RealMonitor() { driver.stop(); }
   /// Watches one check (1 s timeout, 2 retries) and starts the timers.
   void watch(const std::string& id, core::ProbeType type, const std::string& ip, std::uint16_t port,
              Duration interval) {
@@ -807,12 +786,11 @@ struct RealMonitor {
     target.check.timeout = 1s;
     target.check.retries = 2;
     monitor.watch(target);
-    driver.arm();
   }
 
   SteadyTimeSource clock;
   TimerQueue timers;
-  TimerDriver driver;
+  timer::AsioTimerDriver driver;
   LogSink sink;
   HealthMonitor monitor;
 };

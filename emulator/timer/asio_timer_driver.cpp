@@ -1,6 +1,6 @@
-#include "emulator/runtime/asio_timer_driver.hpp"
+#include "emulator/timer/asio_timer_driver.hpp"
 
-namespace emu::runtime {
+namespace emu::timer {
 
 AsioTimerDriver::AsioTimerDriver(boost::asio::io_context& io, const TimeSource& time,
                                  TimerQueue& timers)
@@ -40,4 +40,4 @@ void AsioTimerDriver::on_timer(const boost::system::error_code& ec) {
   arm();
 }
 
-}  // namespace emu::runtime
+}  // namespace emu::timer

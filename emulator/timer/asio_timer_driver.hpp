@@ -1,6 +1,7 @@
 #pragma once
 // AsioTimerDriver: the only steady_timer of the core. It sleeps until the TimerQueue's earliest
 // deadline, fires what is due, and re-arms; the queue tells it when an earlier deadline appears.
+// Its own target (emu_timer: emu_core + Asio) so the daemon, the tests and the benches share it.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -8,7 +9,7 @@
 #include "emulator/core/time.hpp"
 #include "emulator/core/timer_queue.hpp"
 
-namespace emu::runtime {
+namespace emu::timer {
 
 class AsioTimerDriver {
  public:
@@ -30,4 +31,4 @@ class AsioTimerDriver {
   TimePoint armed_for_{};
 };
 
-}  // namespace emu::runtime
+}  // namespace emu::timer

@@ -1,0 +1,89 @@
+// AsioTimerDriver on a real io_context and SteadyTimeSource: what the daemon relies on is that a
+// scheduled timer fires no earlier than its deadline, that a deadline added later but earlier
+// than the armed one is honoured, and that nothing fires (or stays pending) after stop().
+
+#include "emulator/timer/asio_timer_driver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <optional>
+
+#include "emulator/core/time.hpp"
+#include "emulator/core/timer_queue.hpp"
+
+namespace emu::timer {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Runs `io` until `done()` or the deadline; true when done.
+bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
+               std::chrono::milliseconds deadline = 5s) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    io.restart();
+    io.run_one_for(20ms);
+  }
+  return true;
+}
+
+struct AsioTimerDriverTest : ::testing::Test {
+  boost::asio::io_context io;
+  SteadyTimeSource clock;
+  TimerQueue timers;
+  AsioTimerDriver driver{io, clock, timers};
+};
+
+TEST_F(AsioTimerDriverTest, FiresADueTimerNoEarlierThanItsDeadline) {
+  const TimePoint due = clock.now() + 30ms;
+  std::optional<TimePoint> fired_at;
+  timers.schedule(due, [&] { fired_at = clock.now(); });
+  driver.start();
+  ASSERT_TRUE(run_until(io, [&] { return fired_at.has_value(); }));
+  EXPECT_GE(*fired_at, due);
+  EXPECT_EQ(timers.size(), 0u);
+  driver.stop();
+}
+
+TEST_F(AsioTimerDriverTest, AnEarlierDeadlineScheduledLaterRearms) {
+  driver.start();
+  bool late = false;
+  bool early = false;
+  timers.schedule(clock.now() + 1h, [&] { late = true; });  // armed for an hour from now
+  timers.schedule(clock.now() + 20ms, [&] { early = true; });
+  // Without the re-arm the driver would sleep until the hour-long deadline.
+  ASSERT_TRUE(run_until(io, [&] { return early; }));
+  EXPECT_FALSE(late);
+  EXPECT_EQ(timers.size(), 1u);
+  driver.stop();
+}
+
+TEST_F(AsioTimerDriverTest, TimersScheduledFromACallbackKeepFiring) {
+  driver.start();
+  int ticks = 0;
+  std::function<void()> tick = [&] {
+    if (++ticks < 3) timers.schedule(clock.now() + 10ms, tick);
+  };
+  timers.schedule(clock.now() + 10ms, tick);
+  ASSERT_TRUE(run_until(io, [&] { return ticks == 3; }));
+  driver.stop();
+}
+
+TEST_F(AsioTimerDriverTest, NothingFiresAfterStop) {
+  bool fired = false;
+  timers.schedule(clock.now() + 10ms, [&] { fired = true; });
+  driver.start();
+  driver.stop();
+  timers.schedule(clock.now() + 5ms, [&] { fired = true; });  // no re-arm once stopped
+  // The cancelled wait completes at once and no other wait is pending, so run() returns.
+  io.run();
+  EXPECT_FALSE(fired);
+  EXPECT_EQ(timers.size(), 2u);
+}
+
+}  // namespace
+}  // namespace emu::timer
