@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/dns/dns_test_util.hpp"
+#include "tests/support/zone_fixtures.hpp"
 
 namespace emu::core {
 namespace {
