@@ -1,8 +1,5 @@
 #include "api/api_error.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 namespace emu::api {
 
 http::status status_of(Code code) {
@@ -57,30 +54,15 @@ Response json_response(http::status status, const nlohmann::json& body) {
   return res;
 }
 
-namespace {
-
-// `healthCheck.retries: must be 1..10` -> "healthCheck.retries"; only a path-like prefix counts.
-std::string field_of(std::string_view message) {
-  const auto colon = message.find(": ");
-  if (colon == std::string_view::npos || colon == 0) return {};
-  const auto field = message.substr(0, colon);
-  const bool path_like = std::all_of(field.begin(), field.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '[' ||
-           c == ']' || c == '-';
-  });
-  return path_like ? std::string(field) : std::string();
-}
-
-}  // namespace
-
-Response error_response(http::status status, std::string_view error, std::string_view message) {
+Response error_response(http::status status, std::string_view error, std::string_view message,
+                        std::string_view field) {
   nlohmann::json body = {{"error", error}, {"message", message}};
-  if (auto field = field_of(message); !field.empty()) body["field"] = field;
+  if (!field.empty()) body["field"] = field;
   return json_response(status, body);
 }
 
 Response error_response(const Error& error) {
-  return error_response(status_of(error.code), code_name(error.code), error.message);
+  return error_response(status_of(error.code), code_name(error.code), error.message, error.field);
 }
 
 }  // namespace emu::api

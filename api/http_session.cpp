@@ -153,11 +153,11 @@ void HttpSession::on_read_error(beast::error_code ec) {
   if (ec == http::error::body_limit) {
     return fail_request(
         http::status::payload_too_large, "TooLarge",
-        "body: larger than the limit of " + std::to_string(config_.body_limit) + " bytes");
+        "body: larger than the limit of " + std::to_string(config_.body_limit) + " bytes", "body");
   }
   if (ec == http::error::header_limit) {
     return fail_request(http::status::request_header_fields_too_large, "TooLarge",
-                        "headers: larger than the limit");
+                        "headers: larger than the limit", "headers");
   }
   if (ec == beast::error::timeout) {
     log::debug("http", "request not complete within the header timeout; connection closed");
@@ -167,14 +167,15 @@ void HttpSession::on_read_error(beast::error_code ec) {
   if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
       ec != http::error::partial_message) {
     return fail_request(http::status::bad_request, "InvalidArgument",
-                        "request: malformed HTTP (" + ec.message() + ")");
+                        "request: malformed HTTP (" + ec.message() + ")", "request");
   }
   abort();
 }
 
-void HttpSession::fail_request(http::status status, std::string_view error, std::string message) {
+void HttpSession::fail_request(http::status status, std::string_view error, std::string message,
+                               std::string_view field) {
   // The stream cannot be resynchronised after a bad request: answer, then close.
-  answer_and_close(error_response(status, error, message));
+  answer_and_close(error_response(status, error, message, field));
 }
 
 void HttpSession::answer_and_close(Response res) {

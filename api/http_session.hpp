@@ -67,7 +67,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void on_read_error(boost::beast::error_code ec);
   void do_read_body();
   void answer_and_close(Response res);
-  void fail_request(http::status status, std::string_view error, std::string message);
+  void fail_request(http::status status, std::string_view error, std::string message,
+                    std::string_view field);
   void dispatch(Request req);
   void on_response(std::uint64_t seq, Response res);
   void do_write();

@@ -38,14 +38,7 @@ std::string strip_dot(std::string s) {
 
 Result<std::string> NativeHandlers::service_name(const std::string& raw) const {
   auto parsed = core::parse_dns_name(strip_dot(raw), ctx_.registry.config().default_namespace);
-  if (!parsed) {
-    const auto& msg = parsed.error().message;
-    // Name the field when the registry's reason does not already.
-    if (msg.find(": ") == std::string::npos || msg.find(' ') < msg.find(": ")) {
-      return Error{parsed.error().code, "name: " + msg};
-    }
-    return parsed.error();
-  }
+  if (!parsed) return parsed.error();  // names the field "name"
   return parsed->full();
 }
 
@@ -65,7 +58,8 @@ Response NativeHandlers::list_namespaces(const Call&) {
 
 Response NativeHandlers::get_namespace(const Call& call) {
   const auto name = lower(strip_dot(call.params.at(0)));
-  if (auto why = core::namespace_name_error(name)) return error_response(invalid("name: " + *why));
+  if (auto why = core::namespace_name_error(name))
+    return error_response(invalid_field("name", *why));
   const auto* ns = ctx_.registry.namespace_by_name(name);
   if (!ns) return error_response(not_found("namespace " + name + " not found"));
   return json_response(http::status::ok, native::to_json(*ns, ctx_.registry));
@@ -73,14 +67,15 @@ Response NativeHandlers::get_namespace(const Call& call) {
 
 Response NativeHandlers::put_namespace(const Call& call) {
   const auto name = lower(strip_dot(call.params.at(0)));
-  if (auto why = core::namespace_name_error(name)) return error_response(invalid("name: " + *why));
+  if (auto why = core::namespace_name_error(name))
+    return error_response(invalid_field("name", *why));
   auto body = body_object(call.req);
   if (!body) return error_response(body.error());
   auto spec = native::parse_namespace(*body, "");
   if (!spec) return error_response(spec.error());
   if (!spec->name.empty() && lower(strip_dot(spec->name)) != name) {
     return error_response(
-        invalid("name: '" + spec->name + "' does not match the path '" + name + "'"));
+        invalid_field("name", "'" + spec->name + "' does not match the path '" + name + "'"));
   }
   spec->name = name;
   const bool existed = ctx_.registry.namespace_by_name(name) != nullptr;
@@ -92,7 +87,8 @@ Response NativeHandlers::put_namespace(const Call& call) {
 
 Response NativeHandlers::delete_namespace(const Call& call) {
   const auto name = lower(strip_dot(call.params.at(0)));
-  if (auto why = core::namespace_name_error(name)) return error_response(invalid("name: " + *why));
+  if (auto why = core::namespace_name_error(name))
+    return error_response(invalid_field("name", *why));
   if (!ctx_.registry.namespace_by_name(name)) {
     return error_response(not_found("namespace " + name + " not found"));
   }
@@ -177,9 +173,8 @@ Response NativeHandlers::list_tasks(const Call& call) {
   if (auto service = call.target.param("service")) {
     auto name = service_name(*service);
     if (!name) {
-      auto e = name.error();
-      if (e.message.rfind("name: ", 0) == 0) e.message = "service: " + e.message.substr(6);
-      return error_response(e);
+      // The name came from the `service` parameter: name that field.
+      return error_response(invalid_field("service", name.error().reason()));
     }
     if (!ctx_.registry.service_by_dns_name(*name)) {
       return error_response(not_found("service " + *name + " not found"));
@@ -189,10 +184,11 @@ Response NativeHandlers::list_tasks(const Call& call) {
   if (auto status = call.target.param("status")) {
     auto parsed = core::parse_task_status(upper(*status));
     if (!parsed) {
-      return error_response(invalid(
-          "status: must be one of PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, "
-          "STOPPING, DEPROVISIONING, STOPPED, got '" +
-          *status + "'"));
+      return error_response(
+          invalid_field("status",
+                        "must be one of PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, "
+                        "STOPPING, DEPROVISIONING, STOPPED, got '" +
+                            *status + "'"));
     }
     filter.last_status = *parsed;
   }
@@ -223,9 +219,9 @@ Response NativeHandlers::put_task_health(const Call& call) {
   if (!body) return error_response(body.error());
   auto it = body->find("status");
   if (it == body->end())
-    return error_response(invalid("status: required (HEALTHY, UNHEALTHY or AUTO)"));
+    return error_response(invalid_field("status", "required (HEALTHY, UNHEALTHY or AUTO)"));
   if (!it->is_string()) {
-    return error_response(invalid("status: must be a string (HEALTHY, UNHEALTHY or AUTO)"));
+    return error_response(invalid_field("status", "must be a string (HEALTHY, UNHEALTHY or AUTO)"));
   }
   const auto status = upper(it->get<std::string>());
   std::optional<core::Health> health;
@@ -234,8 +230,8 @@ Response NativeHandlers::put_task_health(const Call& call) {
   } else if (status == "UNHEALTHY") {
     health = core::Health::Unhealthy;
   } else if (status != "AUTO") {
-    return error_response(invalid("status: must be HEALTHY, UNHEALTHY or AUTO, got '" +
-                                  it->get<std::string>() + "'"));
+    return error_response(invalid_field(
+        "status", "must be HEALTHY, UNHEALTHY or AUTO, got '" + it->get<std::string>() + "'"));
   }
   if (!ctx_.registry.task(id)) return error_response(not_found("task " + id + " not found"));
   auto t =
@@ -246,7 +242,7 @@ Response NativeHandlers::put_task_health(const Call& call) {
 
 Response NativeHandlers::dns(const Call& call) {
   const auto& name = call.params.at(0);
-  if (auto why = lookup_name_error(name)) return error_response(invalid("name: " + *why));
+  if (auto why = lookup_name_error(name)) return error_response(invalid_field("name", *why));
   auto type = dns_type_param(call.target, "type", "A");
   if (!type) return error_response(type.error());
   if (!ctx_.dns_lookup)

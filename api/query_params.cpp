@@ -24,14 +24,14 @@ Result<std::uint64_t> uint_param(const RequestTarget& target, std::string_view n
   const std::string range = "must be an integer 0.." + std::to_string(max);
   if (!text) {
     if (fallback) return *fallback;
-    return invalid(std::string(name) + ": required (" + range + ")");
+    return invalid_field(std::string(name), "required (" + range + ")");
   }
   std::uint64_t value = 0;
   const char* first = text->data();
   const char* last = first + text->size();
   auto [ptr, ec] = std::from_chars(first, last, value);
   if (text->empty() || ec != std::errc{} || ptr != last || value > max) {
-    return invalid(std::string(name) + ": " + range + ", got '" + *text + "'");
+    return invalid_field(std::string(name), range + ", got '" + *text + "'");
   }
   return value;
 }
@@ -44,7 +44,7 @@ Result<Duration> duration_param(const RequestTarget& target, std::string_view na
   const std::string range = "must be a duration 0.." + core::native::format_duration(max) +
                             " (\"500ms\", \"2s\", \"1m\")";
   if (text->empty() || all_space(*text) || text->front() == '-') {
-    return invalid(path + ": " + range + ", got '" + *text + "'");
+    return invalid_field(path, range + ", got '" + *text + "'");
   }
   // A bare number means seconds, as in bodies; anything else goes to the codec as a string.
   nlohmann::json value = *text;
@@ -54,7 +54,7 @@ Result<Duration> duration_param(const RequestTarget& target, std::string_view na
   auto parsed = core::native::parse_duration(value, path);
   if (!parsed) return parsed.error();
   if (parsed->count() < 0 || *parsed > max) {
-    return invalid(path + ": " + range + ", got '" + *text + "'");
+    return invalid_field(path, range + ", got '" + *text + "'");
   }
   return *parsed;
 }
@@ -68,9 +68,9 @@ Result<std::string> dns_type_param(const RequestTarget& target, std::string_view
     return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   });
   if (std::find(kTypes.begin(), kTypes.end(), type) == kTypes.end()) {
-    return invalid(std::string(name) +
-                   ": must be one of A, AAAA, SRV, SOA, NS, ANY, CNAME, TXT, MX, PTR, got '" +
-                   type + "'");
+    return invalid_field(
+        std::string(name),
+        "must be one of A, AAAA, SRV, SOA, NS, ANY, CNAME, TXT, MX, PTR, got '" + type + "'");
   }
   return type;
 }
@@ -101,11 +101,11 @@ Result<nlohmann::json> body_object(const Request& req) {
   try {
     auto parsed = core::native::parse_json(req.body());
     if (!parsed) return parsed.error();  // "body: malformed JSON: ..."
-    if (!parsed->is_object()) return invalid("body: must be a JSON object");
+    if (!parsed->is_object()) return invalid_field("body", "must be a JSON object");
     return std::move(parsed.value());
   } catch (const nlohmann::json::exception& e) {
     // parse_json re-parses to describe the error and lets out_of_range (1e400) escape.
-    return invalid(std::string("body: malformed JSON: ") + e.what());
+    return invalid_field("body", std::string("malformed JSON: ") + e.what());
   }
 }
 

@@ -64,7 +64,7 @@ Result<RequestTarget> parse_target(std::string_view target) {
   if (const auto hash = query.find('#'); hash != std::string_view::npos)
     query = query.substr(0, hash);
   if (path.empty()) path = "/";
-  if (path.front() != '/') return invalid("path: must start with '/'");
+  if (path.front() != '/') return invalid_field("path", "must start with '/'");
   out.path = std::string(path);
   std::size_t pos = 1;
   while (pos <= path.size()) {
@@ -73,7 +73,8 @@ Result<RequestTarget> parse_target(std::string_view target) {
     const auto raw = path.substr(pos, end - pos);
     if (!raw.empty()) {
       auto decoded = percent_decode(raw, false);
-      if (!decoded) return invalid("path: bad percent-encoding in '" + std::string(raw) + "'");
+      if (!decoded)
+        return invalid_field("path", "bad percent-encoding in '" + std::string(raw) + "'");
       out.segments.push_back(std::move(*decoded));
     }
     pos = end + 1;
@@ -88,7 +89,7 @@ Result<RequestTarget> parse_target(std::string_view target) {
     auto value = percent_decode(
         eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
     if (!key || !value)
-      return invalid("query: bad percent-encoding in '" + std::string(pair) + "'");
+      return invalid_field("query", "bad percent-encoding in '" + std::string(pair) + "'");
     out.query[std::move(*key)] = std::move(*value);
   }
   return out;

@@ -259,9 +259,9 @@ void Router::handle(Request req, Respond respond, ConnectionToken connection) {
 
 void Router::wait(Call& call) {
   auto name = call.target.param("name");
-  if (!name) return call.respond(error_response(invalid("name: required")));
+  if (!name) return call.respond(error_response(invalid_field("name", "required")));
   if (auto why = lookup_name_error(*name)) {
-    return call.respond(error_response(invalid("name: " + *why)));
+    return call.respond(error_response(invalid_field("name", *why)));
   }
   auto type = dns_type_param(call.target, "type", "A");
   if (!type) return call.respond(error_response(type.error()));

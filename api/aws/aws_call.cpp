@@ -36,9 +36,11 @@ Result<AwsCall> parse_call(const Request& req, std::string_view operation,
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return call;
   call.input = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (call.input.is_discarded())
-    return invalid(
-        "Start of structure or map found where not expected: the body is not valid JSON");
-  if (!call.input.is_object()) return invalid("the request body must be a JSON object");
+    return aws_error("SerializationException",
+                     "Start of structure or map found where not expected: the body is not valid "
+                     "JSON");
+  if (!call.input.is_object())
+    return aws_error("SerializationException", "the request body must be a JSON object");
   return call;
 }
 
@@ -60,10 +62,15 @@ Response ok(const AwsCall& call, const json& body) {
 
 Response fail(const AwsCall& call, std::string_view type, std::string_view message,
               http::status status) {
-  auto res = base(call, status);
-  res.set("x-amzn-ErrorType", std::string(type));
-  res.body() = json{{"__type", type}, {"message", message}, {"Message", message}}.dump(
-      -1, ' ', false, json::error_handler_t::replace);
+  return fail(call, AwsError{std::string(type), std::string(message), status});
+}
+
+Response fail(const AwsCall& call, const AwsError& error, const json& extra) {
+  auto res = base(call, error.status);
+  res.set("x-amzn-ErrorType", error.type);
+  json body = {{"__type", error.type}, {"message", error.message}, {"Message", error.message}};
+  for (const auto& [k, v] : extra.items()) body[k] = v;
+  res.body() = body.dump(-1, ' ', false, json::error_handler_t::replace);
   res.prepare_payload();
   return res;
 }

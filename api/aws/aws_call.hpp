@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/aws/aws_error.hpp"
 #include "api/http_types.hpp"
 #include "emulator/core/result.hpp"
 
@@ -25,8 +26,8 @@ struct AwsCall {
 /// The region in `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/REGION/service/...`
 /// (signatures are accepted, not verified); empty when absent.
 std::string region_from_authorization(std::string_view authorization);
-/// Decodes the body (JSON whatever the Content-Type; empty = {}); an error reads
-/// SerializationException-style text.
+/// Decodes the body (JSON whatever the Content-Type; empty = {}); an error is a
+/// SerializationException.
 Result<AwsCall> parse_call(const Request& req, std::string_view operation,
                            const std::string& default_region);
 /// 200 with the JSON body.
@@ -35,6 +36,9 @@ Response ok(const AwsCall& call, const json& body);
 /// Cloud Map's shapes name it `Message`; SDKs accept either), 400 unless `status` says otherwise.
 Response fail(const AwsCall& call, std::string_view type, std::string_view message,
               http::status status = http::status::bad_request);
+/// The error `error` as AWS sends it, with `extra` members in the body (NamespaceAlreadyExists
+/// carries NamespaceId, ...).
+Response fail(const AwsCall& call, const AwsError& error, const json& extra = json::object());
 /// A random UUID v4 (request ids, operation ids).
 std::string uuid4();
 

@@ -41,38 +41,13 @@ bool valid_instance_id(std::string_view s) {
   });
 }
 
-/// An error with extra members (NamespaceAlreadyExists carries NamespaceId, ...).
-Response fail_with(const AwsCall& call, std::string_view type, std::string_view message,
-                   const json& extra) {
-  auto res = fail(call, type, message);
-  auto body = json::parse(res.body(), nullptr, false);
-  if (body.is_object()) {
-    for (const auto& [k, v] : extra.items()) body[k] = v;
-    res.body() = body.dump(-1, ' ', false, json::error_handler_t::replace);
-    res.prepare_payload();
-  }
-  return res;
-}
-
 Response invalid_input(const AwsCall& call, std::string_view message) {
   return fail(call, "InvalidInput", message);
 }
 
-/// Maps a registry error once: `not_found_type` names what was missing.
+/// Answers a registry error: `not_found_type` names what was missing.
 Response from_error(const AwsCall& call, const Error& e, std::string_view not_found_type) {
-  switch (e.code) {
-    case Code::InvalidArgument:
-      return invalid_input(call, e.message);
-    case Code::NotFound:
-      return fail(call, not_found_type, e.message);
-    case Code::Conflict:
-    case Code::IllegalTransition:
-      return fail(call, "ResourceInUse", e.message);
-    case Code::Unavailable:
-      return fail(call, "ServiceUnavailable", e.message, http::status::service_unavailable);
-    default:
-      return fail(call, "InternalFailure", e.message, http::status::internal_server_error);
-  }
+  return fail(call, to_aws_error(e, AwsApi::CloudMap, not_found_type));
 }
 
 /// MaxResults and NextToken of a List* call; `total` items; sets begin/end or an error.
@@ -279,7 +254,7 @@ Response CloudMapHandlers::handle(const Request& req, std::string_view operation
     AwsCall call;
     call.operation = std::string(operation);
     call.request_id = uuid4();
-    return fail(call, "SerializationException", parsed.error().message);
+    return fail(call, to_aws_error(parsed.error(), AwsApi::CloudMap));
   }
   try {
     return dispatch(*parsed);
@@ -478,8 +453,8 @@ Response CloudMapHandlers::create_namespace(const AwsCall& call, const std::stri
     return invalid_input(call, "Name: must be printable ASCII and not start with 'arn:'");
   }
   if (tags.size() > kMaxTags) {
-    return fail_with(call, "TooManyTagsException", "at most 50 tags per resource",
-                     {{"ResourceName", name}});
+    return fail(call, AwsError{"TooManyTagsException", "at most 50 tags per resource"},
+                {{"ResourceName", name}});
   }
   if (auto e = core::namespace_name_error(name)) return invalid_input(call, "Name: " + *e);
   const std::string normalized = lower(strip_dot(name));
@@ -499,8 +474,8 @@ Response CloudMapHandlers::create_namespace(const AwsCall& call, const std::stri
     std::string message = "Namespace " + existing->name + " already exists";
     // One DNS server serves every region, so a zone name is taken across regions.
     if (existing->region != call.region) message += " (in region " + existing->region + ")";
-    return fail_with(
-        call, "NamespaceAlreadyExists", message,
+    return fail(
+        call, AwsError{"NamespaceAlreadyExists", message},
         {{"NamespaceId", existing->id}, {"CreatorRequestId", existing->creator_request_id}});
   }
   core::NamespaceSpec spec;
@@ -628,18 +603,18 @@ Response CloudMapHandlers::create_service(const AwsCall& call) {
     return invalid_input(call, "DnsConfig: not allowed for a service in an HTTP namespace");
   }
   if (tags.size() > kMaxTags) {
-    return fail_with(call, "TooManyTagsException", "at most 50 tags per resource",
-                     {{"ResourceName", name}});
+    return fail(call, AwsError{"TooManyTagsException", "at most 50 tags per resource"},
+                {{"ResourceName", name}});
   }
   const std::string normalized = lower(name);
   if (const core::Service* existing = registry_.service_by_dns_name(normalized + "." + ns->name)) {
     if (!request_id.empty() && existing->creator_request_id == request_id) {
       return ok(call, {{"Service", service_json(*existing, false)}});
     }
-    return fail_with(call, "ServiceAlreadyExists", "Service already exists: " + existing->name,
-                     {{"ServiceId", existing->id},
-                      {"ServiceArn", existing->arn},
-                      {"CreatorRequestId", existing->creator_request_id}});
+    return fail(call, AwsError{"ServiceAlreadyExists", "Service already exists: " + existing->name},
+                {{"ServiceId", existing->id},
+                 {"ServiceArn", existing->arn},
+                 {"CreatorRequestId", existing->creator_request_id}});
   }
   core::ServiceSpec spec;
   if (dns_config) {
@@ -1154,8 +1129,8 @@ Response CloudMapHandlers::tag_resource(const AwsCall& call) {
   auto merged = *current;
   for (const auto& [k, v] : tags) merged[k] = v;
   if (merged.size() > kMaxTags) {
-    return fail_with(call, "TooManyTagsException", "at most 50 tags per resource",
-                     {{"ResourceName", arn}});
+    return fail(call, AwsError{"TooManyTagsException", "at most 50 tags per resource"},
+                {{"ResourceName", arn}});
   }
   if (auto r = registry_.set_tags(id, std::move(merged)); !r) {
     return from_error(call, r.error(), "ResourceNotFoundException");

@@ -6,10 +6,10 @@
 #include "api/router.hpp"
 #include "emulator/core/ecs/ecs_errors.hpp"
 #include "emulator/core/ecs/ecs_json.hpp"
+#include "emulator/core/fixture_error.hpp"
 
 namespace emu::api::aws {
 
-using core::ecs::aws_error_of;
 using core::ecs::client_error;
 using core::ecs::ecs_error;
 using core::ecs::invalid_parameter;
@@ -371,19 +371,11 @@ Response EcsHandlers::handle(const Request& req, std::string_view operation) {
   if (!parsed) {
     AwsCall call;
     call.request_id = uuid4();
-    return fail(call, "SerializationException", parsed.error().message);
+    return fail(call, to_aws_error(parsed.error(), AwsApi::Ecs));
   }
   try {
     auto out = call(operation, parsed->input, parsed->region);
-    if (!out) {
-      const auto [type, message] = aws_error_of(out.error());
-      if (type == "UnknownOperationException") {
-        return fail(*parsed, type, message);
-      }
-      return fail(*parsed, type, message,
-                  type == "ServerException" ? http::status::internal_server_error
-                                            : http::status::bad_request);
-    }
+    if (!out) return fail(*parsed, to_aws_error(out.error(), AwsApi::Ecs));
     return ok(*parsed, *out);
   } catch (const std::exception& e) {
     return fail(*parsed, "ServerException", std::string("internal error: ") + e.what(),
@@ -1309,26 +1301,27 @@ Result<void> apply_ecs_fixture(EcsHandlers& handlers, const core::FixtureSet& se
                                const std::string& region) {
   auto& engine = handlers.engine();
   for (std::size_t i = 0; i < set.task_definitions.size(); ++i) {
-    const std::string path = set.file + ": taskDefinitions[" + std::to_string(i) + "]";
+    const std::string path = "taskDefinitions[" + std::to_string(i) + "]";
     const auto& body = set.task_definitions[i];
     auto td = parse_register_task_definition(body, region);
-    if (!td) return invalid(path + ": " + td.error().message);
+    if (!td) return core::fixture_error(set.file, td.error(), path);
     // Idempotent: the latest ACTIVE revision with the same body is kept.
     if (const auto* latest = engine.task_definition(region, td->family, std::nullopt);
         latest && latest->body == td->body) {
       continue;
     }
     if (auto r = handlers.call("RegisterTaskDefinition", body, region); !r) {
-      return invalid(path + ": " + r.error().message);
+      return core::fixture_error(set.file, r.error(), path);
     }
   }
   for (std::size_t i = 0; i < set.ecs_services.size(); ++i) {
-    const std::string path = set.file + ": ecsServices[" + std::to_string(i) + "]";
+    const std::string path = "ecsServices[" + std::to_string(i) + "]";
     json body = set.ecs_services[i];
     if (!body.is_object())
-      return invalid(path + ": must be an object (a CreateService request body)");
+      return core::fixture_invalid(set.file, path,
+                                   "must be an object (a CreateService request body)");
     if (!body.contains("serviceName") || !body["serviceName"].is_string()) {
-      return invalid(path + ".serviceName: required");
+      return core::fixture_invalid(set.file, path + ".serviceName", "required");
     }
     const std::string cluster = name_from(body.value("cluster", std::string(kDefaultCluster)));
     const std::string name = body["serviceName"].get<std::string>();
@@ -1343,8 +1336,9 @@ Result<void> apply_ecs_fixture(EcsHandlers& handlers, const core::FixtureSet& se
         if (ref.rfind("arn:", 0) == 0) continue;
         const core::Service* d = engine.registry().service_by_dns_name(ref);
         if (!d) {
-          return invalid(path + ".serviceRegistries[" + std::to_string(j) +
-                         "].registryArn: no discovery service " + ref);
+          return core::fixture_invalid(
+              set.file, path + ".serviceRegistries[" + std::to_string(j) + "].registryArn",
+              "no discovery service " + ref);
         }
         reg["registryArn"] = d->arn;
       }
@@ -1352,13 +1346,13 @@ Result<void> apply_ecs_fixture(EcsHandlers& handlers, const core::FixtureSet& se
     const auto* c = engine.cluster(region, cluster);
     if (!c || c->status != "ACTIVE") {
       if (auto r = handlers.call("CreateCluster", json{{"clusterName", cluster}}, region); !r) {
-        return invalid(path + ".cluster: " + r.error().message);
+        return core::fixture_error(set.file, r.error(), path + ".cluster");
       }
     }
     if (const auto* s = engine.service(region, cluster, name); s && s->status != "INACTIVE")
       continue;
     if (auto r = handlers.call("CreateService", body, region); !r)
-      return invalid(path + ": " + r.error().message);
+      return core::fixture_error(set.file, r.error(), path);
   }
   return {};
 }

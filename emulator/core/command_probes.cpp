@@ -1,5 +1,7 @@
 #include "emulator/core/command_probes.hpp"
 
+#include "emulator/core/fixture_error.hpp"
+
 namespace emu::core {
 
 std::optional<CommandProbes> parse_command_probes(std::string_view text) {
@@ -44,25 +46,26 @@ Result<void> check_command_probe(const std::optional<HealthCheckSpec>& check, Co
                    (policy == CommandProbes::Off ? std::string("off")
                                                  : std::string("allowed only in fixture files")) +
                    "; the operator can allow them with --allow-command-probes " + needed +
-                   " (ECS_EMULATOR_ALLOW_COMMAND_PROBES)"};
+                   " (ECS_EMULATOR_ALLOW_COMMAND_PROBES)",
+               field};
 }
 
 Result<void> check_command_probes(const FixtureSet& set, CommandProbes policy) {
   for (std::size_t i = 0; i < set.services.size(); ++i) {
     const auto& fs = set.services[i];
-    const std::string path = set.file + ": services[" + std::to_string(i) + "]";
+    const std::string path = "services[" + std::to_string(i) + "]";
     if (fs.spec.health_check) {
       if (auto r = check_command_probe(*fs.spec.health_check, policy, ProbeSource::Fixture,
                                        path + ".healthCheck");
           !r) {
-        return r;
+        return fixture_error(set.file, r.error());
       }
     }
     for (std::size_t k = 0; k < fs.tasks.size(); ++k) {
       if (auto r = check_command_probe(fs.tasks[k].health_check, policy, ProbeSource::Fixture,
                                        path + ".tasks[" + std::to_string(k) + "].healthCheck");
           !r) {
-        return r;
+        return fixture_error(set.file, r.error());
       }
     }
   }

@@ -135,9 +135,7 @@ Result<ComposeDiscovery::Wanted> ComposeDiscovery::decide(const ObservedContaine
   const std::string& label = c.labels.at(kLabelService);
   auto name = parse_dns_name(label, registry_.config().default_namespace);
   if (!name) {
-    std::string_view reason = name.error().message;
-    if (reason.starts_with("name: ")) reason.remove_prefix(6);
-    return bad_label(c, kLabelService, label, std::string(reason));
+    return bad_label(c, kLabelService, label, std::string(name.error().reason()));
   }
   w.dns_name = name->full();
 

@@ -13,12 +13,11 @@
 #include <set>
 #include <tuple>
 
+#include "emulator/core/fixture_error.hpp"
 #include "emulator/core/native_codec.hpp"
 
 namespace emu::core {
 namespace {
-
-Error in_file(const std::string& file, const Error& e) { return {e.code, file + ": " + e.message}; }
 
 /// What a file that is not a regular one is, for the error.
 std::string not_regular(const std::string& file, mode_t mode) {
@@ -137,18 +136,18 @@ Result<FixtureSet> parse_fixture(const nlohmann::json& doc, const std::string& f
   for (const auto& [key, value] : doc.items()) {
     if (key != "namespaces" && key != "services" && key != "taskDefinitions" &&
         key != "ecsServices") {
-      return invalid(file + ": " + key +
-                     ": unknown field (known: namespaces, services, taskDefinitions, ecsServices)");
+      return fixture_invalid(
+          file, key, "unknown field (known: namespaces, services, taskDefinitions, ecsServices)");
     }
-    if (!value.is_array()) return invalid(file + ": " + key + ": must be an array");
+    if (!value.is_array()) return fixture_invalid(file, key, "must be an array");
   }
   if (doc.contains("namespaces")) {
     const auto& list = doc.at("namespaces");
     for (std::size_t i = 0; i < list.size(); ++i) {
       const std::string path = "namespaces[" + std::to_string(i) + "]";
       auto spec = native::parse_namespace(list[i], path);
-      if (!spec) return in_file(file, spec.error());
-      if (spec->name.empty()) return invalid(file + ": " + path + ".name: required");
+      if (!spec) return fixture_error(file, spec.error());
+      if (spec->name.empty()) return fixture_invalid(file, path + ".name", "required");
       set.namespaces.push_back(std::move(*spec));
     }
   }
@@ -158,31 +157,31 @@ Result<FixtureSet> parse_fixture(const nlohmann::json& doc, const std::string& f
       const std::string path = "services[" + std::to_string(i) + "]";
       const auto& item = list[i];
       auto spec = native::parse_service(item, path);
-      if (!spec) return in_file(file, spec.error());
+      if (!spec) return fixture_error(file, spec.error());
       if (!item.contains("name") || !item.at("name").is_string()) {
-        return invalid(file + ": " + path +
-                       ".name: required (a DNS label such as \"game-server\")");
+        return fixture_invalid(file, path + ".name",
+                               "required (a DNS label such as \"game-server\")");
       }
       std::string name = item.at("name").get<std::string>();
       if (item.contains("namespace")) {
         if (!item.at("namespace").is_string())
-          return invalid(file + ": " + path + ".namespace: must be a string");
+          return fixture_invalid(file, path + ".namespace", "must be a string");
         name += "." + item.at("namespace").get<std::string>();
       }
-      auto dns = parse_dns_name(name, "local");
-      if (!dns) return invalid(file + ": " + path + "." + dns.error().message);
+      auto dns = parse_dns_name(name, "local", path + ".name");
+      if (!dns) return fixture_error(file, dns.error());
       FixtureService fs;
       fs.dns_name = dns->full();
       fs.spec = std::move(*spec);
       if (item.contains("tasks")) {
         const auto& tasks = item.at("tasks");
-        if (!tasks.is_array()) return invalid(file + ": " + path + ".tasks: must be an array");
+        if (!tasks.is_array()) return fixture_invalid(file, path + ".tasks", "must be an array");
         for (std::size_t k = 0; k < tasks.size(); ++k) {
           auto task = native::parse_task(tasks[k], path + ".tasks[" + std::to_string(k) + "]");
-          if (!task) return in_file(file, task.error());
+          if (!task) return fixture_error(file, task.error());
           if (fs.spec.records && fs.spec.records->srv && task->port == 0) {
-            return invalid(file + ": " + path + ".tasks[" + std::to_string(k) +
-                           "].port: required (1..65535) because the service publishes SRV records");
+            return fixture_invalid(file, path + ".tasks[" + std::to_string(k) + "].port",
+                                   "required (1..65535) because the service publishes SRV records");
           }
           fs.tasks.push_back(std::move(*task));
         }
@@ -208,7 +207,7 @@ Result<std::vector<FixtureSet>> load_fixture_files(const std::vector<std::string
       auto text = read_fixture_file(file);
       if (!text) return text.error();
       auto doc = native::parse_json(*text);
-      if (!doc) return in_file(file, doc.error());
+      if (!doc) return fixture_error(file, doc.error());
       auto set = parse_fixture(*doc, file);
       if (!set) return set.error();
       sets.push_back(std::move(*set));
@@ -224,11 +223,11 @@ Result<std::vector<FixtureSet>> load_fixtures(const std::string& path) {
 
 Result<void> apply_fixture(const FixtureSet& set, Registry& registry) {
   for (const auto& ns : set.namespaces) {
-    if (auto r = registry.put_namespace(ns); !r) return in_file(set.file, r.error());
+    if (auto r = registry.put_namespace(ns); !r) return fixture_error(set.file, r.error());
   }
   for (const auto& fs : set.services) {
     auto service = registry.put_service(fs.dns_name, fs.spec);
-    if (!service) return in_file(set.file, service.error());
+    if (!service) return fixture_error(set.file, service.error());
     // Idempotent: an endpoint (or id) already running in the service is left as it is. The
     // running set is read once per service, not once per task (fixtures may hold thousands).
     std::set<std::string> ids;
@@ -246,7 +245,7 @@ Result<void> apply_fixture(const FixtureSet& set, Registry& registry) {
                                : endpoints.count({task.ipv4, task.ipv6, task.port}) > 0;
       if (present) continue;
       auto r = registry.register_task(fs.dns_name, task);
-      if (!r) return in_file(set.file, r.error());
+      if (!r) return fixture_error(set.file, r.error());
       ids.insert(r->id);
       endpoints.emplace(r->ipv4, r->ipv6, r->port);
     }

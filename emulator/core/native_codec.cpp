@@ -16,7 +16,7 @@ std::string join(const std::string& path, std::string_view key) {
 }
 
 Error bad(const std::string& path, const std::string& reason) {
-  return invalid(path + ": " + reason);
+  return invalid_field(path, reason);
 }
 
 const char* type_name(const json& j) {
@@ -103,9 +103,9 @@ Result<json> parse_json(std::string_view text) {
       const json again = json::parse(text);
       (void)again;
     } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
-      return invalid(std::string("body: malformed JSON: ") + e.what());
+      return invalid_field("body", std::string("malformed JSON: ") + e.what());
     }
-    return invalid("body: malformed JSON");
+    return invalid_field("body", "malformed JSON");
   }
   return j;
 }

@@ -65,16 +65,18 @@ std::optional<std::string> namespace_name_error(std::string_view name) {
   return std::nullopt;
 }
 
-Result<DnsName> parse_dns_name(std::string_view name, std::string_view default_ns) {
+Result<DnsName> parse_dns_name(std::string_view name, std::string_view default_ns,
+                               std::string_view field) {
   const std::string n = lower(strip_dot(name));
-  if (n.empty()) return invalid("name: empty");
+  if (n.empty()) return invalid_field(std::string(field), "empty");
   const auto dot = n.find('.');
   DnsName out;
   out.service = n.substr(0, dot);
   out.ns = dot == std::string::npos ? std::string(default_ns) : n.substr(dot + 1);
-  if (auto e = label_error(out.service)) return invalid("name: " + *e);
-  if (auto e = namespace_name_error(out.ns)) return invalid("name: " + *e);
-  if (out.full().size() > 253) return invalid("name: longer than 253 characters");
+  if (auto e = label_error(out.service)) return invalid_field(std::string(field), *e);
+  if (auto e = namespace_name_error(out.ns)) return invalid_field(std::string(field), *e);
+  if (out.full().size() > 253)
+    return invalid_field(std::string(field), "longer than 253 characters");
   return out;
 }
 
@@ -308,7 +310,7 @@ Result<Namespace> Registry::ensure_namespace(Pending& p, std::string_view name) 
   for (const auto& n : p.namespaces) {
     if (n.name == name) return n;
   }
-  if (auto e = namespace_name_error(name)) return invalid("namespace: " + *e);
+  if (auto e = namespace_name_error(name)) return invalid_field("namespace", *e);
   Namespace n;
   n.id = new_cloudmap_id("ns-");
   n.name = lower(name);
@@ -326,7 +328,7 @@ Result<Namespace> Registry::ensure_namespace(Pending& p, std::string_view name) 
 
 Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec) {
   const std::string name = lower(strip_dot(spec.name));
-  if (auto e = namespace_name_error(name)) return invalid("name: " + *e);
+  if (auto e = namespace_name_error(name)) return invalid_field("name", *e);
   Pending p;
   const Namespace* existing = namespace_by_name(name);
   Namespace n;
@@ -401,8 +403,8 @@ std::vector<const Namespace*> Registry::namespaces() const {
 namespace {
 Result<void> validate_service(const Service& s) {
   if (!s.records.a && !s.records.aaaa && !s.records.srv)
-    return invalid("records: at least one of A, AAAA, SRV");
-  if (s.ttl > 2147483647u) return invalid("ttl: must be 0..2147483647");
+    return invalid_field("records", "at least one of A, AAAA, SRV");
+  if (s.ttl > 2147483647u) return invalid_field("ttl", "must be 0..2147483647");
   return {};
 }
 
@@ -456,7 +458,7 @@ Result<Service> Registry::create_service_in(std::string_view namespace_id, std::
                                             const ServiceSpec& spec) {
   const Namespace* ns = namespace_by_id(namespace_id);
   if (!ns) return not_found("namespace " + std::string(namespace_id) + " not found");
-  if (auto e = label_error(lower(name))) return invalid("name: " + *e);
+  if (auto e = label_error(lower(name))) return invalid_field("name", *e);
   return put_service(lower(name) + "." + ns->name, spec);
 }
 
@@ -561,13 +563,13 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
   const Service* s = service_by_id(service_id);
   if (!s) return not_found("service " + std::string(service_id) + " not found");
   if (spec.require_address && spec.ipv4.empty() && spec.ipv6.empty())
-    return invalid("ip: an IPv4 or IPv6 address is required");
+    return invalid_field("ip", "an IPv4 or IPv6 address is required");
   if (!spec.ipv4.empty() && !native::parse_ipv4(spec.ipv4))
-    return invalid("ip: not an IPv4 address: " + spec.ipv4);
+    return invalid_field("ip", "not an IPv4 address: " + spec.ipv4);
   if (!spec.ipv6.empty() && !native::parse_ipv6(spec.ipv6))
-    return invalid("ipv6: not an IPv6 address: " + spec.ipv6);
+    return invalid_field("ipv6", "not an IPv6 address: " + spec.ipv6);
   if (s->records.srv && spec.port == 0)
-    return invalid("port: required (1..65535) because the service publishes SRV records");
+    return invalid_field("port", "required (1..65535) because the service publishes SRV records");
   const std::string full = dns_name(*s);
   const bool upsert = spec.launch == Launch::Instance;
   const Task* previous = nullptr;
@@ -703,7 +705,7 @@ Result<Task> Registry::stop_task(std::string_view key, std::string stop_code, st
 }
 
 Result<Task> Registry::put_task(Task t, std::string type, std::string message) {
-  if (t.id.empty()) return invalid("taskId: required");
+  if (t.id.empty()) return invalid_field("taskId", "required");
   const Task* before = task(task_key(t));
   const bool was_visible = before && visible(*before);
   const bool now_visible = visible(t);

@@ -106,7 +106,8 @@ struct CommitInfo {
 /// with '-'); returns the reason.
 std::optional<std::string> label_error(std::string_view label);
 /// Splits and validates a DNS name such as `game-server.local` (lowercased).
-Result<DnsName> parse_dns_name(std::string_view name, std::string_view default_ns);
+Result<DnsName> parse_dns_name(std::string_view name, std::string_view default_ns,
+                               std::string_view field = "name");
 /// Validates a namespace name (one or more labels).
 std::optional<std::string> namespace_name_error(std::string_view name);
 

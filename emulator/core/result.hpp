@@ -1,8 +1,11 @@
 #pragma once
-// Result<T>: a value or an Error{code, message}. Nothing throws across a module boundary;
-// untrusted input (DNS bytes, HTTP bodies, fixtures, SQLite rows) comes back as a Result.
+// Result<T>: a value or an Error{code, message, field, aws_type}. Nothing throws across a module
+// boundary; untrusted input (DNS bytes, HTTP bodies, fixtures, SQLite rows) comes back as a Result.
+// An Error carries its facts as members, so each edge (native JSON, AWS JSON, fixture files) maps
+// it once without reading the message back.
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -23,7 +26,23 @@ enum class Code {
 /// An error with a machine-readable code and a message a person can act on.
 struct Error {
   Code code;
+  /// The whole text a person reads; for a field error it leads with the field
+  /// ("healthCheck.retries: must be 1..10"), for an AWS-typed one it does not name the type.
   std::string message;
+  /// The input at fault ("healthCheck.retries"), empty when the error is not about one field.
+  std::string field = {};
+  /// The AWS exception name (as botocore's models spell it) when the core knows it
+  /// ("ClusterNotFoundException"); empty lets the AWS edge choose one from `code`.
+  std::string aws_type = {};
+
+  /// The message without its "field: " lead, for a caller that names the field differently.
+  std::string_view reason() const {
+    const std::string_view m = message;
+    if (!field.empty() && m.size() > field.size() + 1 && m.starts_with(field) &&
+        m.substr(field.size(), 2) == ": ")
+      return m.substr(field.size() + 2);
+    return m;
+  }
 };
 
 /// Result<T> = T | Error. [[nodiscard]] so a failure cannot be dropped by accident.
@@ -63,7 +82,14 @@ class [[nodiscard]] Result<void> {
   bool ok_ = true;
 };
 
+/// Bad input not tied to one field.
 inline Error invalid(std::string message) { return {Code::InvalidArgument, std::move(message)}; }
+/// Bad input in `field`: the message reads "field: reason".
+inline Error invalid_field(std::string field, std::string_view reason) {
+  std::string message = field + ": " + std::string(reason);
+  return {Code::InvalidArgument, std::move(message), std::move(field)};
+}
+
 inline Error not_found(std::string message) { return {Code::NotFound, std::move(message)}; }
 inline Error conflict(std::string message) { return {Code::Conflict, std::move(message)}; }
 

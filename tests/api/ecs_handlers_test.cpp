@@ -37,7 +37,7 @@ class EcsHandlersTest : public ::testing::Test {
   std::string error(const std::string& op, const json& in) {
     auto r = handlers_.call(op, in, "us-east-1");
     EXPECT_FALSE(r) << op << " should fail";
-    return r ? std::string() : r.error().message;
+    return r ? std::string() : r.error().aws_type + ": " + r.error().message;
   }
   json web_td(json health = {{"command", {"CMD-SHELL", "true"}}, {"interval", 5}}) {
     return {{"family", "web"},

@@ -462,8 +462,8 @@ Result<Task> EcsEngine::start_one(const RunTaskInput& input, const TaskDefinitio
   // A Docker task's address comes from Docker once its containers run.
   const auto ip = docker ? std::optional<std::string>("") : pool_.allocate(used_ips());
   if (!ip && !service)
-    return ecs_error("ResourceInitializationError",
-                     "no free private IP address in " + config_.task_cidr);
+    return invalid_parameter("ResourceInitializationError: no free private IP address in " +
+                             config_.task_cidr);
   const auto now = time_.wall_now();
   Task t;
   t.id = registry_.new_task_id();

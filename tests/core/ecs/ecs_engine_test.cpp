@@ -11,7 +11,10 @@ namespace {
 using namespace std::chrono_literals;
 using test::EcsHarness;
 
-std::string type_of(const Error& e) { return aws_error_of(e).first; }
+/// The AWS exception the engine names for `e`.
+std::string type_of(const Error& e) { return e.aws_type; }
+/// "Type: message", as the tests read an ECS error.
+std::string typed(const Error& e) { return e.aws_type + ": " + e.message; }
 
 TEST(EcsEngineTest, ServiceTasksStepToRunningAndRegisterAtActivating) {
   EcsHarness h;
@@ -161,7 +164,7 @@ TEST(EcsEngineTest, DeleteServiceDrainsToInactive) {
   h.sim.advance(1s);
   auto refused = h.engine.delete_service("us-east-1", "demo", "web", false);
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().message,
+  EXPECT_EQ(typed(refused.error()),
             "InvalidParameterException: The service cannot be stopped while it is scaled above 0.");
   auto drained = h.engine.delete_service("us-east-1", "demo", "web", true);
   ASSERT_TRUE(drained);
@@ -190,7 +193,7 @@ TEST(EcsEngineTest, UpdateOfUnknownOrDrainingService) {
   ASSERT_TRUE(h.engine.create_service(h.web(0), {}));
   ASSERT_TRUE(h.engine.delete_service("us-east-1", "demo", "web", false));
   auto r = h.engine.update_service("us-east-1", "demo", "web", up);
-  EXPECT_EQ(r.error().message, "ServiceNotActiveException: Service was not ACTIVE.");
+  EXPECT_EQ(typed(r.error()), "ServiceNotActiveException: Service was not ACTIVE.");
 }
 
 TEST(EcsEngineTest, CreateServiceIdempotency) {
@@ -205,7 +208,7 @@ TEST(EcsEngineTest, CreateServiceIdempotency) {
   EXPECT_EQ(same->primary.id, first->primary.id);
   s.client_token = "other";
   auto clash = h.engine.create_service(s, {});
-  EXPECT_EQ(clash.error().message,
+  EXPECT_EQ(typed(clash.error()),
             "InvalidParameterException: Creation of service was not idempotent.");
 }
 
@@ -318,7 +321,7 @@ TEST(EcsEngineTest, TaskDefinitionRevisions) {
   in.region = "us-east-1";
   in.cluster = "demo";
   in.task_definition_arn = h.engine.task_definition("us-east-1", "web", 2)->arn;
-  EXPECT_EQ(h.engine.run_task(in).error().message, "ClientException: TaskDefinition is inactive");
+  EXPECT_EQ(typed(h.engine.run_task(in).error()), "ClientException: TaskDefinition is inactive");
 }
 
 TEST(EcsEngineTest, ClusterLifecycle) {
@@ -327,7 +330,7 @@ TEST(EcsEngineTest, ClusterLifecycle) {
   ASSERT_TRUE(h.engine.create_service(h.web(1), {}));
   auto busy = h.engine.delete_cluster("us-east-1", "demo");
   EXPECT_EQ(
-      busy.error().message,
+      typed(busy.error()),
       "ClusterContainsServicesException: The Cluster cannot be deleted while Services are active.");
   ASSERT_TRUE(h.engine.delete_service("us-east-1", "demo", "web", true));
   h.sim.advance(1s);

@@ -1,0 +1,38 @@
+#pragma once
+// The one mapping from an emu::Error to an AWS JSON 1.1 error: the exception name (`__type`), its
+// message and the HTTP status. The core names the exception when it knows it (Error::aws_type,
+// spelled as botocore's models spell it); otherwise the code picks the API's generic one.
+
+#include <string>
+#include <string_view>
+
+#include "api/http_types.hpp"
+#include "emulator/core/result.hpp"
+
+namespace emu::api::aws {
+
+/// Which AWS API answers: each has its own generic exception names.
+enum class AwsApi { Ecs, CloudMap };
+
+/// An error as AWS sends it.
+struct AwsError {
+  std::string type;     ///< `__type` and x-amzn-ErrorType
+  std::string message;  ///< `message` (and Cloud Map's `Message`)
+  http::status status = http::status::bad_request;
+};
+
+/// The HTTP status AWS answers with for exception `type`: 500 for the service's own failures
+/// (ServerException, InternalFailure), 503 for ServiceUnavailable, 400 for the client's.
+http::status aws_status(std::string_view type);
+
+/// Maps `e` once. Without an aws_type, ECS answers ServerException (Internal, Unavailable) or
+/// InvalidParameterException; Cloud Map answers InvalidInput, `not_found_type` (NotFound),
+/// ResourceInUse (Conflict, IllegalTransition), ServiceUnavailable or InternalFailure.
+AwsError to_aws_error(const Error& e, AwsApi api, std::string_view not_found_type = {});
+
+/// An error AWS itself names (`type` from the service's model), with the status it implies.
+inline Error aws_error(std::string_view type, std::string_view message) {
+  return Error{Code::InvalidArgument, std::string(message), {}, std::string(type)};
+}
+
+}  // namespace emu::api::aws
