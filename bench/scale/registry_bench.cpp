@@ -13,6 +13,7 @@
 #include "emulator/core/registry.hpp"
 #include "emulator/core/timer_queue.hpp"
 
+using namespace emu;
 using namespace emu::core;
 
 namespace {
