@@ -112,7 +112,7 @@ class Builder {
     const auto n = static_cast<std::uint32_t>(pool.size());
     if (n == 0) return true;
     if (node.routing == core::Routing::Weighted) {
-      return srv_one(pool[rng_.below(n)]);
+      return srv_one(*pool[rng_.below(n)]);
     }
     if (udp_) {
       // Over UDP at most 8, a random 8 in a random order, like A/AAAA (Route 53 answers at most
@@ -121,7 +121,7 @@ class Builder {
       std::array<std::uint32_t, kMaxMultivalue> idx;
       const std::uint32_t k = pick(n, core::Routing::Multivalue, rng_, idx);
       for (std::uint32_t i = 0; i < k; ++i) {
-        if (!srv_one(pool[idx[i]])) return false;
+        if (!srv_one(*pool[idx[i]])) return false;
       }
       partial_ = partial_ || k < n;
       return true;
@@ -133,7 +133,7 @@ class Builder {
     for (std::uint32_t i = 0; i < k; ++i) idx[i] = (start + i) % n;
     for (std::uint32_t i = k - 1; i > 0; --i) std::swap(idx[i], idx[rng_.below(i + 1)]);
     for (std::uint32_t i = 0; i < k; ++i) {
-      if (!srv_one(pool[idx[i]])) return false;
+      if (!srv_one(*pool[idx[i]])) return false;
     }
     return true;
   }
@@ -159,9 +159,9 @@ class Builder {
   }
 
   // SRV targets' A/AAAA in the additional section, as many as fit (never TC for these).
-  void glue(const ZoneSnapshot& zones) {
+  void glue() {
     for (std::uint32_t i = 0; i < targets_; ++i) {
-      const Node& t = zones.node(target_node_[i]);
+      const Node& t = *target_node_[i];
       const std::uint16_t off = target_off_[i];
       if (t.has_a && !add_glue(t, off, t.a_head, t.a_healthy.front().data(), 4)) return;
       if (t.has_aaaa && !add_glue(t, off, t.aaaa_head, t.aaaa_healthy.front().data(), 16)) return;
@@ -183,7 +183,7 @@ class Builder {
     if (targets_ < kMaxAdditional) {
       const std::size_t target = at + 2 + s.target_offset;
       target_off_[targets_] = target <= 0x3fff ? static_cast<std::uint16_t>(target) : 0;
-      target_node_[targets_] = s.target_node;
+      target_node_[targets_] = s.target;
       ++targets_;
     }
     return true;
@@ -210,7 +210,7 @@ class Builder {
   std::size_t reserve_ = 0;
   std::uint32_t targets_ = 0;
   std::array<std::uint16_t, kMaxAdditional> target_off_;
-  std::array<std::uint32_t, kMaxAdditional> target_node_;
+  std::array<const Node*, kMaxAdditional> target_node_;
 };
 
 Response finish(WireWriter& w, const Query& q, Rcode rcode, Builder& b, bool truncated) {
@@ -337,7 +337,7 @@ Response answer(const Query& q, const ZoneSnapshot* zones, Rng& rng, std::span<s
     b.ancount_ = b.nscount_ = b.arcount_ = 0;
     return finish(w, q, rcode, b, true);
   }
-  if (glue) b.glue(*zones);
+  if (glue) b.glue();
   return finish(w, q, rcode, b, b.partial_);
 }
 

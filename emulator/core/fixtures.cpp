@@ -221,7 +221,8 @@ Result<std::vector<FixtureSet>> load_fixtures(const std::string& path) {
   return load_fixture_files({path});
 }
 
-Result<void> apply_fixture(const FixtureSet& set, Registry& registry) {
+namespace {
+Result<void> apply_in(const FixtureSet& set, Registry& registry) {
   for (const auto& ns : set.namespaces) {
     if (auto r = registry.put_namespace(ns); !r) return fixture_error(set.file, r.error());
   }
@@ -251,6 +252,15 @@ Result<void> apply_fixture(const FixtureSet& set, Registry& registry) {
     }
   }
   return {};
+}
+
+}  // namespace
+
+Result<void> apply_fixture(const FixtureSet& set, Registry& registry) {
+  // One store transaction for the whole file, and one zone publication after it.
+  Registry::Transaction txn(registry);
+  if (auto r = apply_in(set, registry); !r) return r;
+  return txn.finish();
 }
 
 }  // namespace emu::core

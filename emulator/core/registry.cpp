@@ -104,6 +104,8 @@ Result<void> Registry::load() {
   namespaces_.clear();
   services_.clear();
   tasks_.clear();
+  keys_by_id_.clear();
+  keys_by_addr_.clear();
   for (const auto& row : contents->entities) {
     const auto parsed = native::parse_json(row.body);
     if (!parsed)
@@ -120,11 +122,14 @@ Result<void> Registry::load() {
     } else if (row.kind == "task") {
       auto t = persist::task_from(*parsed);
       if (!t) return t.error();
-      tasks_[task_key(*t)] = std::move(*t);
+      std::string key = task_key(*t);
+      index_task(key, *t);
+      tasks_[std::move(key)] = std::move(*t);
     }
     // Unknown kinds belong to other layers (ECS entities); they load them themselves.
   }
   events_.resume_after(contents->event_index);
+  zones_full_ = true;
   publish_zones();
   return {};
 }
@@ -149,14 +154,20 @@ Result<void> Registry::commit(Pending& p) {
     batch.changes.push_back(
         {StoreChange::Op::Upsert, "task", task_key(t), persist::to_json(t).dump()});
   if (!p.events.empty()) batch.event_index = events_.last_index();
-  if (!batch.empty()) {
+  if (txn_depth_ > 0) {
+    // Inside a Transaction: the store gets everything at once when it finishes.
+    for (auto& c : batch.changes) txn_batch_.changes.push_back(std::move(c));
+    if (batch.event_index) txn_batch_.event_index = batch.event_index;
+  } else if (!batch.empty()) {
     if (auto r = store_.commit(batch); !r) return r.error();
   }
   const bool dns_changed = changes_dns(p);
   apply(p);
   events_.append(p.events);
-  if (dns_changed)
-    publish_zones();  // a probe result that changes nothing DNS sees costs no rebuild
+  if (dns_changed) {  // a probe result that changes nothing DNS sees costs no rebuild
+    note_zone_changes(p);
+    publish_zones();
+  }
   CommitInfo info;
   info.events = p.events;
   info.reset = p.reset;
@@ -194,19 +205,101 @@ void Registry::apply(const Pending& p) {
     namespaces_.clear();
     services_.clear();
     tasks_.clear();
+    keys_by_id_.clear();
+    keys_by_addr_.clear();
   }
   for (const auto& id : p.erased_namespaces) namespaces_.erase(id);
   for (const auto& id : p.erased_services) services_.erase(id);
-  for (const auto& key : p.erased_tasks) tasks_.erase(key);
+  for (const auto& key : p.erased_tasks) {
+    if (const auto it = tasks_.find(key); it != tasks_.end()) {
+      unindex_task(key, it->second);
+      tasks_.erase(it);
+    }
+  }
   for (const auto& n : p.namespaces) namespaces_[n.id] = n;
   for (const auto& s : p.services) services_[s.id] = s;
   for (const auto& t : p.tasks) {
-    auto& slot = tasks_[task_key(t)];
+    std::string key = task_key(t);
+    auto [it, added] = tasks_.try_emplace(key);
+    auto& slot = it->second;
+    if (!added) unindex_task(key, slot);
     auto history = std::move(slot.last_results);  // the probe history is memory only
     slot = t;
     if (slot.last_results.empty()) slot.last_results = std::move(history);
+    index_task(key, slot);
   }
 }
+
+namespace {
+std::string addr_key(std::string_view service_id, std::string_view ip, std::uint16_t port) {
+  std::string k(service_id);
+  k += '|';
+  k += ip;
+  k += '|';
+  k += std::to_string(port);
+  return k;
+}
+}  // namespace
+
+void Registry::index_task(const std::string& key, const Task& t) {
+  keys_by_id_[t.id].insert(key);
+  if (!t.registered()) return;
+  if (!t.ipv4.empty()) keys_by_addr_[addr_key(t.service_id, t.ipv4, t.port)].insert(key);
+  if (!t.ipv6.empty()) keys_by_addr_[addr_key(t.service_id, t.ipv6, t.port)].insert(key);
+}
+
+void Registry::unindex_task(const std::string& key, const Task& t) {
+  const auto drop = [&](auto& index, const std::string& k) {
+    if (const auto it = index.find(k); it != index.end()) {
+      it->second.erase(key);
+      if (it->second.empty()) index.erase(it);
+    }
+  };
+  drop(keys_by_id_, t.id);
+  if (!t.registered()) return;
+  if (!t.ipv4.empty()) drop(keys_by_addr_, addr_key(t.service_id, t.ipv4, t.port));
+  if (!t.ipv6.empty()) drop(keys_by_addr_, addr_key(t.service_id, t.ipv6, t.port));
+}
+
+const std::set<std::string>* Registry::tasks_at(std::string_view service_id, std::string_view ip,
+                                                std::uint16_t port) const {
+  if (ip.empty()) return nullptr;
+  const auto it = keys_by_addr_.find(addr_key(service_id, ip, port));
+  return it == keys_by_addr_.end() ? nullptr : &it->second;
+}
+
+Result<void> Registry::end_transaction() {
+  if (--txn_depth_ > 0) return {};
+  StoreBatch batch = std::move(txn_batch_);
+  txn_batch_ = StoreBatch{};
+  if (batch.empty()) return {};
+  return store_.commit(batch);
+}
+
+void Registry::note_zone_changes(const Pending& p) {
+  if (p.reset || !p.namespaces.empty() || !p.erased_namespaces.empty() || !p.services.empty() ||
+      !p.erased_services.empty()) {
+    zones_full_ = true;  // zones or services changed: rare, rebuilt in full
+    return;
+  }
+  for (const auto& t : p.tasks) zones_changed_.insert(task_key(t));
+  for (const auto& k : p.erased_tasks) zones_changed_.insert(k);
+}
+
+namespace {
+ZoneEndpoint zone_endpoint(const std::string& key, const Task& t) {
+  ZoneEndpoint e;
+  e.instance_id = lower(t.id);
+  std::array<std::uint8_t, 4> v4{};
+  std::array<std::uint8_t, 16> v6{};
+  if (!t.ipv4.empty() && native::parse_ipv4(t.ipv4, &v4)) e.ipv4 = v4;
+  if (!t.ipv6.empty() && native::parse_ipv6(t.ipv6, &v6)) e.ipv6 = v6;
+  e.port = t.port;
+  e.healthy = t.dns_health != Health::Unhealthy;
+  e.key = key;
+  return e;
+}
+}  // namespace
 
 void Registry::publish_zones() {
   if (bulk_depth_ > 0) {
@@ -214,13 +307,29 @@ void Registry::publish_zones() {
     return;
   }
   zones_dirty_ = false;
-  zones_.publish(ZoneSnapshot::build(zone_model()));
+  if (zones_full_) {
+    zone_builder_.load(zone_model());
+    zones_full_ = false;
+  } else {
+    // Only the changed tasks' names are rebuilt; the rest of the snapshot is shared.
+    for (const auto& key : zones_changed_) {
+      const auto it = tasks_.find(key);
+      if (it == tasks_.end() || !it->second.registered()) {
+        zone_builder_.erase_endpoint(key);
+      } else {
+        zone_builder_.set_endpoint(it->second.service_id, zone_endpoint(key, it->second));
+      }
+    }
+  }
+  zones_changed_.clear();
+  zones_.publish(zone_builder_.snapshot());
 }
 
 ZoneModel Registry::zone_model() const {
-  std::unordered_map<std::string_view, std::vector<const Task*>> by_service;
+  std::unordered_map<std::string_view, std::vector<std::pair<const std::string*, const Task*>>>
+      by_service;
   for (const auto& [key, t] : tasks_) {
-    if (t.registered()) by_service[t.service_id].push_back(&t);
+    if (t.registered()) by_service[t.service_id].emplace_back(&key, &t);
   }
   ZoneModel model;
   for (const auto& [id, ns] : namespaces_) {
@@ -235,18 +344,9 @@ ZoneModel Registry::zone_model() const {
       zs.records = s.records;
       zs.routing = s.routing;
       zs.ttl = s.ttl;
+      zs.key = sid;
       if (const auto it = by_service.find(sid); it != by_service.end()) {
-        for (const Task* t : it->second) {
-          ZoneEndpoint e;
-          e.instance_id = lower(t->id);
-          std::array<std::uint8_t, 4> v4{};
-          std::array<std::uint8_t, 16> v6{};
-          if (!t->ipv4.empty() && native::parse_ipv4(t->ipv4, &v4)) e.ipv4 = v4;
-          if (!t->ipv6.empty() && native::parse_ipv6(t->ipv6, &v6)) e.ipv6 = v6;
-          e.port = t->port;
-          e.healthy = t->dns_health != Health::Unhealthy;
-          zs.endpoints.push_back(std::move(e));
-        }
+        for (const auto& [key, t] : it->second) zs.endpoints.push_back(zone_endpoint(*key, *t));
       }
       zn.services.push_back(std::move(zs));
     }
@@ -573,19 +673,24 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
   const std::string full = dns_name(*s);
   const bool upsert = spec.launch == Launch::Instance;
   const Task* previous = nullptr;
-  for (const auto& [key, t] : tasks_) {
-    if (t.service_id != s->id || !t.registered()) continue;
-    if (upsert && t.id == spec.id) {
-      previous = &t;
-      continue;
+  if (upsert) {
+    if (const auto it = keys_by_id_.find(spec.id); it != keys_by_id_.end()) {
+      for (const auto& key : it->second) {  // key order: the last registered one, as a scan
+        const Task& t = tasks_.find(key)->second;
+        if (t.service_id == s->id && t.registered()) previous = &t;
+      }
     }
+  } else {
     // Cloud Map allows several instances on one address; the native API does not.
-    if (!upsert && t.port == spec.port &&
-        ((!spec.ipv4.empty() && t.ipv4 == spec.ipv4) ||
-         (!spec.ipv6.empty() && t.ipv6 == spec.ipv6))) {
+    const std::string* first = nullptr;
+    for (const auto* at :
+         {tasks_at(s->id, spec.ipv4, spec.port), tasks_at(s->id, spec.ipv6, spec.port)}) {
+      if (at && !at->empty() && (!first || *at->begin() < *first)) first = &*at->begin();
+    }
+    if (first) {
       return conflict("endpoint " + (spec.ipv4.empty() ? spec.ipv6 : spec.ipv4) + ":" +
-                      std::to_string(spec.port) + " already runs in " + full + " (task " + t.id +
-                      ")");
+                      std::to_string(spec.port) + " already runs in " + full + " (task " +
+                      tasks_.find(*first)->second.id + ")");
     }
   }
   if (!upsert && !spec.id.empty() && task(spec.id))
@@ -910,10 +1015,10 @@ void Registry::add_probe_result(std::string_view key, ProbeRecord record) {
 
 const Task* Registry::task(std::string_view key_or_id) const {
   if (const auto it = tasks_.find(key_or_id); it != tasks_.end()) return &it->second;
-  for (const auto& [key, t] : tasks_) {
-    if (t.id == key_or_id) return &t;
-  }
-  return nullptr;
+  // By plain id: the first key holding it (key order, as a scan of tasks_ would find).
+  const auto it = keys_by_id_.find(std::string(key_or_id));
+  if (it == keys_by_id_.end() || it->second.empty()) return nullptr;
+  return &tasks_.find(*it->second.begin())->second;
 }
 
 std::vector<const Task*> Registry::tasks(const TaskFilter& filter) const {

@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "emulator/core/events.hpp"
@@ -23,6 +24,7 @@
 #include "emulator/core/time.hpp"
 #include "emulator/core/timer_queue.hpp"
 #include "emulator/core/zone_model.hpp"
+#include "emulator/core/zone_snapshot.hpp"
 
 namespace emu::core {
 
@@ -191,6 +193,32 @@ class Registry {
     Registry& registry_;
   };
 
+  /// Groups commands into one store transaction (a fixture of 10,000 tasks is one commit, not
+  /// 10,000): each command still validates and applies to memory at once, but the store sees
+  /// the combined batch when the outermost Transaction finishes, and DNS sees the result only
+  /// after that (a Bulk is implied). If that commit fails, the caller must not go on as if it
+  /// had succeeded (startup exits).
+  class Transaction {
+   public:
+    explicit Transaction(Registry& registry) : registry_(registry), bulk_(registry) {
+      ++registry_.txn_depth_;
+    }
+    ~Transaction() { (void)finish(); }
+    /// Commits the combined batch (outermost only); idempotent.
+    Result<void> finish() {
+      if (finished_) return {};
+      finished_ = true;
+      return registry_.end_transaction();
+    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+   private:
+    Registry& registry_;
+    Bulk bulk_;
+    bool finished_ = false;
+  };
+
   // Observing -------------------------------------------------------------------------------
   SnapshotHolder& zones() { return zones_; }
   const EventLog& events() const { return events_; }
@@ -211,6 +239,13 @@ class Registry {
   void apply(const Pending& pending);
   bool changes_dns(const Pending& pending) const;
   void publish_zones();
+  Result<void> end_transaction();
+  void note_zone_changes(const Pending& pending);
+  void index_task(const std::string& key, const Task& task);
+  void unindex_task(const std::string& key, const Task& task);
+  /// The tasks registered in `service_id` at ip:port (conflict checks; key order).
+  const std::set<std::string>* tasks_at(std::string_view service_id, std::string_view ip,
+                                        std::uint16_t port) const;
   Result<Namespace> ensure_namespace(Pending& pending, std::string_view name);
   Event make_event(Pending& pending, std::string type, std::string message, nlohmann::json detail);
   Result<Task> stop_in(Pending& pending, const Task& task, std::string stop_code,
@@ -232,6 +267,16 @@ class Registry {
   std::vector<Observer> observers_;
   int bulk_depth_ = 0;
   bool zones_dirty_ = false;
+  int txn_depth_ = 0;
+  StoreBatch txn_batch_;  // what the open Transaction has committed so far
+  // Incremental zones: the builder keeps the pieces of the last snapshot; a commit that changes
+  // only tasks rebuilds only their names (zones_changed_), anything else reloads it in full.
+  ZoneBuilder zone_builder_;
+  bool zones_full_ = true;
+  std::set<std::string> zones_changed_;  // task keys
+  // Indexes over tasks_ (maintained by apply and load), so a registration costs O(log n).
+  std::unordered_map<std::string, std::set<std::string>> keys_by_id_;    // task id -> keys
+  std::unordered_map<std::string, std::set<std::string>> keys_by_addr_;  // registered at ip:port
 };
 
 }  // namespace emu::core

@@ -19,6 +19,7 @@ struct ZoneEndpoint {
   std::optional<std::array<std::uint8_t, 16>> ipv6;
   std::uint16_t port = 0;
   bool healthy = true;  ///< UNKNOWN counts as healthy; fail-open applies when none is
+  std::string key;      ///< orders the endpoints of a service (ZoneBuilder); empty = position
 };
 
 /// One discovery service: the name <name>.<namespace>.
@@ -27,7 +28,8 @@ struct ZoneService {
   RecordTypes records;
   Routing routing = Routing::Multivalue;
   std::uint32_t ttl = 10;
-  std::vector<ZoneEndpoint> endpoints;  ///< registered instances only
+  std::vector<ZoneEndpoint> endpoints;  ///< registered instances only, in key order
+  std::string key;                      ///< identifies the service (ZoneBuilder); empty = position
 };
 
 /// One zone (a private DNS namespace).

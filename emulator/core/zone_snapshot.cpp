@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace emu::core {
 namespace {
@@ -114,40 +115,172 @@ std::string ZoneSnapshot::to_wire(std::string_view dotted) {
   return out;
 }
 
-std::uint32_t ZoneSnapshot::add_node(Node node) {
-  nodes_.push_back(std::move(node));
-  return static_cast<std::uint32_t>(nodes_.size() - 1);
+ZoneSnapshot::ZoneSnapshot() : zones_(std::make_shared<const std::vector<Zone>>()) {}
+
+const ZoneSnapshot::Node* ZoneSnapshot::find(std::span<const std::uint8_t> lower_wire) const {
+  if (chunks_.empty()) return nullptr;
+  const std::uint64_t h = hash_wire_name(lower_wire);
+  const Chunk* chunk = chunks_[h >> (64 - kChunkBits)].get();
+  if (chunk == nullptr) return nullptr;
+  auto it = std::lower_bound(chunk->begin(), chunk->end(), h,
+                             [](const Entry& e, std::uint64_t v) { return e.hash < v; });
+  for (; it != chunk->end() && it->hash == h; ++it) {
+    const Node& n = *it->node;
+    if (n.owner.size() == lower_wire.size() &&
+        std::memcmp(n.owner.data(), lower_wire.data(), lower_wire.size()) == 0) {
+      return &n;
+    }
+  }
+  return nullptr;
+}
+
+ZoneSnapshot::Lookup ZoneSnapshot::lookup(std::span<const std::uint8_t> name) const {
+  if (const Node* n = find(name)) return {n, &(*zones_)[n->zone]};
+  // Absent: the zone is the longest apex (or any name) that is a suffix of the name.
+  std::size_t pos = 0;
+  while (pos < name.size() && name[pos] != 0) {
+    pos += name[pos] + 1u;
+    if (pos >= name.size()) break;
+    // Every node belongs to its nearest zone, so the first existing suffix names the zone.
+    if (const Node* n = find(name.subspan(pos))) return {nullptr, &(*zones_)[n->zone]};
+  }
+  return {};
 }
 
 std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::build(const ZoneModel& model) {
-  auto snap = std::make_shared<ZoneSnapshot>();
-  std::unordered_map<std::string, std::uint32_t> names;   // owner -> node index (build only)
-  std::unordered_map<std::string, std::uint32_t> apexes;  // apex -> zone index
+  ZoneBuilder builder;
+  builder.load(model);
+  return builder.snapshot();
+}
 
-  for (const ZoneNamespace& ns : model.namespaces) {
-    std::string apex = to_wire(ns.name);
-    if (apex.empty() || apex.size() == 1 || apexes.count(apex) != 0) continue;
-    Zone zone;
-    zone.apex = apex;
-    zone.negative_ttl = ns.negative_ttl;
-    const std::string soa = soa_rdata(ns.negative_ttl);
-    zone.soa_tail = rr_tail(kTypeSoa, kSoaTtl, soa);
-    // RFC 2308: the negative-caching TTL is min(SOA TTL, SOA MINIMUM).
-    zone.soa_negative_tail = rr_tail(kTypeSoa, std::min(kSoaTtl, ns.negative_ttl), soa);
-    for (std::size_t i = 0; i < 4; ++i)
-      zone.ns_tails[i] = rr_tail(kTypeNs, kNsTtl, to_wire(kAwsNs[i]));
-    const auto z = static_cast<std::uint32_t>(snap->zones_.size());
-    snap->zones_.push_back(std::move(zone));
-    apexes.emplace(apex, z);
-    Node node;
-    node.owner = apex;
-    node.zone = z;
-    node.kind = Kind::Apex;
-    names.emplace(apex, snap->add_node(std::move(node)));
+// --------------------------------------------------------------------------- ZoneBuilder
+
+namespace {
+
+using Node = ZoneSnapshot::Node;
+using Srv = ZoneSnapshot::Srv;
+using Zone = ZoneSnapshot::Zone;
+using Key = const std::string*;  // points at a std::map key (stable while the entry lives)
+
+std::string position_key(std::size_t i) {
+  std::string k = std::to_string(i);
+  return "#" + std::string(k.size() < 10 ? 10 - k.size() : 0, '0') + k;
+}
+
+// Sorted-by-key pools: `keys` parallel to `values`.
+template <typename T>
+void pool_insert(std::vector<T>& values, std::vector<Key>& keys, Key key, T value) {
+  const auto it =
+      std::lower_bound(keys.begin(), keys.end(), key, [](Key a, Key b) { return *a < *b; });
+  const auto at = it - keys.begin();
+  keys.insert(it, key);
+  values.insert(values.begin() + at, std::move(value));
+}
+
+template <typename T>
+void pool_erase(std::vector<T>& values, std::vector<Key>& keys, Key key) {
+  const auto it =
+      std::lower_bound(keys.begin(), keys.end(), key, [](Key a, Key b) { return *a < *b; });
+  if (it == keys.end() || *it != key) return;
+  values.erase(values.begin() + (it - keys.begin()));
+  keys.erase(it);
+}
+
+}  // namespace
+
+struct ZoneBuilder::State {
+  struct Ep {
+    ZoneEndpoint ep;
+    std::string target;  ///< wire owner of the instance node; empty when it has none
+    std::uint64_t target_hash = 0;
+    std::shared_ptr<Node> inst;  ///< its instance node (services with SRV, valid target)
+    bool published = false;      ///< inst is in the name table (and its SRV in the service's)
+    std::int8_t a_pool = -1, aaaa_pool = -1, srv_pool = -1;  ///< 0 healthy, 1 unhealthy
+  };
+  struct Svc {
+    std::string key;
+    std::uint32_t zone = 0;
+    std::string owner;
+    std::uint64_t owner_hash = 0;
+    bool eligible = false;   ///< valid label, fits, not an apex, in its nearest zone
+    bool contested = false;  ///< another eligible service has the same owner
+    bool lost = false;       ///< contested, and an earlier non-empty service has the name
+    RecordTypes records;
+    Routing routing = Routing::Multivalue;
+    std::uint32_t ttl = 0;
+    std::array<std::uint8_t, 10> a_head{}, aaaa_head{};
+    std::map<std::string, Ep> eps;
+    std::unordered_map<std::uint64_t, std::uint32_t> targets;  ///< target hash -> endpoints
+    std::vector<std::array<std::uint8_t, 4>> a[2];
+    std::vector<std::array<std::uint8_t, 16>> aaaa[2];
+    std::vector<const Srv*> srv[2];
+    std::vector<Key> a_keys[2], aaaa_keys[2], srv_keys[2];
+    bool published = false;  ///< its node is in the name table
+    bool dirty = false;      ///< its node must be rebuilt
+    bool dup_dirty = false;  ///< a duplicate target changed: resolve its instances again
+  };
+
+  std::shared_ptr<const std::vector<Zone>> zones = std::make_shared<const std::vector<Zone>>();
+  std::unordered_map<std::string, std::uint32_t> apexes;
+  std::vector<std::shared_ptr<const Node>> apex_nodes;
+  std::vector<std::unique_ptr<Svc>> services;  ///< model order
+  std::unordered_map<std::string, Svc*> by_key;
+  std::unordered_map<std::string, Svc*> ep_service;  ///< endpoint key -> its service
+  std::vector<Svc*> dirty;
+  bool all_dirty = false;
+
+  using Chunk = std::vector<ZoneSnapshot::Entry>;
+  std::vector<std::shared_ptr<Chunk>> chunks = std::vector<std::shared_ptr<Chunk>>(kChunks);
+  std::vector<bool> fresh = std::vector<bool>(kChunks, true);  ///< not shared with a snapshot
+  std::size_t size = 0;
+  std::shared_ptr<const ZoneSnapshot> last;
+
+  static constexpr std::size_t kChunks = std::size_t{1} << ZoneSnapshot::kChunkBits;
+
+  Chunk& chunk_for(std::uint64_t h) {
+    const std::size_t i = h >> (64 - ZoneSnapshot::kChunkBits);
+    if (!fresh[i]) {
+      chunks[i] = chunks[i] ? std::make_shared<Chunk>(*chunks[i]) : std::make_shared<Chunk>();
+      fresh[i] = true;
+    } else if (!chunks[i]) {
+      chunks[i] = std::make_shared<Chunk>();
+    }
+    return *chunks[i];
   }
 
+  void put(std::uint64_t h, std::shared_ptr<const Node> node) {
+    Chunk& c = chunk_for(h);
+    auto it =
+        std::lower_bound(c.begin(), c.end(), h,
+                         [](const ZoneSnapshot::Entry& e, std::uint64_t v) { return e.hash < v; });
+    for (auto j = it; j != c.end() && j->hash == h; ++j) {
+      if (j->node->owner == node->owner) {
+        j->node = std::move(node);
+        return;
+      }
+    }
+    c.insert(it, ZoneSnapshot::Entry{h, std::move(node)});
+    ++size;
+  }
+
+  void erase(std::uint64_t h, const std::string& owner) {
+    Chunk& c = chunk_for(h);
+    auto it =
+        std::lower_bound(c.begin(), c.end(), h,
+                         [](const ZoneSnapshot::Entry& e, std::uint64_t v) { return e.hash < v; });
+    for (; it != c.end() && it->hash == h; ++it) {
+      if (it->node->owner == owner) {
+        c.erase(it);
+        --size;
+        return;
+      }
+    }
+  }
+
+  bool is_apex(const std::string& owner) const { return apexes.count(owner) != 0; }
+
   // The zone a name falls in: its longest apex suffix.
-  auto nearest_zone = [&](const std::string& owner) -> std::int64_t {
+  std::int64_t nearest_zone(const std::string& owner) const {
     if (apexes.size() == 1) return 0;  // one zone: nothing to disambiguate
     std::size_t pos = 0;
     while (pos < owner.size() && owner[pos] != 0) {
@@ -156,116 +289,327 @@ std::shared_ptr<const ZoneSnapshot> ZoneSnapshot::build(const ZoneModel& model) 
       pos += static_cast<std::uint8_t>(owner[pos]) + 1;
     }
     return -1;
-  };
+  }
 
+  void mark(Svc& s) {
+    if (!s.dirty) {
+      s.dirty = true;
+      dirty.push_back(&s);
+    }
+  }
+
+  // Instances may publish: the service's names are live and they carry SRV.
+  static bool instances_live(const Svc& s) { return s.eligible && !s.contested && s.records.srv; }
+
+  void make_endpoint(Svc& s, Ep& e) {
+    e.target.clear();
+    e.inst.reset();
+    if (!s.records.srv || s.owner.empty()) return;
+    const std::string ilabel = one_label(e.ep.instance_id);
+    if (ilabel.empty()) return;
+    std::string target = ilabel + s.owner;
+    if (target.size() > 255) return;
+    e.target_hash = hash_wire_name(bytes(target));
+    // The SRV target answers its own A/AAAA (whatever addresses the instance has).
+    auto inst = std::make_shared<Node>();
+    inst->owner = target;
+    inst->zone = s.zone;
+    inst->kind = ZoneSnapshot::Kind::Instance;
+    inst->ttl = s.ttl;
+    inst->a_head = s.a_head;
+    inst->aaaa_head = s.aaaa_head;
+    if (e.ep.ipv4) inst->a_healthy.push_back(*e.ep.ipv4);
+    if (e.ep.ipv6) inst->aaaa_healthy.push_back(*e.ep.ipv6);
+    inst->has_a = e.ep.ipv4.has_value();
+    inst->has_aaaa = e.ep.ipv6.has_value();
+    std::string rdata;
+    put16(rdata, 1);  // priority
+    put16(rdata, 1);  // weight
+    put16(rdata, e.ep.port);
+    rdata += target;  // RFC 2782: the target is never compressed
+    inst->srv.tail = rr_tail(kTypeSrv, s.ttl, rdata);
+    inst->srv.target_offset = 10 + 6;
+    inst->srv.target = inst.get();
+    e.target = std::move(target);
+    e.inst = std::move(inst);
+  }
+
+  // Adds an endpoint's A/AAAA to its service's pools, and its instance when `publish`.
+  void add_to_pools(Svc& s, Key key, Ep& e, bool publish) {
+    const int h = e.ep.healthy ? 0 : 1;
+    if (s.records.a && e.ep.ipv4) {
+      pool_insert(s.a[h], s.a_keys[h], key, *e.ep.ipv4);
+      e.a_pool = static_cast<std::int8_t>(h);
+    }
+    if (s.records.aaaa && e.ep.ipv6) {
+      pool_insert(s.aaaa[h], s.aaaa_keys[h], key, *e.ep.ipv6);
+      e.aaaa_pool = static_cast<std::int8_t>(h);
+    }
+    if (publish) {
+      put(e.target_hash, e.inst);
+      e.published = true;
+      pool_insert(s.srv[h], s.srv_keys[h], key, static_cast<const Srv*>(&e.inst->srv));
+      e.srv_pool = static_cast<std::int8_t>(h);
+    }
+  }
+
+  void remove_from_pools(Svc& s, Key key, Ep& e) {
+    if (e.a_pool >= 0) pool_erase(s.a[e.a_pool], s.a_keys[e.a_pool], key);
+    if (e.aaaa_pool >= 0) pool_erase(s.aaaa[e.aaaa_pool], s.aaaa_keys[e.aaaa_pool], key);
+    if (e.srv_pool >= 0) pool_erase(s.srv[e.srv_pool], s.srv_keys[e.srv_pool], key);
+    if (e.published) erase(e.target_hash, e.target);
+    e.a_pool = e.aaaa_pool = e.srv_pool = -1;
+    e.published = false;
+  }
+
+  // Recomputes a service's pools and instances from its endpoints, in key order (the full
+  // build's rules: the first endpoint with a target wins it).
+  void resolve_service(Svc& s) {
+    for (auto& [key, e] : s.eps) {
+      if (e.published) erase(e.target_hash, e.target);
+      e.published = false;
+      e.a_pool = e.aaaa_pool = e.srv_pool = -1;
+    }
+    for (int h = 0; h < 2; ++h) {
+      s.a[h].clear(), s.aaaa[h].clear(), s.srv[h].clear();
+      s.a_keys[h].clear(), s.aaaa_keys[h].clear(), s.srv_keys[h].clear();
+    }
+    if (!s.eligible || s.lost) return;
+    std::unordered_set<std::string_view> seen;  // targets that more than one endpoint has
+    for (auto& [key, e] : s.eps) {
+      bool publish = s.records.srv && e.inst && !is_apex(e.target);
+      if (publish && s.targets[e.target_hash] > 1) publish = seen.insert(e.target).second;
+      const int h = e.ep.healthy ? 0 : 1;
+      // Appending in key order keeps the pools sorted.
+      if (s.records.a && e.ep.ipv4) {
+        s.a[h].push_back(*e.ep.ipv4), s.a_keys[h].push_back(&key);
+        e.a_pool = static_cast<std::int8_t>(h);
+      }
+      if (s.records.aaaa && e.ep.ipv6) {
+        s.aaaa[h].push_back(*e.ep.ipv6), s.aaaa_keys[h].push_back(&key);
+        e.aaaa_pool = static_cast<std::int8_t>(h);
+      }
+      if (publish) {
+        put(e.target_hash, e.inst);
+        e.published = true;
+        s.srv[h].push_back(&e.inst->srv), s.srv_keys[h].push_back(&key);
+        e.srv_pool = static_cast<std::int8_t>(h);
+      }
+    }
+  }
+
+  // Publishes (or withdraws) a service's node from its pools.
+  void finish_service(Svc& s) {
+    s.dirty = false;
+    s.dup_dirty = false;
+    const bool live = s.eligible && !s.lost && !s.eps.empty();
+    if (!live) {
+      if (s.published) erase(s.owner_hash, s.owner);
+      s.published = false;
+      return;
+    }
+    auto node = std::make_shared<Node>();
+    node->owner = s.owner;
+    node->zone = s.zone;
+    node->kind = ZoneSnapshot::Kind::Service;
+    node->routing = s.routing;
+    node->ttl = s.ttl;
+    node->a_head = s.a_head;
+    node->aaaa_head = s.aaaa_head;
+    node->a_healthy = s.a[0];
+    node->a_unhealthy = s.a[1];
+    node->aaaa_healthy = s.aaaa[0];
+    node->aaaa_unhealthy = s.aaaa[1];
+    node->srv_healthy = s.srv[0];
+    node->srv_unhealthy = s.srv[1];
+    node->has_a = !node->a_healthy.empty() || !node->a_unhealthy.empty();
+    node->has_aaaa = !node->aaaa_healthy.empty() || !node->aaaa_unhealthy.empty();
+    node->has_srv = s.records.srv && (!node->srv_healthy.empty() || !node->srv_unhealthy.empty());
+    put(s.owner_hash, std::move(node));
+    s.published = true;
+  }
+
+  // Every name again from the current state (a load, or a change to a contested name).
+  void resolve_all() {
+    chunks.assign(kChunks, nullptr);
+    fresh.assign(kChunks, true);
+    size = 0;
+    for (const auto& apex : apex_nodes) put(hash_wire_name(bytes(apex->owner)), apex);
+    // Services sharing a name are contested: changes to them resolve everything again. The
+    // name goes to the first of them that has an endpoint.
+    std::unordered_map<std::string_view, int> claims;
+    for (auto& sp : services) {
+      if (sp->eligible) ++claims[sp->owner];
+    }
+    std::unordered_set<std::string_view> taken;
+    for (auto& sp : services) {
+      Svc& s = *sp;
+      s.published = false;
+      for (auto& [key, e] : s.eps) e.published = false;
+      s.contested = s.eligible && claims[s.owner] > 1;
+      s.lost = s.contested && (s.eps.empty() || !taken.insert(s.owner).second);
+      resolve_service(s);
+      finish_service(s);
+    }
+    for (Svc* s : dirty) s->dirty = false;
+    dirty.clear();
+    all_dirty = false;
+  }
+};
+
+ZoneBuilder::ZoneBuilder() : s_(std::make_unique<State>()) {}
+ZoneBuilder::~ZoneBuilder() = default;
+
+void ZoneBuilder::load(const ZoneModel& model) {
+  auto fresh_state = std::make_unique<State>();
+  State& st = *fresh_state;
+  auto zones = std::make_shared<std::vector<Zone>>();
   for (const ZoneNamespace& ns : model.namespaces) {
-    auto zit = apexes.find(to_wire(ns.name));
-    if (zit == apexes.end()) continue;
+    std::string apex = ZoneSnapshot::to_wire(ns.name);
+    if (apex.empty() || apex.size() == 1 || st.apexes.count(apex) != 0) continue;
+    Zone zone;
+    zone.apex = apex;
+    zone.negative_ttl = ns.negative_ttl;
+    const std::string soa = soa_rdata(ns.negative_ttl);
+    zone.soa_tail = rr_tail(kTypeSoa, ZoneSnapshot::kSoaTtl, soa);
+    // RFC 2308: the negative-caching TTL is min(SOA TTL, SOA MINIMUM).
+    zone.soa_negative_tail =
+        rr_tail(kTypeSoa, std::min(ZoneSnapshot::kSoaTtl, ns.negative_ttl), soa);
+    for (std::size_t i = 0; i < 4; ++i)
+      zone.ns_tails[i] = rr_tail(kTypeNs, ZoneSnapshot::kNsTtl, ZoneSnapshot::to_wire(kAwsNs[i]));
+    const auto z = static_cast<std::uint32_t>(zones->size());
+    zones->push_back(std::move(zone));
+    st.apexes.emplace(apex, z);
+    auto node = std::make_shared<Node>();
+    node->owner = apex;
+    node->zone = z;
+    node->kind = ZoneSnapshot::Kind::Apex;
+    st.apex_nodes.push_back(std::move(node));
+  }
+  st.zones = zones;
+
+  std::size_t position = 0;
+  for (const ZoneNamespace& ns : model.namespaces) {
+    const auto zit = st.apexes.find(ZoneSnapshot::to_wire(ns.name));
+    if (zit == st.apexes.end()) continue;
     const std::uint32_t z = zit->second;
-    const std::string& apex = snap->zones_[z].apex;
+    const std::string& apex = (*zones)[z].apex;
     for (const ZoneService& svc : ns.services) {
-      // Route 53: a service with no registered instance has no records, so its name is NXDOMAIN.
-      if (svc.endpoints.empty()) continue;
+      auto sp = std::make_unique<State::Svc>();
+      State::Svc& s = *sp;
+      s.key = svc.key.empty() ? position_key(position) : svc.key;
+      ++position;
+      if (st.by_key.count(s.key) != 0) continue;  // one service per key
+      s.zone = z;
+      s.records = svc.records;
+      s.routing = svc.routing;
+      s.ttl = svc.ttl;
+      s.a_head = rr_head(kTypeA, svc.ttl, 4);
+      s.aaaa_head = rr_head(kTypeAaaa, svc.ttl, 16);
       const std::string label = one_label(svc.name);
-      if (label.empty()) continue;
-      std::string owner = label + apex;
-      if (owner.size() > 255 || names.count(owner) != 0 || nearest_zone(owner) != z) continue;
-
-      Node node;
-      node.owner = owner;
-      node.zone = z;
-      node.kind = Kind::Service;
-      node.routing = svc.routing;
-      node.ttl = svc.ttl;
-      node.a_head = rr_head(kTypeA, svc.ttl, 4);
-      node.aaaa_head = rr_head(kTypeAaaa, svc.ttl, 16);
+      if (!label.empty()) {
+        s.owner = label + apex;
+        s.owner_hash = hash_wire_name(bytes(s.owner));
+        s.eligible = s.owner.size() <= 255 && !st.is_apex(s.owner) && st.nearest_zone(s.owner) == z;
+      }
+      std::size_t i = 0;
       for (const ZoneEndpoint& ep : svc.endpoints) {
-        if (svc.records.a && ep.ipv4)
-          (ep.healthy ? node.a_healthy : node.a_unhealthy).push_back(*ep.ipv4);
-        if (svc.records.aaaa && ep.ipv6)
-          (ep.healthy ? node.aaaa_healthy : node.aaaa_unhealthy).push_back(*ep.ipv6);
+        std::string key = ep.key.empty() ? s.key + "/" + position_key(i) : ep.key;
+        ++i;
+        auto [it, added] = s.eps.try_emplace(std::move(key));
+        if (!added) continue;
+        it->second.ep = ep;
+        it->second.ep.key = it->first;
+        st.make_endpoint(s, it->second);
+        if (it->second.inst) ++s.targets[it->second.target_hash];
+        st.ep_service[it->first] = &s;
       }
-      node.has_a = !node.a_healthy.empty() || !node.a_unhealthy.empty();
-      node.has_aaaa = !node.aaaa_healthy.empty() || !node.aaaa_unhealthy.empty();
-
-      if (svc.records.srv) {
-        for (const ZoneEndpoint& ep : svc.endpoints) {
-          const std::string ilabel = one_label(ep.instance_id);
-          if (ilabel.empty()) continue;
-          std::string target = ilabel + owner;
-          if (target.size() > 255 || names.count(target) != 0) continue;
-          // The SRV target answers its own A/AAAA (whatever addresses the instance has).
-          Node inst;
-          inst.owner = target;
-          inst.zone = z;
-          inst.kind = Kind::Instance;
-          inst.ttl = svc.ttl;
-          inst.a_head = node.a_head;
-          inst.aaaa_head = node.aaaa_head;
-          if (ep.ipv4) inst.a_healthy.push_back(*ep.ipv4);
-          if (ep.ipv6) inst.aaaa_healthy.push_back(*ep.ipv6);
-          inst.has_a = ep.ipv4.has_value();
-          inst.has_aaaa = ep.ipv6.has_value();
-          const std::uint32_t idx = snap->add_node(std::move(inst));
-          names.emplace(target, idx);
-
-          std::string rdata;
-          put16(rdata, 1);  // priority
-          put16(rdata, 1);  // weight
-          put16(rdata, ep.port);
-          rdata += target;  // RFC 2782: the target is never compressed
-          Srv srv;
-          srv.tail = rr_tail(kTypeSrv, svc.ttl, rdata);
-          srv.target_offset = 10 + 6;
-          srv.target_node = idx;
-          (ep.healthy ? node.srv_healthy : node.srv_unhealthy).push_back(std::move(srv));
-        }
-        node.has_srv = !node.srv_healthy.empty() || !node.srv_unhealthy.empty();
-      }
-      names.emplace(owner, snap->add_node(std::move(node)));
+      st.by_key.emplace(s.key, &s);
+      st.services.push_back(std::move(sp));
     }
   }
-  snap->index_nodes();
+  st.resolve_all();
+  s_ = std::move(fresh_state);
+}
+
+void ZoneBuilder::erase_endpoint(const std::string& endpoint_key) {
+  State& st = *s_;
+  const auto where = st.ep_service.find(endpoint_key);
+  if (where == st.ep_service.end()) return;
+  State::Svc& s = *where->second;
+  st.ep_service.erase(where);
+  const auto it = s.eps.find(endpoint_key);
+  if (it == s.eps.end()) return;
+  State::Ep& e = it->second;
+  if (e.inst) {
+    auto& n = s.targets[e.target_hash];
+    if (n > 1) s.dup_dirty = true;
+    if (--n == 0) s.targets.erase(e.target_hash);
+  }
+  st.remove_from_pools(s, &it->first, e);
+  s.eps.erase(it);
+  if (s.contested) st.all_dirty = true;
+  st.mark(s);
+}
+
+void ZoneBuilder::set_endpoint(const std::string& service_key, ZoneEndpoint endpoint) {
+  State& st = *s_;
+  const auto sit = st.by_key.find(service_key);
+  if (sit == st.by_key.end()) {
+    erase_endpoint(endpoint.key);
+    return;
+  }
+  State::Svc& s = *sit->second;
+  if (const auto where = st.ep_service.find(endpoint.key);
+      where != st.ep_service.end() && where->second != &s) {
+    erase_endpoint(endpoint.key);
+  }
+  auto [it, added] = s.eps.try_emplace(endpoint.key);
+  State::Ep& e = it->second;
+  if (!added) {
+    if (e.inst) {
+      auto& n = s.targets[e.target_hash];
+      if (n > 1) s.dup_dirty = true;
+      if (--n == 0) s.targets.erase(e.target_hash);
+    }
+    st.remove_from_pools(s, &it->first, e);
+  }
+  st.ep_service[it->first] = &s;
+  e.ep = std::move(endpoint);
+  st.make_endpoint(s, e);
+  bool publish = State::instances_live(s) && e.inst && !st.is_apex(e.target);
+  if (e.inst && ++s.targets[e.target_hash] > 1) {
+    s.dup_dirty = true;  // who wins a shared target depends on the order: resolve it below
+    publish = false;
+  }
+  if (s.contested) {
+    st.all_dirty = true;
+  } else if (!s.dup_dirty) {
+    st.add_to_pools(s, &it->first, e, publish);
+  }
+  st.mark(s);
+}
+
+std::shared_ptr<const ZoneSnapshot> ZoneBuilder::snapshot() {
+  State& st = *s_;
+  if (st.all_dirty) {
+    st.resolve_all();
+  } else {
+    for (State::Svc* s : st.dirty) {
+      if (s->dup_dirty) st.resolve_service(*s);
+      st.finish_service(*s);
+    }
+    st.dirty.clear();
+  }
+  if (st.last && std::all_of(st.fresh.begin(), st.fresh.end(), [](bool f) { return !f; }))
+    return st.last;  // nothing changed
+  auto snap = std::shared_ptr<ZoneSnapshot>(new ZoneSnapshot());
+  snap->zones_ = st.zones;
+  snap->chunks_.assign(st.chunks.begin(), st.chunks.end());
+  snap->size_ = st.size;
+  st.fresh.assign(st.fresh.size(), false);
+  st.last = snap;
   return snap;
-}
-
-void ZoneSnapshot::index_nodes() {
-  std::size_t cap = 16;
-  while (cap < nodes_.size() * 2) cap <<= 1;  // load factor <= 0.5
-  slots_.assign(cap, 0);
-  mask_ = cap - 1;
-  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
-    std::size_t slot = hash_wire_name(bytes(nodes_[i].owner)) & mask_;
-    while (slots_[slot] != 0) slot = (slot + 1) & mask_;
-    slots_[slot] = i + 1;
-  }
-}
-
-const ZoneSnapshot::Node* ZoneSnapshot::find(std::span<const std::uint8_t> lower_wire) const {
-  if (slots_.empty()) return nullptr;
-  std::size_t slot = hash_wire_name(lower_wire) & mask_;
-  while (const std::uint32_t v = slots_[slot]) {
-    const Node& n = nodes_[v - 1];
-    if (n.owner.size() == lower_wire.size() &&
-        std::memcmp(n.owner.data(), lower_wire.data(), lower_wire.size()) == 0) {
-      return &n;
-    }
-    slot = (slot + 1) & mask_;
-  }
-  return nullptr;
-}
-
-ZoneSnapshot::Lookup ZoneSnapshot::lookup(std::span<const std::uint8_t> name) const {
-  if (const Node* n = find(name)) return {n, &zones_[n->zone]};
-  // Absent: the zone is the longest apex (or any name) that is a suffix of the name.
-  std::size_t pos = 0;
-  while (pos < name.size() && name[pos] != 0) {
-    pos += name[pos] + 1u;
-    if (pos >= name.size()) break;
-    // Every node belongs to its nearest zone, so the first existing suffix names the zone.
-    if (const Node* n = find(name.subspan(pos))) return {nullptr, &zones_[n->zone]};
-  }
-  return {};
 }
 
 }  // namespace emu::core

@@ -1,22 +1,30 @@
 #pragma once
-// ZoneSnapshot: an immutable, lookup-ready view of every zone, built once per state change from a
-// ZoneModel and read by the DNS threads without locks. Everything the answer path needs is
-// precomputed here: owner names in lowercase wire format, per-name address lists split by health,
-// SRV record tails with uncompressed targets (RFC 2782), and per-zone SOA and NS record tails.
-// Lookup takes a byte span and allocates nothing (an open-addressing table over the names).
+// ZoneSnapshot: an immutable, lookup-ready view of every zone, read by the DNS threads without
+// locks. Everything the answer path needs is precomputed here: owner names in lowercase wire
+// format, per-name address lists split by health, SRV record tails with uncompressed targets
+// (RFC 2782), and per-zone SOA and NS record tails. Lookup takes a byte span and allocates nothing.
+//
+// ZoneBuilder makes snapshots, in full (from a ZoneModel) or incrementally: a change to one
+// endpoint rebuilds only its instance node and its service's node; every other node, and every
+// name-table chunk the change does not touch, is shared with the previous snapshot (immutable
+// pieces behind shared_ptr, copy-on-write). The result equals a full build of the same model.
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "emulator/core/zone_model.hpp"
 
 namespace emu::core {
+
+class ZoneBuilder;
 
 class ZoneSnapshot {
  public:
@@ -28,6 +36,8 @@ class ZoneSnapshot {
   /// What kind of name a node is.
   enum class Kind : std::uint8_t { Apex, Service, Instance };
 
+  struct Node;
+
   /// One SRV record: `1 1 <port> <instance-id>.<service>.<namespace>.`.
   struct Srv {
     /// TYPE CLASS TTL RDLENGTH RDATA of the record (the owner is written by the responder).
@@ -35,7 +45,7 @@ class ZoneSnapshot {
     /// Offset of the target name inside `tail` (for compression pointers to it).
     std::uint16_t target_offset = 0;
     /// The target's node (its A/AAAA go in the additional section).
-    std::uint32_t target_node = 0;
+    const Node* target = nullptr;
   };
 
   /// One name of a zone and everything published at it.
@@ -50,9 +60,13 @@ class ZoneSnapshot {
     bool has_srv = false;   ///< SRV published here
     std::vector<std::array<std::uint8_t, 4>> a_healthy, a_unhealthy;
     std::vector<std::array<std::uint8_t, 16>> aaaa_healthy, aaaa_unhealthy;
-    std::vector<Srv> srv_healthy, srv_unhealthy;
+    /// The SRV records of a service: each points at the `srv` of an instance node published in
+    /// the same snapshot (a service node is rebuilt whenever one of its instances changes).
+    std::vector<const Srv*> srv_healthy, srv_unhealthy;
     /// TYPE CLASS TTL RDLENGTH for A and AAAA records at this name (rdata follows).
     std::array<std::uint8_t, 10> a_head{}, aaaa_head{};
+    /// An instance node's own SRV record (target: this node), listed by its service's node.
+    Srv srv;
   };
 
   /// One zone (a namespace) and its apex records.
@@ -70,34 +84,74 @@ class ZoneSnapshot {
     const Zone* zone = nullptr;
   };
 
-  /// Builds the snapshot (off the answer path; allocates).
+  /// Builds the snapshot in full (off the answer path; allocates).
   static std::shared_ptr<const ZoneSnapshot> build(const ZoneModel& model);
 
   /// Finds a name given in lowercase wire format; longest matching zone wins. Never allocates.
   Lookup lookup(std::span<const std::uint8_t> lower_wire) const;
   /// The exact node for a lowercase wire name, or null.
   const Node* find(std::span<const std::uint8_t> lower_wire) const;
-  /// Node by index (SRV targets).
-  const Node& node(std::uint32_t index) const { return nodes_[index]; }
   /// Every zone.
-  const std::vector<Zone>& zones() const { return zones_; }
+  const std::vector<Zone>& zones() const { return *zones_; }
   /// Number of names.
-  std::size_t size() const { return nodes_.size(); }
+  std::size_t size() const { return size_; }
+  /// Calls f(const Node&) for every name, in no particular order (tests, diagnostics).
+  template <typename F>
+  void for_each_node(F&& f) const {
+    for (const auto& chunk : chunks_) {
+      if (!chunk) continue;
+      for (const auto& e : *chunk) f(*e.node);
+    }
+  }
 
   /// Converts "a.b.c" (or "a.b.c.") to lowercase wire format; empty on an invalid name.
   static std::string to_wire(std::string_view dotted);
 
  private:
-  std::uint32_t add_node(Node node);
-  void index_nodes();
+  friend class ZoneBuilder;
+  struct Entry {
+    std::uint64_t hash = 0;
+    std::shared_ptr<const Node> node;
+  };
+  using Chunk = std::vector<Entry>;  ///< sorted by hash
+  static constexpr unsigned kChunkBits = 10;
 
-  std::vector<Zone> zones_;
-  std::vector<Node> nodes_;
-  std::vector<std::uint32_t> slots_;  ///< node index + 1; 0 = empty; size is a power of two
-  std::size_t mask_ = 0;
+  ZoneSnapshot();
+
+  std::shared_ptr<const std::vector<Zone>> zones_;
+  std::vector<std::shared_ptr<const Chunk>> chunks_;  ///< 2^kChunkBits, by the hash's top bits
+  std::size_t size_ = 0;
 };
 
 /// Hash of a wire name (shared by build and lookup).
 std::uint64_t hash_wire_name(std::span<const std::uint8_t> name);
+
+/// Makes ZoneSnapshots, in full or one endpoint at a time (writer side; single-threaded).
+/// Services are identified by key (ZoneService::key; the registry's service id) and endpoints by
+/// key within their service (ZoneEndpoint::key; the registry's task key). Keys order endpoints
+/// the way the model lists them, so an incremental result equals a full build.
+class ZoneBuilder {
+ public:
+  ZoneBuilder();
+  ~ZoneBuilder();
+  ZoneBuilder(const ZoneBuilder&) = delete;
+  ZoneBuilder& operator=(const ZoneBuilder&) = delete;
+
+  /// Replaces everything with `model` (a full rebuild; O(state)). Endpoints and services without
+  /// a key get one from their position.
+  void load(const ZoneModel& model);
+  /// Adds or replaces one endpoint of the service `service_key` (it leaves any other service it
+  /// was in). An unknown service (not in a DNS zone) means the endpoint is not published.
+  void set_endpoint(const std::string& service_key, ZoneEndpoint endpoint);
+  /// Removes an endpoint wherever it is (no-op if absent).
+  void erase_endpoint(const std::string& endpoint_key);
+  /// The snapshot of the current state (shares every piece the changes since the last call did
+  /// not touch).
+  std::shared_ptr<const ZoneSnapshot> snapshot();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
 
 }  // namespace emu::core
