@@ -71,22 +71,22 @@ class MetricsTest(unittest.TestCase):
                                "timeout": "500ms", "retries": 1}}, expect=201)
         _, task = d.api("POST", "/v1/services/web.local/tasks",
                         {"ip": "127.0.0.1", "port": cls.target.port}, expect=201)
-        tid = task["id"]
+        tid = task["taskId"]
 
         def health():
-            return d.api("GET", "/v1/tasks/%s" % tid, expect=200)[1]["health"]
+            return d.api("GET", "/v1/tasks/%s" % tid, expect=200)[1]["healthStatus"]
 
         emu.wait_until(lambda: health() == "HEALTHY", timeout=10, message="task HEALTHY")
         emu.wait_until(lambda: d.dig("web.local") == ["127.0.0.1"], timeout=10,
                        message="web.local answers the task")
-        cls.target.status = 503
-        emu.wait_until(lambda: health() == "UNHEALTHY", timeout=10, message="task UNHEALTHY")
-        emu.wait_until(lambda: d.dig("web.local") == [], timeout=10, message="web.local empty")
-        # DNS: several types and rcodes, UDP and TCP.
+        # DNS, while the task answers: several types and rcodes, UDP and TCP.
         assert d.dig_status("web.local", "SRV") == "NOERROR"
         assert d.dig_status("nope.local", "A") == "NXDOMAIN"
         assert d.dig_status("web.local", "AAAA", tcp=True) == "NOERROR"
         assert d.dig_status("example.com", "TXT") == "REFUSED"
+        cls.target.status = 503
+        emu.wait_until(lambda: health() == "UNHEALTHY", timeout=10, message="task UNHEALTHY")
+        emu.wait_until(lambda: d.dig("web.local") == [], timeout=10, message="web.local empty")
         # AWS: boto3 (ECS and Cloud Map) and the AWS CLI.
         boto(d, "ecs").create_cluster(clusterName="metrics")
         boto(d, "servicediscovery").list_namespaces()
