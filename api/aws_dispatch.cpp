@@ -22,6 +22,37 @@ Response AwsDispatch::aws_error(http::status status, std::string_view type,
   return res;
 }
 
+namespace {
+
+/// The IAM service prefix of a JSON 1.1 target prefix (what policies and CloudTrail call it).
+std::string service_of(std::string_view prefix) {
+  if (prefix == "AmazonEC2ContainerServiceV20141113") return "ecs";
+  if (prefix == "Route53AutoNaming_v20170314") return "servicediscovery";
+  return std::string(prefix);
+}
+
+bool operation_name_ok(std::string_view op) {
+  if (op.empty() || op.size() > 64) return false;
+  for (const char c : op) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string AwsDispatch::operation_label(const Request& req, const Response& res) const {
+  const std::string_view target = req["X-Amz-Target"];
+  const auto dot = target.rfind('.');
+  if (dot == std::string_view::npos) return "unknown";
+  const auto prefix = target.substr(0, dot);
+  if (!has_handler(prefix)) return "unknown";  // the registered prefixes bound the label set
+  const auto op = target.substr(dot + 1);
+  const bool unknown = res["x-amzn-ErrorType"] == "UnknownOperationException" ||
+                       res.result() == http::status::method_not_allowed || !operation_name_ok(op);
+  return service_of(prefix) + ":" + (unknown ? std::string("unknown") : std::string(op));
+}
+
 Response AwsDispatch::dispatch(const Request& req) const {
   const std::string_view target = req["X-Amz-Target"];
   const auto dot = target.rfind('.');

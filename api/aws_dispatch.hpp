@@ -28,6 +28,10 @@ class AwsDispatch {
   bool has_handler(std::string_view prefix) const;
   /// Routes by the X-Amz-Target header alone.
   Response dispatch(const Request& req) const;
+  /// The metrics label of an answered AWS call: "ecs:CreateService",
+  /// "servicediscovery:RegisterInstance" (IAM's service prefixes), "<service>:unknown" for an
+  /// operation the handler does not serve, "unknown" for a target no handler serves.
+  std::string operation_label(const Request& req, const Response& res) const;
   /// An AWS error: {"__type": type, "message": message} with the AWS content type.
   static Response aws_error(http::status status, std::string_view type, std::string_view message);
 

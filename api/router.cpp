@@ -13,6 +13,15 @@ namespace emu::api {
 
 namespace {
 
+/// What a request is counted under in /metrics: the route, and the AWS operation of AWS calls.
+struct MetricsLabel {
+  MetricsLabel(const char* r) : route(r) {}             // NOLINT: a bare route is the common case
+  MetricsLabel(std::string r) : route(std::move(r)) {}  // NOLINT
+  MetricsLabel(std::string r, std::string op) : route(std::move(r)), operation(std::move(op)) {}
+  std::string route;
+  std::string operation;
+};
+
 std::string allow_header(const std::vector<http::verb>& verbs) {
   std::string out;
   for (auto v : verbs) {
@@ -164,12 +173,12 @@ void Router::handle(Request req, Respond respond, ConnectionToken connection) {
   std::string label = "unmatched";
 
   // Every answer passes here: HTTP version, keep-alive and the request counter.
-  std::function<void(std::string, Response)> finish =
+  std::function<void(MetricsLabel, Response)> finish =
       [metrics = metrics_, respond = std::move(respond), version, keep_alive, method](
-          std::string route, Response res) {
+          MetricsLabel label, Response res) {
         res.version(version);
         res.keep_alive(keep_alive);
-        metrics->record(route, method, res.result_int());
+        metrics->record(label.route, label.operation, method, res.result_int());
         respond(std::move(res));
       };
 
@@ -191,10 +200,10 @@ void Router::handle(Request req, Respond respond, ConnectionToken connection) {
         req.find(http::field::access_control_request_method) != req.end()) {
       return finish("preflight", preflight(req, guard.cors_origin));
     }
-    finish = [inner = std::move(finish), origin = guard.cors_origin](std::string route,
+    finish = [inner = std::move(finish), origin = guard.cors_origin](MetricsLabel label,
                                                                      Response res) mutable {
       set_cors(res, origin);
-      inner(std::move(route), std::move(res));
+      inner(std::move(label), std::move(res));
     };
   }
 
@@ -204,14 +213,18 @@ void Router::handle(Request req, Respond respond, ConnectionToken connection) {
       auto res = AwsDispatch::aws_error(http::status::method_not_allowed,
                                         "UnknownOperationException", "AWS JSON 1.1 requires POST");
       res.set(http::field::allow, "POST");
-      return finish("aws", std::move(res));
+      std::string operation = aws_.operation_label(req, res);
+      return finish({"aws", std::move(operation)}, std::move(res));
     }
+    Response res;
     try {
-      return finish("aws", aws_.dispatch(req));
+      res = aws_.dispatch(req);
     } catch (const std::exception& e) {
-      return finish("aws", AwsDispatch::aws_error(http::status::internal_server_error,
-                                                  "ServerException", e.what()));
+      res =
+          AwsDispatch::aws_error(http::status::internal_server_error, "ServerException", e.what());
     }
+    std::string operation = aws_.operation_label(req, res);
+    return finish({"aws", std::move(operation)}, std::move(res));
   }
 
   auto target = parse_target(req.target());
@@ -285,7 +298,9 @@ void Router::events(Call& call) {
 }
 
 void Router::metrics_text(Call& call) {
-  std::string text = metrics_->render(polls_->pending());
+  metrics::TextWriter writer;
+  metrics_->render(writer, polls_->pending());
+  std::string text = writer.take();
   if (ctx_.metrics) text += ctx_.metrics();
   Response res{http::status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");

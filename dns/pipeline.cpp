@@ -8,6 +8,7 @@ namespace emu::dns {
 Response process(std::span<const std::uint8_t> packet, Transport transport,
                  const core::ZoneSnapshot* zones, Rng& rng, Query& query,
                  std::span<std::uint8_t> out, bool forwarding) {
+  query.question_ok = false;  // a dropped packet must not report the last one's question
   const DecodeStatus status = decode(packet, query);
   query.transport = transport;
   switch (status) {

@@ -97,7 +97,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
       return close();
     }
     DnsStats stats;
-    tally(stats, r);
+    tally(stats, r, query_);
     server_->counters_->add(stats);
     switch (r.action) {
       case Action::Send:

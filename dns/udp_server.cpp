@@ -110,8 +110,7 @@ void UdpServer::run(unsigned index) {
     for (int i = 0; i < n; ++i) {
       const std::span<const std::uint8_t> packet(in.data() + i * kMaxQuery, rx[i].msg_len);
       if ((rx[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
-        ++stats.queries;
-        ++stats.dropped;
+        tally_dropped(stats);
         continue;
       }
       std::span<std::uint8_t> buf(out.data() + out_count * kMaxMessage, kMaxMessage);
@@ -122,7 +121,7 @@ void UdpServer::run(unsigned index) {
         log::error("dns", "udp packet failed", {{"error", e.what()}});
         r = {};
       }
-      tally(stats, r);
+      tally(stats, r, query);
       if (r.action == Action::Forward) {
         const sockaddr_storage peer = peers[i];
         const socklen_t plen = rx[i].msg_hdr.msg_namelen;

@@ -10,6 +10,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # tests: real clients and tools
   bind9-dnsutils sqlite3 curl python3 python3-grpcio python3-boto3 awscli
+  # the /metrics test reads the output with the Prometheus text-format parser
+  python3-prometheus-client
   # the browser test (tests/integration/test_browser_security.py): headless Chromium + WebDriver
   chromium chromium-driver python3-selenium
   # Docker backend, runtime image and compose tests (scripts/start-dockerd.sh, docker-base-image.sh)

@@ -24,7 +24,12 @@ core::HealthPolicy policy_of(const core::HealthCheckSpec& check) {
 
 HealthMonitor::HealthMonitor(const TimeSource& clock, TimerQueue& timers, ProbeExecutor& executor,
                              HealthSink& sink)
-    : clock_(clock), timers_(timers), executor_(executor), sink_(sink) {}
+    : clock_(clock),
+      timers_(timers),
+      executor_(executor),
+      sink_(sink),
+      durations_(static_cast<std::size_t>(core::ProbeType::Command) + 1,
+                 metrics::Histogram(metrics::Histogram::default_seconds())) {}
 
 HealthMonitor::~HealthMonitor() {
   for (auto& [id, w] : watches_) stop(w);
@@ -134,6 +139,7 @@ void HealthMonitor::on_result(const std::string& task_id, std::uint64_t attempt,
     return;
   }
   Watch& w = it->second;
+  if (!result.is_skipped()) observe_duration(w);
   timers_.cancel(w.running->timeout_timer);
   w.running.reset();
   judge(task_id, w, std::move(result));
@@ -144,12 +150,20 @@ void HealthMonitor::on_timeout(const std::string& task_id, std::uint64_t attempt
   if (it == watches_.end() || !it->second.running || it->second.running->attempt != attempt) return;
   Watch& w = it->second;
   executor_.cancel(w.running->executor_id);  // its late result will be ignored by attempt id
+  observe_duration(w);
   w.running.reset();
   ++stats_.timeouts;
   // A timeout is just another failure.
   judge(task_id, w,
         ProbeResult::fail("timeout after " +
                           format_duration(std::max(kMinTimeout, w.target.check.timeout))));
+}
+
+void HealthMonitor::observe_duration(const Watch& w) {
+  const auto type = static_cast<std::size_t>(w.target.check.type);
+  if (!w.running || type >= durations_.size()) return;
+  durations_[type].observe(
+      std::chrono::duration<double>(clock_.now() - w.running->started).count());
 }
 
 void HealthMonitor::judge(const std::string& task_id, Watch& w, ProbeResult result) {

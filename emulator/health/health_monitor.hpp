@@ -26,6 +26,7 @@
 
 #include "emulator/core/health_tracker.hpp"
 #include "emulator/core/model.hpp"
+#include "emulator/core/prometheus_text.hpp"
 #include "emulator/core/time.hpp"
 #include "emulator/core/timer_queue.hpp"
 #include "emulator/health/health_sink.hpp"
@@ -84,6 +85,11 @@ class HealthMonitor {
   bool probing(const std::string& task_id) const;
   /// Counters since construction.
   const MonitorStats& stats() const { return stats_; }
+  /// Seconds from start to result of the probes of a type (timeouts at the timeout; skipped
+  /// results are not probes of the task and are not counted).
+  const metrics::Histogram& probe_durations(core::ProbeType type) const {
+    return durations_.at(static_cast<std::size_t>(type));
+  }
 
  private:
   struct Running {
@@ -109,6 +115,7 @@ class HealthMonitor {
   void judge(const std::string& task_id, Watch& w, ProbeResult result);
   void skipped(const std::string& task_id, Watch& w, const ProbeResult& result);
   void stop(Watch& w);
+  void observe_duration(const Watch& w);
   std::string reason(const Watch& w, core::Health from, const ProbeResult& result) const;
 
   const TimeSource& clock_;
@@ -118,6 +125,7 @@ class HealthMonitor {
   std::map<std::string, Watch> watches_;
   std::uint64_t next_attempt_ = 1;
   MonitorStats stats_;
+  std::vector<metrics::Histogram> durations_;  // by core::ProbeType
   std::optional<TimePoint> last_resources_report_;
   std::uint64_t unreported_resources_ = 0;  // skipped since the last report
   // Executor callbacks may outlive the monitor; they check this token first.

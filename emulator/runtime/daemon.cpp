@@ -23,9 +23,11 @@
 #include "emulator/health/asio_probe_executor.hpp"
 #include "emulator/health/health_monitor.hpp"
 #include "emulator/log/log.hpp"
+#include "emulator/runtime/daemon_metrics.hpp"
 #include "emulator/runtime/dns_lookup.hpp"
 #include "emulator/runtime/docker_backend.hpp"
 #include "emulator/runtime/fd_limit.hpp"
+#include "emulator/runtime/health_dns_meter.hpp"
 #include "emulator/store/sqlite_store.hpp"
 #include "emulator/timer/asio_timer_driver.hpp"
 
@@ -35,15 +37,17 @@ namespace {
 constexpr Duration kPurgeEvery{60'000};
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
 
-/// Feeds probe results and transitions into the registry.
+/// Feeds probe results and transitions into the registry (and times them into DNS).
 class HealthGlue final : public health::HealthSink {
  public:
-  explicit HealthGlue(core::Registry& registry) : registry_(registry) {}
+  HealthGlue(core::Registry& registry, HealthDnsMeter& meter)
+      : registry_(registry), meter_(meter) {}
   void on_probe_result(const std::string& task_id, const core::ProbeRecord& record) override {
     registry_.add_probe_result(task_id, record);
   }
   void on_health_changed(const std::string& task_id, core::Health health,
                          std::string reason) override {
+    meter_.changed(task_id, health);
     if (auto r = registry_.set_health(task_id, health, std::move(reason)); !r) {
       log::error("health", "cannot record a health change",
                  {{"task", task_id}, {"error", r.error().message}});
@@ -52,6 +56,7 @@ class HealthGlue final : public health::HealthSink {
 
  private:
   core::Registry& registry_;
+  HealthDnsMeter& meter_;
 };
 
 /// Probes follow the registry: registered tasks with a check are watched, others are not.
@@ -86,71 +91,6 @@ bool write_ready_file(const std::string& path, const std::string& dns, const std
 std::string host_of(const std::string& listen) {
   const auto colon = listen.rfind(':');
   return colon == std::string::npos ? listen : listen.substr(0, colon);
-}
-
-std::string metrics_text(const core::Registry& registry, const dns::DnsServer& dns_server,
-                         const health::HealthMonitor& monitor) {
-  std::ostringstream m;
-  std::size_t running = 0, stopped = 0, unhealthy = 0;
-  for (const core::Task* t : registry.tasks()) {
-    if (t->last_status == core::TaskStatus::Stopped)
-      ++stopped;
-    else
-      ++running;
-    if (t->health == core::Health::Unhealthy && t->last_status != core::TaskStatus::Stopped)
-      ++unhealthy;
-  }
-  m << "# TYPE ecs_emulator_tasks gauge\n"
-    << "ecs_emulator_tasks{state=\"active\"} " << running << "\n"
-    << "ecs_emulator_tasks{state=\"stopped\"} " << stopped << "\n"
-    << "ecs_emulator_tasks{state=\"unhealthy\"} " << unhealthy << "\n"
-    << "# TYPE ecs_emulator_namespaces gauge\necs_emulator_namespaces "
-    << registry.namespaces().size() << "\n"
-    << "# TYPE ecs_emulator_services gauge\necs_emulator_services " << registry.services().size()
-    << "\n"
-    << "# TYPE ecs_emulator_events_total counter\necs_emulator_events_total "
-    << registry.events().last_index() << "\n"
-    << "# TYPE ecs_emulator_dns_queries_total counter\necs_emulator_dns_queries_total "
-    << dns_server.queries() << "\n";
-  const dns::DnsStats d = dns_server.stats();
-  const std::pair<const char*, std::uint64_t> closed[] = {
-      {"refused", d.tcp_refused}, {"evicted", d.tcp_evicted}, {"spent", d.tcp_spent}};
-  m << "# HELP ecs_emulator_dns_tcp_accept_errors_total DNS TCP accept() failures (out of file "
-       "descriptors or memory: the listener pauses)\n"
-    << "# TYPE ecs_emulator_dns_tcp_accept_errors_total counter\n"
-    << "ecs_emulator_dns_tcp_accept_errors_total " << d.tcp_accept_errors << "\n"
-    << "# HELP ecs_emulator_dns_tcp_connections_closed_total DNS TCP connections the server "
-       "closed: refused (address over --dns-tcp-max-per-client), evicted (least recently active, "
-       "server full), spent (query budget or lifetime)\n"
-    << "# TYPE ecs_emulator_dns_tcp_connections_closed_total counter\n";
-  for (const auto& [reason, n] : closed)
-    m << "ecs_emulator_dns_tcp_connections_closed_total{reason=\"" << reason << "\"} " << n << "\n";
-  const auto& s = monitor.stats();
-  m << "# TYPE ecs_emulator_probes_total counter\necs_emulator_probes_total " << s.started << "\n"
-    << "# TYPE ecs_emulator_probe_timeouts_total counter\necs_emulator_probe_timeouts_total "
-    << s.timeouts << "\n"
-    << "# TYPE ecs_emulator_probe_skipped_ticks_total "
-       "counter\necs_emulator_probe_skipped_ticks_total "
-    << s.skipped_ticks << "\n"
-    << "# HELP ecs_emulator_probes_skipped_total Probes that did not run, so did not count for "
-       "or against the task: the daemon was out of resources (file descriptors, memory, "
-       "processes) or command probes are disabled.\n"
-    << "# TYPE ecs_emulator_probes_skipped_total counter\n"
-    << "ecs_emulator_probes_skipped_total{reason=\""
-    << health::skip_reason_name(health::SkipReason::Resources) << "\"} " << s.skipped_resources
-    << "\n"
-    << "ecs_emulator_probes_skipped_total{reason=\""
-    << health::skip_reason_name(health::SkipReason::CommandsDisabled) << "\"} "
-    << s.skipped_disabled << "\n"
-    << "# TYPE ecs_emulator_probes_watched gauge\necs_emulator_probes_watched "
-    << monitor.watched().size() << "\n"
-    << "# TYPE ecs_emulator_probe_lateness_seconds_total "
-       "counter\necs_emulator_probe_lateness_seconds_total "
-    << static_cast<double>(s.total_lateness.count()) / 1000.0 << "\n"
-    << "# TYPE ecs_emulator_probe_lateness_seconds_max "
-       "gauge\necs_emulator_probe_lateness_seconds_max "
-    << static_cast<double>(s.max_lateness.count()) / 1000.0 << "\n";
-  return m.str();
 }
 
 }  // namespace
@@ -250,7 +190,9 @@ int Daemon::run() {
   // Off: stored command probes (from an earlier run that allowed them) spawn nothing either.
   health::AsioProbeExecutor executor(
       io, {.allow_commands = config_.allow_command_probes != core::CommandProbes::Off});
-  HealthGlue glue(registry);
+  HealthDnsMeter health_dns(clock, registry);
+  registry.add_observer([&](const core::CommitInfo& info) { health_dns.on_commit(info); });
+  HealthGlue glue(registry, health_dns);
   health::HealthMonitor monitor(clock, timers, executor, glue);
 
   registry.add_observer([&](const core::CommitInfo& info) {
@@ -292,6 +234,7 @@ int Daemon::run() {
   };
   ctx.force_health = [&](const std::string& key,
                          std::optional<core::Health> health) -> Result<core::Task> {
+    if (health) health_dns.changed(key, *health, /*forced=*/true);
     auto r = registry.force_health(key, health);
     if (!r || health) return r;
     // AUTO: hand control back to the probes, starting from what they see now.
@@ -323,24 +266,7 @@ int Daemon::run() {
   }
 
   ctx.metrics = [&] {
-    const auto& h = listener.stats();
-    const std::pair<const char*, std::uint64_t> closed[] = {
-        {"idle_closed", h.idle_closed}, {"refused", h.refused}, {"dropped", h.dropped}};
-    std::ostringstream m;
-    m << "# HELP ecs_emulator_http_connections Open HTTP API connections\n"
-      << "# TYPE ecs_emulator_http_connections gauge\n"
-      << "ecs_emulator_http_connections " << listener.connections() << "\n"
-      << "# HELP ecs_emulator_http_accept_errors_total HTTP accept() failures (out of file "
-         "descriptors or memory: the listener pauses)\n"
-      << "# TYPE ecs_emulator_http_accept_errors_total counter\n"
-      << "ecs_emulator_http_accept_errors_total " << h.accept_errors << "\n"
-      << "# HELP ecs_emulator_http_connections_shed_total HTTP connections shed at "
-         "--api-max-connections: idle_closed (longest idle, for a new one), refused (503), "
-         "dropped (closed unanswered)\n"
-      << "# TYPE ecs_emulator_http_connections_shed_total counter\n";
-    for (const auto& [reason, n] : closed)
-      m << "ecs_emulator_http_connections_shed_total{reason=\"" << reason << "\"} " << n << "\n";
-    return metrics_text(registry, dns_server, monitor) + m.str();
+    return daemon_metrics({registry, dns_server, monitor, listener, health_dns});
   };
   driver.start();
   const std::string dns_addr =

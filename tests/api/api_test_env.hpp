@@ -55,7 +55,8 @@ class ApiTest : public ::testing::Test {
             [this](const std::string& key, std::optional<core::Health> h) {
               return registry.force_health(key, h);
             },
-            [] { return std::string("emu_dns_queries_total 7\n"); }, [this] { return ready; }},
+            [] { return std::string("ecs_emulator_dns_queries_total 7\n"); },
+            [this] { return ready; }},
         router(ctx, io) {
     EXPECT_TRUE(registry.load().ok());
   }

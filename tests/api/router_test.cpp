@@ -123,14 +123,60 @@ TEST_F(RouterTest, MetricsCountRequestsByRouteAndStatusAndAppendTheDaemons) {
   EXPECT_EQ(res[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
   const auto& text = res.body();
   EXPECT_NE(
-      text.find("emu_api_requests_total{route=\"/v1/tasks\",method=\"GET\",status=\"200\"} 2"),
+      text.find("ecs_emulator_api_requests_total{route=\"/v1/tasks\",operation=\"\",method=\"GET\","
+                "status=\"200\"} 2"),
       std::string::npos)
       << text;
-  EXPECT_NE(
-      text.find("emu_api_requests_total{route=\"/v1/tasks/{id}\",method=\"GET\",status=\"404\"} 1"),
-      std::string::npos);
-  EXPECT_NE(text.find("emu_api_long_polls 0"), std::string::npos);
-  EXPECT_NE(text.find("emu_dns_queries_total 7"), std::string::npos);
+  EXPECT_NE(text.find("ecs_emulator_api_requests_total{route=\"/v1/tasks/{id}\",operation=\"\","
+                      "method=\"GET\",status=\"404\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("# TYPE ecs_emulator_api_requests_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE ecs_emulator_api_long_polls gauge\necs_emulator_api_long_polls 0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("ecs_emulator_dns_queries_total 7"), std::string::npos);
+}
+
+TEST_F(RouterTest, AwsRequestsAreCountedByServiceAndOperation) {
+  router.set_aws_handler("Route53AutoNaming_v20170314", [](const Request&, std::string_view op) {
+    Response res{op == "RegisterInstance" ? http::status::ok : http::status::bad_request, 11};
+    if (op != "RegisterInstance") res.set("x-amzn-ErrorType", "UnknownOperationException");
+    res.body() = "{}";
+    return res;
+  });
+  const auto aws = [&](std::string target) {
+    Request req{verb::post, "/", 11};
+    req.set("X-Amz-Target", target);
+    req.body() = "{}";
+    std::optional<Response> out;
+    router.handle(std::move(req), [&](Response r) { out = std::move(r); });
+    return status(*out);
+  };
+  EXPECT_EQ(aws("Route53AutoNaming_v20170314.RegisterInstance"), 200u);
+  EXPECT_EQ(aws("Route53AutoNaming_v20170314.RegisterInstance"), 200u);
+  EXPECT_EQ(aws("Route53AutoNaming_v20170314.MadeUp1"), 400u);
+  EXPECT_EQ(aws("Route53AutoNaming_v20170314.MadeUp2"), 400u);
+  EXPECT_EQ(aws("AmazonEC2ContainerServiceV20141113.ListClusters"), 400u);  // no handler here
+  EXPECT_EQ(router.metrics().count_operation("servicediscovery:RegisterInstance", 200), 2u);
+  // Operations no handler serves share one label: a client cannot grow /metrics at will.
+  EXPECT_EQ(router.metrics().count_operation("servicediscovery:unknown", 400), 2u);
+  EXPECT_EQ(router.metrics().count_operation("unknown", 400), 1u);
+  EXPECT_EQ(router.metrics().count("aws", "POST", 400), 3u);
+  const auto text = call(verb::get, "/metrics").body();
+  EXPECT_NE(text.find("ecs_emulator_api_requests_total{route=\"aws\",operation=\"servicediscovery:"
+                      "RegisterInstance\",method=\"POST\",status=\"200\"} 2\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(ApiMetricsTest, DistinctOperationLabelsAreCapped) {
+  ApiMetrics m;
+  for (std::size_t i = 0; i < ApiMetrics::kMaxOperations + 10; ++i)
+    m.record("aws", "ecs:Op" + std::to_string(i), "POST", 400);
+  m.record("aws", "ecs:Op0", "POST", 200);  // a known label stays itself
+  EXPECT_EQ(m.count_operation("ecs:Op0", 200), 1u);
+  EXPECT_EQ(m.count_operation("ecs:Op255", 400), 1u);
+  EXPECT_EQ(m.count_operation("other", 400), 10u);
+  EXPECT_EQ(m.count("aws", "POST", 400), ApiMetrics::kMaxOperations + 10);
 }
 
 TEST_F(RouterTest, HealthzFollowsReadiness) {

@@ -260,7 +260,9 @@ TEST_F(DnsServerTest, AnswersOverUdpAndTcpOnTheSamePort) {
   EXPECT_TRUE(parse(*udp_ask(port, query("many-srv.local.", 33))).tc);
   EXPECT_EQ(server_->queries(), 5u);
   const DnsStats s = server_->stats();
-  EXPECT_EQ(s.responses[rcode_index(Rcode::NxDomain)], 1u);
+  EXPECT_EQ(s.responses_with(Rcode::NxDomain), 1u);
+  EXPECT_EQ(s.responses[qtype_index(1)][rcode_index(Rcode::NxDomain)], 1u);
+  EXPECT_EQ(s.queries_by_type[qtype_index(33)], 2u);
   EXPECT_EQ(s.truncated, 1u);
 }
 

@@ -157,6 +157,27 @@ TEST_F(HealthMonitorTest, TimeoutCountsAsAFailure) {
   EXPECT_FALSE(monitor.probing("a"));
 }
 
+TEST_F(HealthMonitorTest, ProbeDurationsAreObservedByTypeTimeoutsAtTheTimeout) {
+  fake.script("a", {{Outcome::Pass, 20ms}, {Outcome::Fail, 40ms}, {Outcome::Pass, 6s}});
+  monitor.watch(http_target("a", 10s, 5s, 3));
+  sim.advance(25s);  // 20 ms, 40 ms, then a timeout at 5 s
+  const auto& http = monitor.probe_durations(core::ProbeType::Http);
+  ASSERT_EQ(http.count(), 3u);
+  EXPECT_NEAR(http.sum(), 5.06, 1e-9);
+  EXPECT_EQ(http.counts()[4], 1u);   // le="0.025": the 20 ms probe
+  EXPECT_EQ(http.counts()[5], 1u);   // le="0.05": the 40 ms one
+  EXPECT_EQ(http.counts()[11], 1u);  // le="5": the timeout
+  EXPECT_EQ(monitor.probe_durations(core::ProbeType::Tcp).count(), 0u);
+}
+
+TEST_F(HealthMonitorTest, SkippedProbesHaveNoDuration) {
+  fake.always("a", {Outcome::Skipped, 10ms, "connect: too many open files"});
+  monitor.watch(http_target("a", 1s));
+  sim.advance(3500ms);
+  EXPECT_EQ(monitor.stats().skipped_resources, 4u);
+  EXPECT_EQ(monitor.probe_durations(core::ProbeType::Http).count(), 0u);
+}
+
 TEST_F(HealthMonitorTest, StaleLateResultIsIgnored) {
   fake.ignore_cancel(true);  // the transport delivers anyway
   fake.always("a", {Outcome::Pass, 6s});

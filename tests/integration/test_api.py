@@ -90,7 +90,7 @@ class ApiTest(unittest.TestCase):
     def pending_polls(self):
         _, text = self.api("GET", "/metrics")
         for line in text.splitlines():
-            if line.startswith("emu_api_long_polls "):
+            if line.startswith("ecs_emulator_api_long_polls "):
                 return int(float(line.split()[1]))
         return 0
 
@@ -291,7 +291,7 @@ class ShutdownTest(unittest.TestCase):
 
             def blocked():
                 _, text = d.api("GET", "/metrics")
-                return "emu_api_long_polls 1" in text
+                return "ecs_emulator_api_long_polls 1" in text
 
             emu.wait_until(blocked, 5, message="the events call to block")
             began = time.monotonic()

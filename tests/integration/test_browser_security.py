@@ -126,15 +126,17 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def request_counts(d):
-    """/metrics' emu_api_requests_total as {(route, method, status): n}, without /metrics."""
+    """/metrics' ecs_emulator_api_requests_total as {(route, method, status): n} (summed over AWS
+    operations), without /metrics."""
     status, text = d.api("GET", "/metrics")
     assert status == 200, text
     counts = {}
     for line in text.splitlines():
-        m = re.match(r'emu_api_requests_total\{route="([^"]*)",method="([^"]*)",status="(\d+)"\} '
-                     r'(\d+)$', line)
+        m = re.match(r'ecs_emulator_api_requests_total\{route="([^"]*)",operation="[^"]*",'
+                     r'method="([^"]*)",status="(\d+)"\} (\d+)$', line)
         if m and m[1] != "/metrics":
-            counts[(m[1], m[2], int(m[3]))] = int(m[4])
+            key = (m[1], m[2], int(m[3]))
+            counts[key] = counts.get(key, 0) + int(m[4])
     return counts
 
 
