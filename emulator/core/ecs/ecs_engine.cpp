@@ -13,7 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kTaskFailedToStart = "TaskFailedToStart";
 constexpr const char* kEssentialExited = "EssentialContainerExited";
 constexpr const char* kEssentialExitedReason = "Essential container in task exited";
 constexpr const char* kNotFoundAfterRestart = "container not found after restart";
@@ -1280,53 +1279,27 @@ void EcsEngine::add_event(EcsService& s, std::string message) {
 void EcsEngine::reconcile_service(const std::string& key) {
   EcsService* svc = find_service(key);
   if (!svc || svc->status == "INACTIVE") return;
-  const std::string label = "(service " + svc->name + ")";
   const auto now = time_.now();
-  bool changed = false;
-  // Tasks that stopped since the last pass: health failures and start failures.
-  for (const Task* t : service_tasks(*svc)) {
-    if (t->last_status != TaskStatus::Stopped || known_stopped_.count(t->id)) continue;
-    known_stopped_.insert(t->id);
-    if (t->stopped_reason == kHealthStopReason) {
-      add_event(*svc, label + " (task " + t->id + ") failed container health checks.");
-      ++svc->replaced_unhealthy;
-      changed = true;
-    } else if (!t->started_at && t->stop_code == kTaskFailedToStart) {
-      // ECS throttle: tasks that never reach RUNNING delay the next start, doubling up to 15 min.
-      ++svc->start_failures;
-      svc->last_start_failure = t->stopped_at.value_or(time_.wall_now());
-      if (svc->start_failures >= 2) {
-        auto delay = config_.throttle_base * (1LL << std::min(svc->start_failures - 2, 20));
-        if (delay > config_.throttle_max) delay = config_.throttle_max;
-        svc->throttled_until = now + delay;
-        add_event(*svc, label + " is unable to consistently start tasks successfully.");
-        const auto gen = generation_;
-        timers_.schedule(now + delay, [this, key, gen] {
-          if (gen == generation_) mark_dirty(key);
-        });
-      }
-      changed = true;
-    }
+  auto plan = reconcile(*svc, service_tasks(*svc), known_stopped_, now, time_.wall_now(),
+                        {config_.throttle_base, config_.throttle_max});
+  *svc = std::move(plan.service);
+  known_stopped_.insert(plan.accounted.begin(), plan.accounted.end());
+  for (auto& message : plan.events) add_event(*svc, std::move(message));
+  if (plan.recheck_at) {
+    const auto gen = generation_;
+    timers_.schedule(*plan.recheck_at, [this, key, gen] {
+      if (gen == generation_) mark_dirty(key);
+    });
   }
-  const auto tasks = service_tasks(*svc);
-  const auto actions = reconcile(*svc, tasks, now);
+  const std::string label = "(service " + svc->name + ")";
   std::vector<std::string> started, stopped;
-  std::string started_reason;
-  for (const auto& a : actions) {
+  for (const auto& a : plan.actions) {
     if (a.kind == Action::Kind::StopTask) {
       const Task* t = registry_.task(a.task_id);
       if (!t) continue;
-      const bool health = a.reason == kHealthStopReason;
-      const bool was_running = t->last_status == TaskStatus::Running;
+      const bool counted = a.reason != kHealthStopReason && t->last_status == TaskStatus::Running;
       const std::string id = t->id;
-      known_stopped_.insert(id);
-      if (health) {
-        add_event(*svc, label + " (task " + id + ") failed container health checks.");
-        ++svc->replaced_unhealthy;
-      }
-      if (auto r = begin_stop(*t, a.stop_code, a.reason); r && !health && was_running)
-        stopped.push_back(id);
-      svc = find_service(key);
+      if (auto r = begin_stop(*t, a.stop_code, a.reason); r && counted) stopped.push_back(id);
     } else {
       const TaskDefinition* td = task_definition_by_arn(svc->primary.task_definition_arn);
       if (!td) continue;
@@ -1340,10 +1313,10 @@ void EcsEngine::reconcile_service(const std::string& key) {
       in.extra.network_configuration = svc->network_configuration;
       auto t = start_one(in, *td, svc);
       if (t) started.push_back(t->id);
-      svc = find_service(key);
     }
+    svc = find_service(key);
+    if (!svc) return;
   }
-  if (!svc) return;
   if (!started.empty()) {
     std::string msg = label + " has started " + std::to_string(started.size()) + " tasks:";
     for (const auto& id : started) msg += " (task " + id + ")";
@@ -1360,42 +1333,7 @@ void EcsEngine::reconcile_service(const std::string& key) {
     for (const auto& id : stopped) msg += " (task " + id + ")";
     add_event(*svc, msg + ".");
   }
-  if (!actions.empty()) {
-    svc->steady = false;
-    changed = true;
-  }
-  const auto now_tasks = service_tasks(*svc);
-  // Old deployments are gone once none of their tasks is active.
-  if (!svc->old_deployments.empty()) {
-    const bool old_active = std::any_of(now_tasks.begin(), now_tasks.end(), [&](const Task* t) {
-      return is_active(*t) && t->started_by != svc->primary.id;
-    });
-    if (!old_active) {
-      svc->old_deployments.clear();
-      changed = true;
-    }
-  }
-  if (svc->status == "DRAINING") {
-    const bool draining = std::any_of(now_tasks.begin(), now_tasks.end(), [](const Task* t) {
-      return t->last_status != TaskStatus::Stopped && t->last_status < TaskStatus::Stopping;
-    });
-    if (!draining) {
-      svc->status = "INACTIVE";
-      changed = true;
-    }
-  } else if (actions.empty() && !svc->steady) {
-    int running = 0, other = 0;
-    for (const Task* t : now_tasks) {
-      if (!is_active(*t)) continue;
-      (t->last_status == TaskStatus::Running ? running : other)++;
-    }
-    if (running == svc->desired_count && other == 0 && svc->old_deployments.empty()) {
-      svc->steady = true;
-      add_event(*svc, label + " has reached a steady state.");
-      changed = true;
-    }
-  }
-  if (changed) (void)persist({row(*svc)});
+  if (plan.changed) (void)persist({row(*svc)});
 }
 
 // -------------------------------------------------------------------------------------- tags
