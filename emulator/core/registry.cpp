@@ -90,6 +90,7 @@ struct Registry::Pending {
   std::vector<std::string> erased_tasks;
   bool reset = false;
   std::vector<Event> events;
+  std::vector<StoreChange> also;  ///< rows of other owners (ECS) committed with these
 };
 
 Registry::Registry(const TimeSource& time, TimerQueue& timers, Store& store, RegistryConfig config,
@@ -153,6 +154,7 @@ Result<void> Registry::commit(Pending& p) {
   for (const auto& t : p.tasks)
     batch.changes.push_back(
         {StoreChange::Op::Upsert, "task", task_key(t), persist::to_json(t).dump()});
+  for (auto& c : p.also) batch.changes.push_back(std::move(c));
   if (!p.events.empty()) batch.event_index = events_.last_index();
   if (txn_depth_ > 0) {
     // Inside a Transaction: the store gets everything at once when it finishes.
@@ -809,7 +811,8 @@ Result<Task> Registry::stop_task(std::string_view key, std::string stop_code, st
   return stopped;
 }
 
-Result<Task> Registry::put_task(Task t, std::string type, std::string message) {
+Result<Task> Registry::put_task(Task t, std::string type, std::string message,
+                                std::vector<StoreChange> also) {
   if (t.id.empty()) return invalid_field("taskId", "required");
   const Task* before = task(task_key(t));
   const bool was_visible = before && visible(*before);
@@ -828,6 +831,7 @@ Result<Task> Registry::put_task(Task t, std::string type, std::string message) {
   }
   Pending p;
   p.tasks.push_back(t);
+  p.also = std::move(also);
   make_event(p, std::move(type), std::move(message),
              {{"taskId", t.id},
               {"service", full},

@@ -157,8 +157,11 @@ class Registry {
   /// Stops a task: STOPPED with the code and reason, records removed at once.
   Result<Task> stop_task(std::string_view key, std::string stop_code, std::string reason);
   /// Writes a task as given (ECS lifecycle steps, simulated and Docker tasks): the event of
-  /// `type` says which records were added or removed by the change of its registration.
-  Result<Task> put_task(Task task, std::string type, std::string message);
+  /// `type` says which records were added or removed by the change of its registration. `also`
+  /// (the caller's own rows, e.g. the ECS task data) goes into the same store commit, so one
+  /// command is one transaction: all of it is written, or none.
+  Result<Task> put_task(Task task, std::string type, std::string message,
+                        std::vector<StoreChange> also = {});
   /// Replaces the tags of a namespace or service given by id (Cloud Map Tag/UntagResource).
   Result<void> set_tags(std::string_view id, std::map<std::string, std::string> tags);
   /// Erases a task entirely (Cloud Map DeregisterInstance).

@@ -13,7 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kTaskFailedToStart = "TaskFailedToStart";
 constexpr const char* kEssentialExited = "EssentialContainerExited";
 constexpr const char* kEssentialExitedReason = "Essential container in task exited";
 constexpr const char* kNotFoundAfterRestart = "container not found after restart";
@@ -475,9 +474,6 @@ Result<Task> EcsEngine::start_one(const RunTaskInput& input, const TaskDefinitio
   t.started_by = input.started_by;
   t.group = input.group.empty() ? "family:" + td.family : input.group;
   t.ipv4 = ip.value_or("");
-  t.created_at = now;
-  t.last_status = TaskStatus::Provisioning;
-  t.desired_status = TaskStatus::Running;
   TaskExtra extra = input.extra;
   extra.availability_zone = availability_zone(input.region);
   const ServiceRegistry* reg = nullptr;
@@ -495,29 +491,24 @@ Result<Task> EcsEngine::start_one(const RunTaskInput& input, const TaskDefinitio
   if (t.port) t.attributes["AWS_INSTANCE_PORT"] = std::to_string(t.port);
   if (service) t.attributes["ECS_SERVICE_NAME"] = service->name;
   if (docker) extra.containers = containers_of(td);
-  std::string message = "task " + t.id + " (" + t.group + ") PROVISIONING";
-  if (!ip) {
-    // A service task that cannot get an address fails to start (it counts for the throttle).
-    t.service_id.clear();
-    t.last_status = TaskStatus::Stopped;
-    t.desired_status = TaskStatus::Stopped;
-    t.stop_code = kTaskFailedToStart;
-    t.stopped_reason =
-        "ResourceInitializationError: no free private IP address in " + config_.task_cidr;
-    t.stopping_at = now;
-    t.stopped_at = now;
-    message = "task " + t.id + " (" + t.group + ") STOPPED (" + t.stop_code + ": " +
-              t.stopped_reason + ")";
-  }
+  if (!ip) t.service_id.clear();  // it never gets as far as Cloud Map
+  // A service task that cannot get an address fails to start (it counts for the throttle).
+  auto change = ip ? transition(t, TaskEvent::Create, now)
+                   : transition(t, TaskEvent::CreateFailed, now,
+                                {kTaskFailedToStart,
+                                 "ResourceInitializationError: no free private IP address in " +
+                                     config_.task_cidr});
+  if (!change) return change.error();
+  // One command, one transaction: the ECS row, the tags, the task and its event.
   extras_[t.id] = extra;
-  tags_[t.arn] = input.tags;
-  if (auto r = persist({{StoreChange::Op::Upsert, "ecs-task", t.id, stored::to_json(extra).dump()},
-                        tags_row(t.arn)});
-      !r) {
-    return r.error();
+  tags_[t.arn] = input.tags;  // a new ARN: nothing to restore on failure
+  auto put = registry_.put_task(change->task, change->type, change->message,
+                                {extra_row(t.id), tags_row(t.arn)});
+  if (!put) {
+    extras_.erase(t.id);
+    tags_.erase(t.arn);
+    return put.error();
   }
-  auto put = registry_.put_task(t, ip ? "TaskProvisioning" : "TaskStopped", message);
-  if (!put) return put.error();
   if (docker) {
     schedule_launch(t.id);
   } else if (ip) {
@@ -547,6 +538,20 @@ Result<RunTaskOutput> EcsEngine::run_task(const RunTaskInput& input) {
   return out;
 }
 
+Result<Task> EcsEngine::move(Task task, TaskEvent event, const StopCause& cause,
+                             const std::string& note, std::vector<StoreChange> also) {
+  auto change = transition(task, event, time_.wall_now(), cause, note);
+  if (!change) return change.error();
+  return registry_.put_task(std::move(change->task), std::move(change->type),
+                            std::move(change->message), std::move(also));
+}
+
+StoreChange EcsEngine::extra_row(const std::string& task_id) const {
+  const auto it = extras_.find(task_id);
+  if (it == extras_.end()) return {StoreChange::Op::Erase, "ecs-task", task_id, {}};
+  return {StoreChange::Op::Upsert, "ecs-task", task_id, stored::to_json(it->second).dump()};
+}
+
 void EcsEngine::schedule_step(const std::string& task_id) {
   if (const auto it = steps_.find(task_id); it != steps_.end()) timers_.cancel(it->second);
   const auto gen = generation_;
@@ -563,63 +568,23 @@ void EcsEngine::step(const std::string& task_id) {
       current->last_status == TaskStatus::Stopped)
     return;
   Task t = *current;
-  const auto old = t.last_status;
-  const auto now = time_.wall_now();
-  if (t.desired_status != TaskStatus::Stopped) {
-    switch (old) {
-      case TaskStatus::Provisioning:
-        t.last_status = TaskStatus::Pending;
-        break;
-      case TaskStatus::Pending:
-        t.last_status = TaskStatus::Activating;
-        // ECS: service discovery resources are created in ACTIVATING; without them it fails.
-        if (!t.service_id.empty() && !registry_.service_by_id(t.service_id)) {
-          t.service_id.clear();
-          t.last_status = TaskStatus::Stopped;
-          t.desired_status = TaskStatus::Stopped;
-          t.stop_code = kTaskFailedToStart;
-          t.stopped_reason =
-              "ResourceInitializationError: unable to register the task in AWS Cloud Map: the "
-              "service registry no longer exists";
-          t.stopping_at = now;
-          t.stopped_at = now;
-        }
-        break;
-      case TaskStatus::Activating:
-        t.last_status = TaskStatus::Running;
-        t.started_at = now;
-        break;
-      default:
-        return;  // RUNNING stays until stopped
-    }
-  } else {
-    switch (old) {
-      case TaskStatus::Deactivating:
-        t.last_status = TaskStatus::Stopping;
-        break;
-      case TaskStatus::Stopping:
-        t.last_status = TaskStatus::Deprovisioning;
-        break;
-      case TaskStatus::Deprovisioning:
-        t.last_status = TaskStatus::Stopped;
-        t.stopped_at = now;
-        break;
-      default:
-        t.last_status = TaskStatus::Deactivating;
-        break;
-    }
+  auto event = step_towards_desired(t.last_status, t.desired_status);
+  if (!event) return;  // RUNNING stays until stopped
+  StopCause cause;
+  if (*event == TaskEvent::Activate && !t.service_id.empty() &&
+      !registry_.service_by_id(t.service_id)) {
+    // ECS: service discovery resources are created in ACTIVATING; without them it fails.
+    t.service_id.clear();
+    event = TaskEvent::Terminated;
+    cause = {kTaskFailedToStart,
+             "ResourceInitializationError: unable to register the task in AWS Cloud Map: the "
+             "service registry no longer exists"};
   }
-  ++t.version;
-  std::string message =
-      "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> " + to_string(t.last_status);
-  if (t.last_status == TaskStatus::Stopped)
-    message += " (" + t.stop_code + ": " + t.stopped_reason + ")";
-  auto put = registry_.put_task(
-      t, t.last_status == TaskStatus::Stopped ? "TaskStopped" : "TaskStatusChanged", message);
+  auto put = move(t, *event, cause);
   if (!put) return;  // the store failed; the task keeps its state and the next change retries
-  if (t.last_status == TaskStatus::Running) note_running(t);
-  if (t.last_status != TaskStatus::Running && t.last_status != TaskStatus::Stopped)
-    schedule_step(t.id);
+  if (put->last_status == TaskStatus::Running) note_running(*put);
+  if (put->last_status != TaskStatus::Running && put->last_status != TaskStatus::Stopped)
+    schedule_step(put->id);
 }
 
 void EcsEngine::note_running(const Task& t) {
@@ -636,11 +601,8 @@ void EcsEngine::note_running(const Task& t) {
 Result<Task> EcsEngine::begin_stop(const Task& task, std::string code, std::string reason) {
   if (task.desired_status == TaskStatus::Stopped || task.last_status == TaskStatus::Stopped)
     return task;
-  Task t = task;
-  t.desired_status = TaskStatus::Stopped;
-  t.stop_code = std::move(code);
-  t.stopped_reason = std::move(reason);
-  t.stopping_at = time_.wall_now();
+  const StopCause cause{std::move(code), std::move(reason)};
+  const Task& t = task;
   if (t.launch == Launch::Docker) {
     const auto it = extras_.find(t.id);
     const bool created = it != extras_.end() &&
@@ -653,20 +615,10 @@ Result<Task> EcsEngine::begin_stop(const Task& task, std::string code, std::stri
         timers_.cancel(l->second);
         launches_.erase(l);
       }
-      const auto old = t.last_status;
-      t.last_status = TaskStatus::Stopped;
-      t.stopped_at = t.stopping_at;
-      ++t.version;
-      return registry_.put_task(t, "TaskStopped",
-                                "task " + t.id + " (" + t.group + ") " + to_string(old) +
-                                    " -> STOPPED (" + t.stop_code + ": " + t.stopped_reason + ")");
+      return move(t, TaskEvent::Terminated, cause);
     }
   }
-  if (t.last_status <= TaskStatus::Running) t.last_status = TaskStatus::Deactivating;
-  ++t.version;
-  auto put = registry_.put_task(t, "TaskStopping",
-                                "task " + t.id + " (" + t.group + ") stopping (" + t.stop_code +
-                                    ": " + t.stopped_reason + ")");
+  auto put = move(t, TaskEvent::StopRequested, cause);
   if (!put) return put.error();
   if (t.launch == Launch::Docker) {
     // Docker: STOPPED once the containers have exited (on_container_exited).
@@ -715,11 +667,9 @@ TaskContainer* EcsEngine::container_of(const std::string& task_id, const std::st
 }
 
 void EcsEngine::save_extra(const std::string& task_id) {
-  const auto it = extras_.find(task_id);
-  if (it == extras_.end()) return;
+  if (!extras_.count(task_id)) return;
   // A failed write loses only container details; the next report writes them again.
-  (void)persist(
-      {{StoreChange::Op::Upsert, "ecs-task", task_id, stored::to_json(it->second).dump()}});
+  (void)persist({extra_row(task_id)});
 }
 
 int EcsEngine::stop_timeout_of(const Task& task) const {
@@ -800,11 +750,7 @@ void EcsEngine::stop_containers(const std::string& task_id) {
   const int timeout = stop_timeout_of(*t);
   if (t->last_status == TaskStatus::Deactivating) {
     // Out of Cloud Map; now the containers get SIGTERM (SIGKILL after the stop timeout).
-    Task next = *t;
-    next.last_status = TaskStatus::Stopping;
-    ++next.version;
-    (void)registry_.put_task(next, "TaskStatusChanged",
-                             "task " + next.id + " (" + next.group + ") DEACTIVATING -> STOPPING");
+    (void)move(*t, TaskEvent::Deactivated);
   }
   // Last: the runtime may report the exits from inside stop().
   if (runtime_) runtime_->stop(task_id, ids, timeout);
@@ -814,12 +760,6 @@ void EcsEngine::finish_stop(const std::string& task_id) {
   const Task* cur = registry_.task(task_id);
   if (!cur || cur->last_status == TaskStatus::Stopped) return;
   Task t = *cur;
-  const auto old = t.last_status;
-  const auto now = time_.wall_now();
-  t.last_status = TaskStatus::Stopped;
-  t.desired_status = TaskStatus::Stopped;
-  if (!t.stopping_at) t.stopping_at = now;
-  t.stopped_at = now;
   if (const auto it = extras_.find(task_id); it != extras_.end()) {
     // ECS: the task's exit code is its first essential container's.
     for (const auto& c : it->second.containers) {
@@ -829,40 +769,24 @@ void EcsEngine::finish_stop(const std::string& task_id) {
       }
     }
   }
-  ++t.version;
-  (void)registry_.put_task(t, "TaskStopped",
-                           "task " + t.id + " (" + t.group + ") " + to_string(old) +
-                               " -> STOPPED (" + t.stop_code + ": " + t.stopped_reason + ")");
+  (void)move(t, TaskEvent::Terminated);
 }
 
 void EcsEngine::fail_start(const std::string& task_id, const std::string& reason) {
   const Task* cur = registry_.task(task_id);
   if (!cur || cur->last_status == TaskStatus::Stopped) return;
-  Task t = *cur;
-  const auto old = t.last_status;
-  const auto now = time_.wall_now();
-  if (t.desired_status != TaskStatus::Stopped) {
-    // Counts for the ECS throttle (reconcile_service): stopped before RUNNING with this code.
-    t.stop_code = kTaskFailedToStart;
-    t.stopped_reason = reason;
-  }
-  t.last_status = TaskStatus::Stopped;
-  t.desired_status = TaskStatus::Stopped;
-  if (!t.stopping_at) t.stopping_at = now;
-  t.stopped_at = now;
-  ++t.version;
+  std::vector<StoreChange> also;
   if (const auto it = extras_.find(task_id); it != extras_.end()) {
     for (auto& c : it->second.containers) {
       if (c.reason.empty() && c.last_status != "STOPPED") c.reason = reason;
       if (c.docker_id.empty()) c.last_status = "STOPPED";  // never created
     }
-    save_extra(task_id);
+    also.push_back(extra_row(task_id));
   }
-  // Containers created before the failure are stopped by on_commit (Docker task STOPPED, live
-  // containers).
-  (void)registry_.put_task(t, "TaskStopped",
-                           "task " + t.id + " (" + t.group + ") " + to_string(old) +
-                               " -> STOPPED (" + t.stop_code + ": " + t.stopped_reason + ")");
+  // Counts for the ECS throttle (reconcile_service): stopped before RUNNING with this code
+  // (a task already stopping keeps its own). Containers created before the failure are stopped
+  // by on_commit (Docker task STOPPED, live containers).
+  (void)move(*cur, TaskEvent::Terminated, {kTaskFailedToStart, reason}, {}, std::move(also));
 }
 
 void EcsEngine::on_containers_created(const std::string& task_id,
@@ -881,7 +805,6 @@ void EcsEngine::on_containers_created(const std::string& task_id,
     if (c->last_status == "STOPPED") c->last_status = "PENDING";  // a relaunch after a restart
     c->exit_code.reset();
   }
-  save_extra(task_id);
   Task t = *cur;
   std::string first;
   for (const auto& c : it->second.containers) {
@@ -890,21 +813,21 @@ void EcsEngine::on_containers_created(const std::string& task_id,
       break;
     }
   }
-  bool changed = t.container_id != first;
+  const bool new_id = t.container_id != first;
   t.container_id = first;
-  const auto old = t.last_status;
+  std::optional<TaskEvent> event;
   if (t.desired_status == TaskStatus::Stopped) {
     // Stopped while the launch was under way: these containers must not stay.
     schedule_container_stop(task_id, true);
   } else if (t.last_status == TaskStatus::Provisioning) {
-    t.last_status = TaskStatus::Pending;
-    changed = true;
+    event = TaskEvent::Provisioned;
   }
-  if (!changed) return;
-  ++t.version;
-  (void)registry_.put_task(
-      t, "TaskStatusChanged",
-      "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> " + to_string(t.last_status));
+  if (!event && new_id) event = TaskEvent::Updated;
+  if (!event) {
+    save_extra(task_id);
+    return;
+  }
+  (void)move(t, *event, {}, {}, {extra_row(task_id)});
 }
 
 void EcsEngine::on_task_started(const std::string& task_id, const std::string& ipv4,
@@ -915,52 +838,42 @@ void EcsEngine::on_task_started(const std::string& task_id, const std::string& i
   for (auto& c : it->second.containers) {
     if (live(c)) c.last_status = "RUNNING";
   }
-  save_extra(task_id);
   if (cur->desired_status == TaskStatus::Stopped || cur->last_status == TaskStatus::Stopped) {
     // ECS: a task asked to stop while it started does not start; its containers stop.
+    save_extra(task_id);
     schedule_container_stop(task_id, true);
     return;
   }
-  if (cur->last_status > TaskStatus::Pending) return;  // a repeated report
-  start_docker_task(task_id, ipv4, ipv6);
+  if (cur->last_status > TaskStatus::Pending) {  // a repeated report
+    save_extra(task_id);
+    return;
+  }
+  start_docker_task(task_id, ipv4, ipv6, {extra_row(task_id)});
 }
 
 void EcsEngine::start_docker_task(const std::string& task_id, const std::string& ipv4,
-                                  const std::string& ipv6) {
+                                  const std::string& ipv6, std::vector<StoreChange> also) {
   const Task* cur = registry_.task(task_id);
   if (!cur) return;
   Task t = *cur;
-  const auto now = time_.wall_now();
   t.ipv4 = ipv4;
   t.ipv6 = ipv6;
   if (!ipv4.empty()) t.attributes["AWS_INSTANCE_IPV4"] = ipv4;
   if (!ipv6.empty()) t.attributes["AWS_INSTANCE_IPV6"] = ipv6;
-  const auto old = t.last_status;
-  t.last_status = TaskStatus::Activating;
   // ECS: service discovery resources are created in ACTIVATING; without them it fails.
-  if (!t.service_id.empty() && !registry_.service_by_id(t.service_id)) {
-    t.service_id.clear();
-    ++t.version;
-    (void)registry_.put_task(t, "TaskStatusChanged",
-                             "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> " +
-                                 to_string(t.last_status));
+  const bool registry_gone = !t.service_id.empty() && !registry_.service_by_id(t.service_id);
+  if (registry_gone) t.service_id.clear();
+  auto put = move(t, TaskEvent::Activate, {}, {}, std::move(also));
+  if (!put) return;
+  if (registry_gone) {
     fail_start(task_id,
                "ResourceInitializationError: unable to register the task in AWS Cloud Map: the "
                "service registry no longer exists");
     return;
   }
-  ++t.version;
-  auto put = registry_.put_task(
-      t, "TaskStatusChanged",
-      "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> ACTIVATING");
+  put = move(*put, TaskEvent::Started);
   if (!put) return;
-  t.last_status = TaskStatus::Running;
-  t.started_at = now;
-  ++t.version;
-  put = registry_.put_task(t, "TaskStatusChanged",
-                           "task " + t.id + " (" + t.group + ") ACTIVATING -> RUNNING");
-  if (!put) return;
-  note_running(t);
+  note_running(*put);
   // Health Docker reported before RUNNING counts now.
   apply_container_health(task_id, "");
 }
@@ -1173,17 +1086,10 @@ void EcsEngine::adopt_task(const std::string& task_id,
     if (!ipv6.empty()) t.ipv6 = t.attributes["AWS_INSTANCE_IPV6"] = ipv6;
     changed = true;
   }
-  const auto old = t.last_status;
   if (t.last_status == TaskStatus::Activating) {
-    t.last_status = TaskStatus::Running;
-    if (!t.started_at) t.started_at = time_.wall_now();
-    changed = true;
-  }
-  if (changed) {
-    ++t.version;
-    (void)registry_.put_task(t, "TaskStatusChanged",
-                             "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> " +
-                                 to_string(t.last_status) + " (adopted after a restart)");
+    (void)move(t, TaskEvent::Started, {}, "adopted after a restart");
+  } else if (changed) {
+    (void)move(t, TaskEvent::Updated, {}, "adopted after a restart");
   }
   apply_container_health(task_id, "Docker health check (after a restart)");
 }
@@ -1373,53 +1279,27 @@ void EcsEngine::add_event(EcsService& s, std::string message) {
 void EcsEngine::reconcile_service(const std::string& key) {
   EcsService* svc = find_service(key);
   if (!svc || svc->status == "INACTIVE") return;
-  const std::string label = "(service " + svc->name + ")";
   const auto now = time_.now();
-  bool changed = false;
-  // Tasks that stopped since the last pass: health failures and start failures.
-  for (const Task* t : service_tasks(*svc)) {
-    if (t->last_status != TaskStatus::Stopped || known_stopped_.count(t->id)) continue;
-    known_stopped_.insert(t->id);
-    if (t->stopped_reason == kHealthStopReason) {
-      add_event(*svc, label + " (task " + t->id + ") failed container health checks.");
-      ++svc->replaced_unhealthy;
-      changed = true;
-    } else if (!t->started_at && t->stop_code == kTaskFailedToStart) {
-      // ECS throttle: tasks that never reach RUNNING delay the next start, doubling up to 15 min.
-      ++svc->start_failures;
-      svc->last_start_failure = t->stopped_at.value_or(time_.wall_now());
-      if (svc->start_failures >= 2) {
-        auto delay = config_.throttle_base * (1LL << std::min(svc->start_failures - 2, 20));
-        if (delay > config_.throttle_max) delay = config_.throttle_max;
-        svc->throttled_until = now + delay;
-        add_event(*svc, label + " is unable to consistently start tasks successfully.");
-        const auto gen = generation_;
-        timers_.schedule(now + delay, [this, key, gen] {
-          if (gen == generation_) mark_dirty(key);
-        });
-      }
-      changed = true;
-    }
+  auto plan = reconcile(*svc, service_tasks(*svc), known_stopped_, now, time_.wall_now(),
+                        {config_.throttle_base, config_.throttle_max});
+  *svc = std::move(plan.service);
+  known_stopped_.insert(plan.accounted.begin(), plan.accounted.end());
+  for (auto& message : plan.events) add_event(*svc, std::move(message));
+  if (plan.recheck_at) {
+    const auto gen = generation_;
+    timers_.schedule(*plan.recheck_at, [this, key, gen] {
+      if (gen == generation_) mark_dirty(key);
+    });
   }
-  const auto tasks = service_tasks(*svc);
-  const auto actions = reconcile(*svc, tasks, now);
+  const std::string label = "(service " + svc->name + ")";
   std::vector<std::string> started, stopped;
-  std::string started_reason;
-  for (const auto& a : actions) {
+  for (const auto& a : plan.actions) {
     if (a.kind == Action::Kind::StopTask) {
       const Task* t = registry_.task(a.task_id);
       if (!t) continue;
-      const bool health = a.reason == kHealthStopReason;
-      const bool was_running = t->last_status == TaskStatus::Running;
+      const bool counted = a.reason != kHealthStopReason && t->last_status == TaskStatus::Running;
       const std::string id = t->id;
-      known_stopped_.insert(id);
-      if (health) {
-        add_event(*svc, label + " (task " + id + ") failed container health checks.");
-        ++svc->replaced_unhealthy;
-      }
-      if (auto r = begin_stop(*t, a.stop_code, a.reason); r && !health && was_running)
-        stopped.push_back(id);
-      svc = find_service(key);
+      if (auto r = begin_stop(*t, a.stop_code, a.reason); r && counted) stopped.push_back(id);
     } else {
       const TaskDefinition* td = task_definition_by_arn(svc->primary.task_definition_arn);
       if (!td) continue;
@@ -1433,10 +1313,10 @@ void EcsEngine::reconcile_service(const std::string& key) {
       in.extra.network_configuration = svc->network_configuration;
       auto t = start_one(in, *td, svc);
       if (t) started.push_back(t->id);
-      svc = find_service(key);
     }
+    svc = find_service(key);
+    if (!svc) return;
   }
-  if (!svc) return;
   if (!started.empty()) {
     std::string msg = label + " has started " + std::to_string(started.size()) + " tasks:";
     for (const auto& id : started) msg += " (task " + id + ")";
@@ -1453,42 +1333,7 @@ void EcsEngine::reconcile_service(const std::string& key) {
     for (const auto& id : stopped) msg += " (task " + id + ")";
     add_event(*svc, msg + ".");
   }
-  if (!actions.empty()) {
-    svc->steady = false;
-    changed = true;
-  }
-  const auto now_tasks = service_tasks(*svc);
-  // Old deployments are gone once none of their tasks is active.
-  if (!svc->old_deployments.empty()) {
-    const bool old_active = std::any_of(now_tasks.begin(), now_tasks.end(), [&](const Task* t) {
-      return is_active(*t) && t->started_by != svc->primary.id;
-    });
-    if (!old_active) {
-      svc->old_deployments.clear();
-      changed = true;
-    }
-  }
-  if (svc->status == "DRAINING") {
-    const bool draining = std::any_of(now_tasks.begin(), now_tasks.end(), [](const Task* t) {
-      return t->last_status != TaskStatus::Stopped && t->last_status < TaskStatus::Stopping;
-    });
-    if (!draining) {
-      svc->status = "INACTIVE";
-      changed = true;
-    }
-  } else if (actions.empty() && !svc->steady) {
-    int running = 0, other = 0;
-    for (const Task* t : now_tasks) {
-      if (!is_active(*t)) continue;
-      (t->last_status == TaskStatus::Running ? running : other)++;
-    }
-    if (running == svc->desired_count && other == 0 && svc->old_deployments.empty()) {
-      svc->steady = true;
-      add_event(*svc, label + " has reached a steady state.");
-      changed = true;
-    }
-  }
-  if (changed) (void)persist({row(*svc)});
+  if (plan.changed) (void)persist({row(*svc)});
 }
 
 // -------------------------------------------------------------------------------------- tags

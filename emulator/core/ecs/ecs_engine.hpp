@@ -21,6 +21,7 @@
 #include "emulator/core/ecs/ecs_model.hpp"
 #include "emulator/core/ecs/ip_pool.hpp"
 #include "emulator/core/ecs/reconciler.hpp"
+#include "emulator/core/ecs/task_lifecycle.hpp"
 #include "emulator/core/ecs/task_runtime.hpp"
 #include "emulator/core/registry.hpp"
 #include "emulator/core/result.hpp"
@@ -217,6 +218,11 @@ class EcsEngine {
   StoreChange tags_row(const std::string& arn) const;
   Result<Task> start_one(const RunTaskInput& input, const TaskDefinition& td,
                          const EcsService* service);
+  /// The one way the engine changes a task's state: the lifecycle table's move, written with
+  /// `also` (the engine's own rows) in one commit.
+  Result<Task> move(Task task, TaskEvent event, const StopCause& cause = {},
+                    const std::string& note = {}, std::vector<StoreChange> also = {});
+  StoreChange extra_row(const std::string& task_id) const;
   void schedule_step(const std::string& task_id);
   void step(const std::string& task_id);
   Result<Task> begin_stop(const Task& task, std::string code, std::string reason);
@@ -228,7 +234,7 @@ class EcsEngine {
   void stop_containers(const std::string& task_id);
   void finish_stop(const std::string& task_id);
   void start_docker_task(const std::string& task_id, const std::string& ipv4,
-                         const std::string& ipv6);
+                         const std::string& ipv6, std::vector<StoreChange> also = {});
   void apply_container_health(const std::string& task_id, const std::string& reason);
   void fail_start(const std::string& task_id, const std::string& reason);
   void adopt_task(const std::string& task_id, const std::vector<const ObservedContainer*>& seen);

@@ -90,6 +90,42 @@ struct DockerHarness : EcsHarness {
   std::size_t started_ = 0;
 };
 
+// A Docker task's container data is written with the lifecycle move it causes: one commit per
+// report, and a failed commit changes neither the task nor what is stored.
+TEST(DockerBackendTest, EachReportIsOneCommit) {
+  DockerHarness h;
+  const std::string id = h.run_one();
+  h.sim.settle();
+  ASSERT_EQ(h.runtime.launches.size(), 1u);
+  auto commits = h.store.commits();
+  h.engine.on_containers_created(id, {{"web", docker_id(id, "web")}});
+  EXPECT_EQ(h.task(id).last_status, TaskStatus::Pending);
+  EXPECT_EQ(h.store.commits(), commits + 1);
+
+  // ACTIVATING (with the containers now RUNNING), then RUNNING: two moves, two commits.
+  commits = h.store.commits();
+  h.store.fail_after(0);
+  h.engine.on_task_started(id, "172.18.0.10", "");
+  h.store.heal();
+  EXPECT_EQ(h.task(id).last_status, TaskStatus::Pending);
+  EXPECT_EQ(h.store.commits(), commits);
+  {
+    // What is stored still says PENDING for the task and its container.
+    auto contents = h.store.load();
+    ASSERT_TRUE(contents.ok());
+    for (const auto& row : contents->entities) {
+      if (row.kind == "ecs-task" && row.id == id) {
+        auto extra = stored::task_extra_from(nlohmann::json::parse(row.body));
+        ASSERT_TRUE(extra.ok());
+        EXPECT_EQ(extra->containers.at(0).last_status, "PENDING");
+      }
+    }
+  }
+  h.engine.on_task_started(id, "172.18.0.10", "");
+  EXPECT_EQ(h.task(id).last_status, TaskStatus::Running);
+  EXPECT_EQ(h.store.commits(), commits + 2);
+}
+
 TEST(DockerBackendTest, ServiceTasksLaunchAsContainersAndRegisterOnceStarted) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(3), {}));

@@ -290,6 +290,68 @@ TEST(EcsEngineTest, StatePersistsAndLifecyclesResume) {
   EXPECT_EQ(engine.register_task_definition(test::web_definition(), {})->revision, 2);
 }
 
+// One command, one transaction: a task start writes its ECS row, tags, task and event in one
+// commit, so a failed commit leaves none of them, in memory or in the store.
+TEST(EcsEngineTest, TaskStartIsOneTransaction) {
+  EcsHarness h;
+  RunTaskInput in;
+  in.region = "us-east-1";
+  in.cluster = "demo";
+  in.task_definition_arn = h.td_arn;
+  in.tags = {{"team", "a"}};
+  const auto commits = h.store.commits();
+  const auto rows = h.store.size();
+  auto out = h.engine.run_task(in);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ASSERT_EQ(out->tasks.size(), 1u);
+  EXPECT_EQ(h.store.commits(), commits + 1);
+  EXPECT_EQ(h.store.size(), rows + 3);  // task, ecs-task, ecs-tags
+  const std::string arn = out->tasks.front().arn;
+  const std::string id = out->tasks.front().id;
+
+  // A daemon on the same store sees all of it.
+  Registry registry{h.sim.clock, h.sim.timers, h.store, RegistryConfig{}, 9};
+  ASSERT_TRUE(registry.load());
+  EcsEngine engine{h.sim.clock, h.sim.timers, h.store, registry, EcsConfig{}, 3};
+  ASSERT_TRUE(engine.load());
+  ASSERT_NE(registry.task(id), nullptr);
+  ASSERT_NE(engine.task_extra(id), nullptr);
+  EXPECT_FALSE(engine.task_extra(id)->availability_zone.empty());
+  EXPECT_EQ(engine.tags_of(arn).at("team"), "a");
+
+  // The commit fails: nothing of the task exists, in memory or in the store.
+  const auto events = h.registry.events().last_index();
+  const auto tasks = h.registry.tasks().size();
+  const auto before = h.store.size();
+  h.store.fail_after(0);
+  auto failed = h.engine.run_task(in);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, Code::Unavailable);
+  h.store.heal();
+  EXPECT_EQ(h.store.size(), before);
+  EXPECT_EQ(h.registry.tasks().size(), tasks);
+  EXPECT_TRUE(h.registry.events().after(events).empty());
+  EXPECT_EQ(h.engine.tasks("us-east-1", "demo").size(), 1u);
+  h.sim.advance(1s);  // nothing half-started steps on
+  EXPECT_EQ(h.registry.tasks().size(), tasks);
+}
+
+// Every step of the simulated lifecycle is one commit.
+TEST(EcsEngineTest, EachLifecycleStepIsOneCommit) {
+  EcsHarness h;
+  RunTaskInput in;
+  in.region = "us-east-1";
+  in.cluster = "demo";
+  in.task_definition_arn = h.td_arn;
+  const std::string id = h.engine.run_task(in)->tasks.front().id;
+  for (const auto expected : {TaskStatus::Pending, TaskStatus::Activating, TaskStatus::Running}) {
+    const auto commits = h.store.commits();
+    h.sim.advance(50ms);
+    EXPECT_EQ(h.registry.task(id)->last_status, expected);
+    EXPECT_EQ(h.store.commits(), commits + 1) << to_string(expected);
+  }
+}
+
 TEST(EcsEngineTest, ResetDropsEverything) {
   EcsHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(2), {}));
