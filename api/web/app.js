@@ -148,8 +148,8 @@ async function ecsSide(tasks) {
       <dt>Cluster</dt><dd>${esc(svc.clusterArn.split("/").pop())}</dd>
       <dt>Service</dt><dd>${esc(svc.serviceName)} <span class="muted">${esc(svc.status)}</span></dd>
       <dt>Desired / running / pending</dt><dd>${svc.desiredCount} / ${svc.runningCount} / ${svc.pendingCount}</dd>
-      </dl><div class="toolbar" style="margin-top:10px"><label>Desired count
-      <input id="scale-count" type="number" min="0" value="${svc.desiredCount}" style="width:80px"></label>
+      </dl><div class="toolbar gap"><label>Desired count
+      <input id="scale-count" type="number" min="0" value="${svc.desiredCount}" class="count"></label>
       <button id="scale" data-cluster="${esc(svc.clusterArn)}" data-service="${esc(svc.serviceName)}">Scale</button></div>
       <table><thead><tr><th>Deployment</th><th>Task definition</th><th class="num">Desired</th>
       <th class="num">Running</th><th class="num">Pending</th><th>Rollout</th></tr></thead><tbody>${deps}</tbody></table>
@@ -176,7 +176,7 @@ async function serviceView(r) {
     const live = t.lastStatus !== "STOPPED";
     const open = openResults.has(t.taskId);
     return `<tr data-task="${esc(t.taskId)}" data-ip="${esc(t.ip)}">
-      <td class="mono"><a href="javascript:void 0" data-toggle="${esc(t.taskId)}" title="${esc(t.taskId)}">${esc(t.taskId.slice(0, 12))}</a></td>
+      <td class="mono"><button class="link" data-toggle="${esc(t.taskId)}" title="${esc(t.taskId)}">${esc(t.taskId.slice(0, 12))}</button></td>
       <td class="mono">${esc(t.ip)}:${esc(t.port)}</td><td class="${esc(t.lastStatus)}">${esc(t.lastStatus)}</td>
       <td>${badge(t.healthStatus)}</td><td>${t.forcedHealth ? "forced " + esc(t.forcedHealth) : "observed"}</td>
       <td class="mono">${dateTime(t.startedAt || t.createdAt)}</td>
