@@ -17,6 +17,7 @@ struct Call {
   std::vector<std::string> params;  ///< decoded path parameters, in route order
   Respond respond;                  ///< exactly once
   ConnectionToken connection;       ///< expires when the client's connection closes
+  OpenStream open_stream = {};      ///< empty where the transport cannot stream
 };
 
 }  // namespace emu::api

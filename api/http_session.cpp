@@ -3,6 +3,7 @@
 #include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -195,7 +196,10 @@ void HttpSession::dispatch(Request req) {
     router_.handle(
         std::move(req),
         [self = shared_from_this(), seq](Response res) { self->on_response(seq, std::move(res)); },
-        ConnectionToken(open_));
+        ConnectionToken(open_),
+        [self = shared_from_this(), seq](Response head, std::shared_ptr<StreamBody> body) {
+          self->on_stream(seq, std::move(head), std::move(body));
+        });
   } catch (const std::exception& e) {
     // One catch per session (STYLE 10): log and close this connection only.
     log::error("http", "request handler failed; connection closed", {{"error", e.what()}});
@@ -209,7 +213,7 @@ void HttpSession::watch_peer() {
   // No more requests, but an answer is pending (a long poll after `Connection: close`): keep a
   // read open only to notice the client leaving, so its long poll is dropped.
   bool pending = false;
-  for (const auto& slot : queue_) pending = pending || !slot.res;
+  for (const auto& slot : queue_) pending = pending || !slot.res || slot.stream;
   if (!pending || reading_ || closing_ || closed_) return;
   reading_ = true;
   stream_.expires_never();
@@ -222,7 +226,8 @@ void HttpSession::watch_peer() {
                             if (ec) {
                               if (!self->stopping_) {
                                 for (const auto& slot : self->queue_) {
-                                  if (!slot.res) return self->abort();  // gone before its answer
+                                  // gone before its answer, or while its stream was open
+                                  if (!slot.res || slot.stream) return self->abort();
                                 }
                               }
                               return;
@@ -244,14 +249,84 @@ void HttpSession::on_response(std::uint64_t seq, Response res) {
   do_write();
 }
 
+void HttpSession::on_stream(std::uint64_t seq, Response head, std::shared_ptr<StreamBody> body) {
+  if (closed_ || queue_.empty() || seq < queue_.front().seq) return body->close();
+  auto& slot = queue_[static_cast<std::size_t>(seq - queue_.front().seq)];
+  if (slot.res) return body->close();
+  // A stream ends only with the connection: no more requests are read on it.
+  slot.close = true;
+  read_closed_ = true;
+  head.keep_alive(false);
+  head.chunked(true);
+  slot.res = std::move(head);
+  slot.stream = std::move(body);
+  do_write();
+  if (!reading_) watch_peer();
+}
+
+void HttpSession::write_stream() {
+  if (writing_ || closed_ || closing_ || !streaming_) return;
+  if (streaming_->empty()) {
+    if (!streaming_->finished()) {
+      // Wait for the next push (or finish); nothing times out meanwhile.
+      stream_.expires_never();
+      std::weak_ptr<HttpSession> weak = weak_from_this();
+      streaming_->on_wake([weak] {
+        if (auto self = weak.lock()) self->write_stream();
+      });
+      return;
+    }
+    writing_ = true;
+    stream_.expires_after(config_.idle_timeout);
+    asio::async_write(
+        stream_, http::make_chunk_last(),
+        beast::bind_front_handler(&HttpSession::on_stream_write, shared_from_this(), true));
+    return;
+  }
+  stream_chunk_ = streaming_->take();
+  writing_ = true;
+  stream_.expires_after(config_.idle_timeout);  // a client that stops reading is cut off
+  asio::async_write(
+      stream_, http::make_chunk(asio::buffer(stream_chunk_)),
+      beast::bind_front_handler(&HttpSession::on_stream_write, shared_from_this(), false));
+}
+
+void HttpSession::on_stream_write(bool last, beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (closed_) return;
+  if (ec) return abort();
+  if (last) {
+    streaming_.reset();
+    queue_.clear();
+    read_closed_ = true;
+    return do_close();
+  }
+  write_stream();
+}
+
 void HttpSession::do_write() {
   if (writing_ || closed_ || closing_) return;
+  if (streaming_) return write_stream();
   if (queue_.empty()) {
     if (read_closed_ && !reading_) do_close();
     return;
   }
   if (!queue_.front().res) return;
   writing_ = true;
+  if (queue_.front().stream) {
+    // The header now, then the body chunk by chunk as it is pushed.
+    head_sr_.emplace(*queue_.front().res);
+    stream_.expires_after(config_.idle_timeout);
+    http::async_write_header(stream_, *head_sr_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                               self->writing_ = false;
+                               if (self->closed_) return;
+                               if (ec) return self->abort();
+                               self->streaming_ = self->queue_.front().stream;
+                               self->write_stream();
+                             });
+    return;
+  }
   stream_.expires_after(config_.idle_timeout);  // a client that stops reading is cut off
   http::async_write(
       stream_, *queue_.front().res,
@@ -325,6 +400,11 @@ void HttpSession::abort() {
 }
 
 void HttpSession::release() {
+  // A stream's producer stops writing to a connection that is gone.
+  for (auto& slot : queue_) {
+    if (slot.stream) slot.stream->close();
+  }
+  if (streaming_) streaming_->close();
   if (!open_) return;
   open_.reset();
   router_.drop_closed();

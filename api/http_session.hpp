@@ -14,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -23,6 +24,7 @@
 #include "api/http_config.hpp"
 #include "api/http_types.hpp"
 #include "api/router.hpp"
+#include "api/stream_body.hpp"
 
 namespace emu::api {
 
@@ -56,7 +58,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   struct Slot {
     std::uint64_t seq = 0;
     std::optional<Response> res;
-    bool close = false;  ///< the connection ends after this answer
+    bool close = false;                  ///< the connection ends after this answer
+    std::shared_ptr<StreamBody> stream;  ///< a streamed body follows `res` (chunked, then close)
   };
 
   void do_read();
@@ -71,6 +74,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                     std::string_view field);
   void dispatch(Request req);
   void on_response(std::uint64_t seq, Response res);
+  void on_stream(std::uint64_t seq, Response head, std::shared_ptr<StreamBody> body);
+  void write_stream();
+  void on_stream_write(bool last, boost::beast::error_code ec, std::size_t n);
   void do_write();
   void on_write(bool close, boost::beast::error_code ec, std::size_t n);
   void on_peer_closed();
@@ -87,6 +93,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Router& router_;
   HttpConfig config_;
   std::deque<Slot> queue_;
+  std::optional<http::response_serializer<http::string_body>> head_sr_;  ///< a stream's header
+  std::shared_ptr<StreamBody> streaming_;  ///< the body being written after its header
+  std::string stream_chunk_;               ///< the chunk being written
   std::uint64_t next_seq_ = 0;
   std::shared_ptr<const int> open_;  ///< long polls watch this (ConnectionToken)
   std::chrono::steady_clock::time_point linger_until_{};

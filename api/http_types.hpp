@@ -20,4 +20,9 @@ using Respond = std::function<void(Response)>;
 /// Alive while the connection that sent a request is open; long polls drop expired ones.
 using ConnectionToken = std::weak_ptr<const void>;
 
+class StreamBody;
+/// Answers a request with `head` and then a body written over time (server-sent events). Given
+/// to handlers by sessions that can stream; called at most once and instead of Respond.
+using OpenStream = std::function<void(Response head, std::shared_ptr<StreamBody> body)>;
+
 }  // namespace emu::api

@@ -93,9 +93,12 @@ void Router::log_refusal(GuardVerdict verdict, const Request& req, const std::st
 Router::Router(ApiContext& ctx, boost::asio::io_context& io)
     : ctx_(ctx),
       native_(ctx),
+      web_(ctx),
       polls_(std::make_shared<LongPoll>(ctx, io)),
+      streams_(std::make_shared<EventStream>(ctx, io)),
       metrics_(std::make_shared<ApiMetrics>()) {
   polls_->attach();
+  streams_->attach();
   using V = http::verb;
   using N = NativeHandlers;
   add_native("/healthz", V::get, &N::healthz);
@@ -118,6 +121,11 @@ Router::Router(ApiContext& ctx, boost::asio::io_context& io)
   add("/v1/wait", V::get, [this](Call& call) { wait(call); });
   add("/v1/events", V::get, [this](Call& call) { events(call); });
   add("/metrics", V::get, [this](Call& call) { metrics_text(call); });
+  add("/v1/events/stream", V::get, [this](Call& call) { event_stream(call); });
+  add("/v1/overview", V::get, [this](Call& call) { call.respond(web_.overview(call)); });
+  add("/", V::get, [this](Call& call) { call.respond(web_.redirect(call)); });
+  add("/ui", V::get, [this](Call& call) { call.respond(web_.redirect(call)); });
+  add("/ui/{file}", V::get, [this](Call& call) { call.respond(web_.asset(call)); });
 }
 
 void Router::add(std::string pattern, http::verb verb, Handler handler) {
@@ -167,6 +175,11 @@ void Router::handle(Request req, Respond respond) {
 }
 
 void Router::handle(Request req, Respond respond, ConnectionToken connection) {
+  handle(std::move(req), std::move(respond), std::move(connection), OpenStream{});
+}
+
+void Router::handle(Request req, Respond respond, ConnectionToken connection,
+                    OpenStream open_stream) {
   const unsigned version = req.version();
   const bool keep_alive = req.keep_alive();
   const std::string method(req.method_string());
@@ -256,9 +269,23 @@ void Router::handle(Request req, Respond respond, ConnectionToken connection) {
 
   // The Respond given to handlers may run later (long polls); it shares `finish` by pointer.
   auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
-  Call call{req, *target, std::move(params),
+  // A streamed answer gets the same version, CORS and request count as any other.
+  OpenStream stream;
+  if (open_stream) {
+    stream = [open = std::move(open_stream), metrics = metrics_, label, method, version,
+              origin = guard.cors_origin](Response head, std::shared_ptr<StreamBody> body) {
+      head.version(version);
+      if (!origin.empty()) set_cors(head, origin);
+      metrics->record(label, method, head.result_int());
+      open(std::move(head), std::move(body));
+    };
+  }
+  Call call{req,
+            *target,
+            std::move(params),
             [shared_finish, label](Response res) { (*shared_finish)(label, std::move(res)); },
-            std::move(connection)};
+            std::move(connection),
+            std::move(stream)};
   try {
     chosen->handler(call);
   } catch (const std::exception& e) {
@@ -297,6 +324,20 @@ void Router::events(Call& call) {
   polls_->wait_events(*after, *wait, std::move(call.respond), call.connection);
 }
 
+void Router::event_stream(Call& call) {
+  std::optional<std::string_view> last_id;
+  if (auto it = call.req.find("Last-Event-ID"); it != call.req.end()) {
+    last_id = std::string_view(it->value().data(), it->value().size());
+  }
+  auto after = resume_index(last_id, call.target);
+  if (!after) return call.respond(error_response(after.error()));
+  if (!call.open_stream) {
+    return call.respond(
+        error_response(Error{Code::Unavailable, "this transport cannot stream; use /v1/events"}));
+  }
+  streams_->open(*after, stream_filter(call.target), call.open_stream);
+}
+
 void Router::metrics_text(Call& call) {
   metrics::TextWriter writer;
   metrics_->render(writer, polls_->pending());
@@ -309,7 +350,10 @@ void Router::metrics_text(Call& call) {
   call.respond(std::move(res));
 }
 
-void Router::shutdown() { polls_->flush(); }
+void Router::shutdown() {
+  polls_->flush();
+  streams_->flush();
+}
 
 void Router::drop_closed() { polls_->drop_closed(); }
 

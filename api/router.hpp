@@ -16,10 +16,12 @@
 #include "api/api_metrics.hpp"
 #include "api/aws_dispatch.hpp"
 #include "api/call.hpp"
+#include "api/event_stream.hpp"
 #include "api/http_types.hpp"
 #include "api/long_poll.hpp"
 #include "api/native_handlers.hpp"
 #include "api/request_guard.hpp"
+#include "api/web_ui.hpp"
 
 namespace emu::api {
 
@@ -38,6 +40,8 @@ class Router {
   void handle(Request req, Respond respond);
   /// As above; a long poll is dropped once `connection` has expired (the client went away).
   void handle(Request req, Respond respond, ConnectionToken connection);
+  /// As above, from a session that can stream a body (GET /v1/events/stream).
+  void handle(Request req, Respond respond, ConnectionToken connection, OpenStream open_stream);
 
   /// Plugs in the AWS JSON 1.1 handler of a target prefix ("AmazonEC2ContainerServiceV20141113",
   /// "Route53AutoNaming_v20170314"); until then those targets get UnknownOperationException.
@@ -49,6 +53,8 @@ class Router {
   void shutdown();
   /// Drops long polls whose connection has closed.
   void drop_closed();
+  /// Number of open event streams.
+  std::size_t open_streams() const { return streams_->clients(); }
   /// Number of pending long polls.
   std::size_t pending_polls() const { return polls_->pending(); }
   /// The request counters.
@@ -71,6 +77,7 @@ class Router {
                   Response (NativeHandlers::*fn)(const Call&));
   void wait(Call& call);
   void events(Call& call);
+  void event_stream(Call& call);
   void metrics_text(Call& call);
   /// Logs a refused request, at most once per reason every 10 s (with how many were refused).
   void log_refusal(GuardVerdict verdict, const Request& req, const std::string& message);
@@ -80,7 +87,9 @@ class Router {
 
   ApiContext& ctx_;
   NativeHandlers native_;
+  WebUi web_;
   std::shared_ptr<LongPoll> polls_;
+  std::shared_ptr<EventStream> streams_;
   std::shared_ptr<ApiMetrics> metrics_;
   AwsDispatch aws_;
   std::vector<Route> routes_;

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Does GET /v1/events/stream slow DNS? (issue 14). Loopback only, bounded (a few seconds per run).
+
+Starts ecs-emulator with SERVICES services x 3 tasks (10.0.0.x: data only, never contacted), then
+runs dnsperf against its DNS port for DURATION seconds, REPEAT times in each of two setups that
+alternate: (a) tasks churn (health flips through PUT /v1/tasks/{id}/health at CHURN changes/s) and
+no stream is open; (b) the same churn with CLIENTS SSE clients reading /v1/events/stream. Prints
+the median QPS of each and the ratio (b)/(a); 1.0 means the streams cost DNS nothing.
+
+  bench/web/sse_dns.py --binary build/emulator/ecs-emulator [--clients 50] [--churn 200]
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+
+def api(port, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data, method=method)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"{}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--services", type=int, default=100)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--churn", type=int, default=200, help="health changes per second")
+    ap.add_argument("--duration", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="sse-dns-")
+    services = [{"name": "svc%d" % i, "namespace": "local", "records": ["A"],
+                 "tasks": [{"ip": "10.0.%d.%d" % (i // 250, i % 250 + j), "port": 80}
+                           for j in range(1, 4)]} for i in range(args.services)]
+    fixture = os.path.join(work, "fixture.json")
+    json.dump({"namespaces": [{"name": "local"}], "services": services}, open(fixture, "w"))
+    queries = os.path.join(work, "queries.txt")
+    with open(queries, "w") as f:
+        for i in range(args.services):
+            f.write("svc%d.local A\n" % i)
+    ready = os.path.join(work, "ready.json")
+    proc = subprocess.Popen([args.binary, "serve", "--dns-listen", "127.0.0.1:0", "--api-listen",
+                             "127.0.0.1:0", "--state", ":memory:", "--fixtures", fixture,
+                             "--ready-file", ready, "--log-level", "warn"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not os.path.exists(ready):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                sys.exit("daemon did not become ready")
+            time.sleep(0.02)
+        info = json.load(open(ready))
+        dns_port = int(info["dns"].rsplit(":", 1)[1])
+        api_port = int(info["api"].rsplit(":", 1)[1])
+        tasks = [t["taskId"] for t in api(api_port, "GET", "/v1/tasks")["tasks"]]
+
+        stop = threading.Event()
+        changes = [0]
+
+        def churn():
+            conn = http.client.HTTPConnection("127.0.0.1", api_port, timeout=10)
+            i, period = 0, 1.0 / args.churn
+            next_at = time.monotonic()
+            while not stop.is_set():
+                t = tasks[i % len(tasks)]
+                # HEALTHY <-> AUTO: each a health event, and the task stays (UNHEALTHY stops it)
+                status = "HEALTHY" if (i // len(tasks)) % 2 == 0 else "AUTO"
+                conn.request("PUT", "/v1/tasks/%s/health" % t, json.dumps({"status": status}))
+                conn.getresponse().read()
+                changes[0] += 1
+                i += 1
+                next_at += period
+                delay = next_at - time.monotonic()
+                if delay > 0:
+                    stop.wait(delay)
+
+        received = [0]
+
+        def client(halt):
+            conn = http.client.HTTPConnection("127.0.0.1", api_port, timeout=30)
+            conn.request("GET", "/v1/events/stream?after=%d" % api(api_port, "GET", "/v1/events")["index"])
+            res = conn.getresponse()
+            while not halt.is_set():
+                line = res.fp.readline()
+                if not line:
+                    break
+                if line.startswith(b"id: "):
+                    received[0] += 1
+            conn.close()
+
+        def dnsperf():
+            out = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(dns_port), "-d", queries,
+                                  "-l", str(args.duration), "-c", "4", "-q", "100"],
+                                 capture_output=True, text=True, timeout=args.duration + 30).stdout
+            m = re.search(r"Queries per second:\s+([\d.]+)", out)
+            if not m:
+                sys.exit("dnsperf output not understood:\n" + out)
+            return float(m.group(1))
+
+        churner = threading.Thread(target=churn, daemon=True)
+        churner.start()
+        without, with_streams = [], []
+        for _ in range(args.repeat):
+            without.append(dnsperf())
+            halt = threading.Event()
+            clients = [threading.Thread(target=client, args=(halt,), daemon=True)
+                       for _ in range(args.clients)]
+            for c in clients:
+                c.start()
+            time.sleep(0.3)  # let the clients connect (setup, not synchronisation of a result)
+            with_streams.append(dnsperf())
+            halt.set()
+            for c in clients:
+                c.join(0.1)
+        stop.set()
+        churner.join(5)
+        a, b = statistics.median(without), statistics.median(with_streams)
+        print("services=%d tasks=%d churn=%d/s clients=%d duration=%ds x%d" % (
+            args.services, len(tasks), args.churn, args.clients, args.duration, args.repeat))
+        print("health changes made: %d; events delivered to SSE clients: %d" % (changes[0], received[0]))
+        print("DNS QPS, churn, no stream:      %s (median %.0f)" % (
+            ", ".join("%.0f" % q for q in without), a))
+        print("DNS QPS, churn, %3d SSE clients: %s (median %.0f)" % (
+            args.clients, ", ".join("%.0f" % q for q in with_streams), b))
+        print("ratio with/without streams: %.3f" % (b / a))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+
+
+if __name__ == "__main__":
+    main()
