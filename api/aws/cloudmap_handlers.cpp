@@ -261,10 +261,7 @@ void CloudMapHandlers::on_commit(const core::CommitInfo& info) {
   for (const auto& e : info.events) {
     if (info.reset) revision_base_ = std::max(revision_base_, e.index);
     // Cloud Map: health changes do not change InstancesRevision; registrations do.
-    if (e.type.find("Health") != std::string::npos) continue;
-    const auto it = e.detail.find("service");
-    if (it == e.detail.end() || !it->is_string() || it->get<std::string>().empty()) continue;
-    revisions_[lower(it->get<std::string>())] = e.index;
+    if (const auto service = e.revision_service()) revisions_[lower(*service)] = e.index;
   }
 }
 

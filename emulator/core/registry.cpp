@@ -253,16 +253,41 @@ ZoneModel Registry::zone_model() const {
   return model;
 }
 
-Event Registry::make_event(Pending& p, std::string type, std::string message,
-                           nlohmann::json detail) {
+Event Registry::make_event(Pending& p, EventBody body) {
   Event e;
   e.index = events_.next_index();
   e.time = time_.wall_now();
-  e.type = std::move(type);
-  e.message = std::move(message);
-  e.detail = std::move(detail);
+  e.body = std::move(body);
   p.events.push_back(e);
   return e;
+}
+
+TaskChange Registry::describe_change(const Task* before, const Task& after) const {
+  TaskChange c;
+  c.task_id = after.id;
+  c.service_id = after.service_id;
+  if (const Service* s = service_by_id(after.service_id)) c.service = dns_name(*s);
+  c.ipv4 = after.ipv4;
+  c.ipv6 = after.ipv6;
+  c.port = after.port;
+  if (before) c.old_status = before->last_status;
+  c.new_status = after.last_status;
+  c.old_health = before ? before->health : after.health;
+  c.new_health = after.health;
+  c.stop_code = after.stop_code;
+  c.reason = after.stopped_reason;
+  const auto old_records =
+      before && visible(*before) ? records_of(*before) : std::vector<std::string>{};
+  const auto new_records = visible(after) ? records_of(after) : std::vector<std::string>{};
+  for (const auto& r : new_records) {
+    if (std::find(old_records.begin(), old_records.end(), r) == old_records.end())
+      c.records_added.push_back(r);
+  }
+  for (const auto& r : old_records) {
+    if (std::find(new_records.begin(), new_records.end(), r) == new_records.end())
+      c.records_removed.push_back(r);
+  }
+  return c;
 }
 
 std::string Registry::arn(std::string_view service, std::string_view resource) const {
@@ -319,8 +344,7 @@ Result<Namespace> Registry::ensure_namespace(Pending& p, std::string_view name) 
   for (int i = 0; i < 21; ++i) n.hosted_zone_id += kZone[rng_() % 36];
   n.created_at = time_.wall_now();
   p.namespaces.push_back(n);
-  make_event(p, "NamespaceCreated", "namespace " + n.name + " created (zone " + n.name + ".)",
-             {{"namespace", n.name}, {"namespaceId", n.id}});
+  make_event(p, NamespaceCreated{n.name, n.id});
   return n;
 }
 
@@ -353,8 +377,7 @@ Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec) {
   }
   p.namespaces.push_back(n);
   if (existing) {
-    make_event(p, "NamespaceUpdated", "namespace " + n.name + " updated",
-               {{"namespace", n.name}, {"namespaceId", n.id}});
+    make_event(p, NamespaceUpdated{n.name, n.id});
   }
   if (auto r = commit(p); !r) return r.error();
   return n;
@@ -371,8 +394,7 @@ Result<Namespace> Registry::delete_namespace(std::string_view name_or_id) {
   Namespace copy = *n;
   Pending p;
   p.erased_namespaces.push_back(copy.id);
-  make_event(p, "NamespaceDeleted", "namespace " + copy.name + " deleted",
-             {{"namespace", copy.name}, {"namespaceId", copy.id}});
+  make_event(p, NamespaceDeleted{copy.name, copy.id});
   if (auto r = commit(p); !r) return r.error();
   return copy;
 }
@@ -446,8 +468,7 @@ Result<Service> Registry::put_service(std::string_view dns_name, const ServiceSp
   apply_spec(s, spec);
   if (auto r = validate_service(s); !r) return r.error();
   p.services.push_back(s);
-  make_event(p, "ServiceCreated", "service " + name->full() + " created",
-             {{"service", name->full()}, {"serviceId", s.id}});
+  make_event(p, ServiceCreated{name->full(), s.id});
   if (auto r = commit(p); !r) return r.error();
   return s;
 }
@@ -480,8 +501,7 @@ Result<Service> Registry::update_service(std::string_view service_id, const Serv
     }
   }
   const std::string full = dns_name(s);
-  make_event(p, "ServiceUpdated", "service " + full + " updated",
-             {{"service", full}, {"serviceId", s.id}});
+  make_event(p, ServiceUpdated{full, s.id});
   if (auto r = commit(p); !r) return r.error();
   return s;
 }
@@ -492,7 +512,7 @@ Result<Service> Registry::delete_service(std::string_view service_id, bool requi
   const Service s = *existing;
   const std::string full = dns_name(s);
   Pending p;
-  nlohmann::json removed = nlohmann::json::array();
+  std::vector<std::string> removed;
   for (const auto& [key, t] : tasks_) {
     if (t.service_id != s.id) continue;
     if (t.registered() && require_empty) {
@@ -504,11 +524,7 @@ Result<Service> Registry::delete_service(std::string_view service_id, bool requi
     p.erased_tasks.push_back(key);
   }
   p.erased_services.push_back(s.id);
-  std::string message = "service " + full + " deleted";
-  if (!removed.empty())
-    message += "; " + std::to_string(removed.size()) + " records removed from " + full + ".";
-  make_event(p, "ServiceDeleted", message,
-             {{"service", full}, {"serviceId", s.id}, {"recordsRemoved", removed}});
+  make_event(p, ServiceDeleted{full, s.id, std::move(removed)});
   if (auto r = commit(p); !r) return r.error();
   return s;
 }
@@ -616,23 +632,7 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
   t.group = "service:" + s->name;
   Pending p;
   p.tasks.push_back(t);
-  const auto records = records_of(t);
-  std::string message = "task " + t.id + " (" + full + ") registered";
-  if (!records.empty() && t.dns_health != Health::Unhealthy) {
-    message += "; ";
-    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
-    message += " added to " + full + ".";
-  }
-  make_event(p, previous ? "TaskUpdated" : "TaskRegistered", message,
-             {{"taskId", t.id},
-              {"service", full},
-              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
-              {"port", t.port},
-              {"newStatus", to_string(t.last_status)},
-              {"newHealth", to_string(t.health)},
-              {"recordsAdded", t.dns_health != Health::Unhealthy ? nlohmann::json(records)
-                                                                 : nlohmann::json::array()},
-              {"recordsRemoved", nlohmann::json::array()}});
+  make_event(p, TaskRegistered{describe_change(previous, t), previous != nullptr});
   if (auto r = commit(p); !r) return r.error();
   return t;
 }
@@ -656,8 +656,6 @@ Result<void> Registry::set_tags(std::string_view id, std::map<std::string, std::
 Result<Task> Registry::stop_in(Pending& p, const Task& task, std::string stop_code,
                                std::string reason) {
   Task t = task;
-  const bool was_visible = visible(t);
-  const auto old_status = t.last_status;
   const auto now = time_.wall_now();
   t.desired_status = TaskStatus::Stopped;
   t.last_status = TaskStatus::Stopped;
@@ -667,27 +665,7 @@ Result<Task> Registry::stop_in(Pending& p, const Task& task, std::string stop_co
   t.stopped_at = now;
   ++t.version;
   p.tasks.push_back(t);
-  const Service* s = service_by_id(t.service_id);
-  const std::string full = s ? dns_name(*s) : std::string();
-  const auto records = was_visible ? records_of(task) : std::vector<std::string>{};
-  std::string message = "task " + t.id + (full.empty() ? "" : " (" + full + ")") + " STOPPED (" +
-                        t.stop_code + ": " + t.stopped_reason + ")";
-  if (!records.empty()) {
-    message += "; ";
-    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
-    message += " removed from " + full + ".";
-  }
-  make_event(p, "TaskStopped", message,
-             {{"taskId", t.id},
-              {"service", full},
-              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
-              {"port", t.port},
-              {"oldStatus", to_string(old_status)},
-              {"newStatus", to_string(t.last_status)},
-              {"stopCode", t.stop_code},
-              {"reason", t.stopped_reason},
-              {"recordsAdded", nlohmann::json::array()},
-              {"recordsRemoved", records}});
+  make_event(p, TaskStopped{describe_change(&task, t)});
   return t;
 }
 
@@ -702,38 +680,12 @@ Result<Task> Registry::stop_task(std::string_view key, std::string stop_code, st
   return stopped;
 }
 
-Result<Task> Registry::put_task(Task t, std::string type, std::string message) {
+Result<Task> Registry::put_task(Task t, TaskStateChanged::Kind kind, std::string what) {
   if (t.id.empty()) return invalid("taskId: required");
   const Task* before = task(task_key(t));
-  const bool was_visible = before && visible(*before);
-  const bool now_visible = visible(t);
-  const Service* s = service_by_id(t.service_id);
-  const std::string full = s ? dns_name(*s) : std::string();
-  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array();
-  if (was_visible && !now_visible) removed = records_of(*before);
-  if (!was_visible && now_visible) added = records_of(t);
-  const auto& list = removed.empty() ? added : removed;
-  if (!list.empty()) {
-    message += "; ";
-    for (std::size_t i = 0; i < list.size(); ++i)
-      message += (i ? ", " : "") + list[i].get<std::string>();
-    message += (removed.empty() ? " added to " : " removed from ") + full + ".";
-  }
   Pending p;
   p.tasks.push_back(t);
-  make_event(p, std::move(type), std::move(message),
-             {{"taskId", t.id},
-              {"service", full},
-              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
-              {"port", t.port},
-              {"oldStatus",
-               before ? nlohmann::json(to_string(before->last_status)) : nlohmann::json(nullptr)},
-              {"newStatus", to_string(t.last_status)},
-              {"newHealth", to_string(t.health)},
-              {"stopCode", t.stop_code},
-              {"reason", t.stopped_reason},
-              {"recordsAdded", added},
-              {"recordsRemoved", removed}});
+  make_event(p, TaskStateChanged{kind, std::move(what), describe_change(before, t)});
   if (auto r = commit(p); !r) return r.error();
   return t;
 }
@@ -742,36 +694,17 @@ Result<Task> Registry::erase_task(std::string_view key) {
   const Task* t = task(key);
   if (!t) return not_found("instance " + std::string(key) + " not found");
   const Task copy = *t;
-  const Service* s = service_by_id(copy.service_id);
-  const std::string full = s ? dns_name(*s) : std::string();
-  const auto records = visible(copy) ? records_of(copy) : std::vector<std::string>{};
   Pending p;
   p.erased_tasks.push_back(task_key(copy));
-  std::string message = "instance " + copy.id + " (" + full + ") deregistered";
-  if (!records.empty()) {
-    message += "; ";
-    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
-    message += " removed from " + full + ".";
-  }
-  make_event(p, "TaskDeregistered", message,
-             {{"taskId", copy.id},
-              {"service", full},
-              {"ip", copy.ipv4},
-              {"port", copy.port},
-              {"recordsAdded", nlohmann::json::array()},
-              {"recordsRemoved", records}});
+  Task gone = copy;  // described as a change to a task that is no longer registered
+  gone.service_id.clear();
+  TaskChange change = describe_change(&copy, gone);
+  change.service_id = copy.service_id;
+  if (const Service* s = service_by_id(copy.service_id)) change.service = dns_name(*s);
+  make_event(p, TaskDeregistered{std::move(change)});
   if (auto r = commit(p); !r) return r.error();
   return copy;
 }
-
-namespace {
-/// Why a health change happened, for the event's log line.
-std::string health_phrase(Health h, const std::string& reason) {
-  std::string s = to_string(h);
-  if (!reason.empty()) s += " (" + reason + ")";
-  return s;
-}
-}  // namespace
 
 Result<Task> Registry::force_health(std::string_view key, std::optional<Health> health) {
   const Task* t = task(key);
@@ -808,8 +741,6 @@ Result<Task> Registry::set_health(std::string_view key, Health health, std::stri
   if (found->health == health) return *found;
   Task t = *found;
   const Service* s = service_by_id(t.service_id);
-  const std::string full = s ? dns_name(*s) : std::string();
-  const Health old = t.health;
   t.health = health;
   t.health_reason = reason;
   ++t.version;
@@ -817,34 +748,12 @@ Result<Task> Registry::set_health(std::string_view key, Health health, std::stri
   const bool stop = health == Health::Unhealthy && s && t.launch != Launch::Instance &&
                     (on_unhealthy_of(t, *s) == OnUnhealthy::Stop || !t.ecs_service.empty());
   const bool delay = config_.health_propagation_delay.count() > 0 && !stop;
-  const bool was_visible = visible(t);
   if (!delay && !stop) t.dns_health = health;  // a stopped task leaves DNS by its stop
-  const bool now_visible = visible(t);
-  const auto records = records_of(t);
-  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array();
-  if (was_visible && !now_visible) removed = records;
-  if (!was_visible && now_visible) added = records;
-  std::string message = "task " + t.id + " (" + full + ") " + health_phrase(health, reason);
-  if (!removed.empty() || !added.empty()) {
-    message += "; ";
-    const auto& list = removed.empty() ? added : removed;
-    for (std::size_t i = 0; i < list.size(); ++i)
-      message += (i ? ", " : "") + list[i].get<std::string>();
-    message += (removed.empty() ? " added to " : " removed from ") + full + ".";
-  } else if (delay) {
-    message +=
-        "; DNS follows in " + std::to_string(config_.health_propagation_delay.count()) + " ms";
-  }
-  make_event(p, "TaskHealthChanged", message,
-             {{"taskId", t.id},
-              {"service", full},
-              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
-              {"port", t.port},
-              {"oldHealth", to_string(old)},
-              {"newHealth", to_string(health)},
-              {"reason", reason},
-              {"recordsAdded", added},
-              {"recordsRemoved", removed}});
+  TaskChange change = describe_change(found, t);
+  change.reason = reason;
+  make_event(p, TaskHealthChanged{std::move(change),
+                                  delay ? std::optional<Duration>(config_.health_propagation_delay)
+                                        : std::nullopt});
   Task result = t;
   if (stop) {
     auto stopped =
@@ -869,30 +778,12 @@ Result<Task> Registry::change_dns_health(std::string_view key, Health health, st
     return found ? Result<Task>(*found) : Result<Task>(not_found("task gone"));
   }
   Task t = *found;
-  const bool was_visible = visible(t);
   t.dns_health = health;
-  const bool now_visible = visible(t);
-  const Service* s = service_by_id(t.service_id);
-  const std::string full = s ? dns_name(*s) : std::string();
-  const auto records = records_of(t);
   Pending p;
   p.tasks.push_back(t);
-  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array();
-  if (was_visible && !now_visible) removed = records;
-  if (!was_visible && now_visible) added = records;
-  std::string message = "task " + t.id + " (" + full + ") " + to_string(health) + " reached DNS";
-  if (!records.empty() && (was_visible != now_visible)) {
-    message += ": ";
-    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
-    message += (now_visible ? " added to " : " removed from ") + full + ".";
-  }
-  make_event(p, "TaskDnsHealthChanged", message,
-             {{"taskId", t.id},
-              {"service", full},
-              {"newHealth", to_string(health)},
-              {"reason", reason},
-              {"recordsAdded", added},
-              {"recordsRemoved", removed}});
+  TaskChange change = describe_change(found, t);
+  change.reason = reason;
+  make_event(p, TaskDnsHealthChanged{std::move(change)});
   if (auto r = commit(p); !r) return r.error();
   return t;
 }
@@ -948,8 +839,7 @@ Result<void> Registry::purge_stopped() {
 Result<void> Registry::reset() {
   Pending p;
   p.reset = true;
-  make_event(p, "Reset", "state reset: every namespace, service and task removed",
-             nlohmann::json::object());
+  make_event(p, StateReset{});
   return commit(p);
 }
 

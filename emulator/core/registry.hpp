@@ -153,9 +153,9 @@ class Registry {
   Result<Task> register_in(std::string_view service_id, const TaskSpec& spec);
   /// Stops a task: STOPPED with the code and reason, records removed at once.
   Result<Task> stop_task(std::string_view key, std::string stop_code, std::string reason);
-  /// Writes a task as given (ECS lifecycle steps, simulated and Docker tasks): the event of
-  /// `type` says which records were added or removed by the change of its registration.
-  Result<Task> put_task(Task task, std::string type, std::string message);
+  /// Writes a task as given (ECS lifecycle steps, simulated and Docker tasks): a TaskStateChanged
+  /// event of `kind`, in the owner's words `what`, with the records the change added or removed.
+  Result<Task> put_task(Task task, TaskStateChanged::Kind kind, std::string what);
   /// Replaces the tags of a namespace or service given by id (Cloud Map Tag/UntagResource).
   Result<void> set_tags(std::string_view id, std::map<std::string, std::string> tags);
   /// Erases a task entirely (Cloud Map DeregisterInstance).
@@ -211,7 +211,10 @@ class Registry {
   bool changes_dns(const Pending& pending) const;
   void publish_zones();
   Result<Namespace> ensure_namespace(Pending& pending, std::string_view name);
-  Event make_event(Pending& pending, std::string type, std::string message, nlohmann::json detail);
+  Event make_event(Pending& pending, EventBody body);
+  /// What changes from `before` (nullptr: a new task) to `after`: status, health, and the DNS
+  /// records the change adds or removes.
+  TaskChange describe_change(const Task* before, const Task& after) const;
   Result<Task> stop_in(Pending& pending, const Task& task, std::string stop_code,
                        std::string reason);
   Result<Task> change_dns_health(std::string_view key, Health health, std::string reason);

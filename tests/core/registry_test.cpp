@@ -122,8 +122,8 @@ TEST(RegistryTest, StoppedTaskLeavesDnsAtOnceAndStaysListed) {
   EXPECT_EQ(stopped->stop_code, "UserInitiated");
   EXPECT_THAT(f.endpoints("web.local"), ElementsAre("10.0.0.2"));
   ASSERT_NE(f.registry->task(a.id), nullptr);  // still listed
-  EXPECT_EQ(f.events.back().type, "TaskStopped");
-  EXPECT_THAT(f.events.back().detail["recordsRemoved"], ElementsAre("A 10.0.0.1"));
+  EXPECT_EQ(f.events.back().type(), "TaskStopped");
+  EXPECT_THAT(f.events.back().detail()["recordsRemoved"], ElementsAre("A 10.0.0.1"));
   // ECS keeps STOPPED tasks for an hour, then they go.
   f.sim.advance(59min);
   ASSERT_TRUE(f.registry->purge_stopped().ok());
@@ -143,9 +143,10 @@ TEST(RegistryTest, UnhealthyTaskIsStoppedByDefaultWithTheEcsReason) {
   EXPECT_EQ(r->stopped_reason, "Task failed container health checks");
   EXPECT_THAT(f.endpoints("web.local"), IsEmpty());
   ASSERT_GE(f.events.size(), 2u);
-  EXPECT_EQ(f.events[f.events.size() - 2].type, "TaskHealthChanged");
-  EXPECT_EQ(f.events.back().type, "TaskStopped");
-  EXPECT_THAT(f.events.back().message, ::testing::HasSubstr("A 10.0.0.1 removed from web.local."));
+  EXPECT_EQ(f.events[f.events.size() - 2].type(), "TaskHealthChanged");
+  EXPECT_EQ(f.events.back().type(), "TaskStopped");
+  EXPECT_THAT(f.events.back().message(),
+              ::testing::HasSubstr("A 10.0.0.1 removed from web.local."));
 }
 
 TEST(RegistryTest, WithdrawTakesTheRecordOutWhileUnhealthyAndBackAfter) {

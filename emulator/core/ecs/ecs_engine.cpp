@@ -516,7 +516,8 @@ Result<Task> EcsEngine::start_one(const RunTaskInput& input, const TaskDefinitio
       !r) {
     return r.error();
   }
-  auto put = registry_.put_task(t, ip ? "TaskProvisioning" : "TaskStopped", message);
+  auto put = registry_.put_task(
+      t, ip ? TaskStateChanged::Kind::Provisioning : TaskStateChanged::Kind::Stopped, message);
   if (!put) return put.error();
   if (docker) {
     schedule_launch(t.id);
@@ -614,8 +615,11 @@ void EcsEngine::step(const std::string& task_id) {
       "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> " + to_string(t.last_status);
   if (t.last_status == TaskStatus::Stopped)
     message += " (" + t.stop_code + ": " + t.stopped_reason + ")";
-  auto put = registry_.put_task(
-      t, t.last_status == TaskStatus::Stopped ? "TaskStopped" : "TaskStatusChanged", message);
+  auto put = registry_.put_task(t,
+                                t.last_status == TaskStatus::Stopped
+                                    ? TaskStateChanged::Kind::Stopped
+                                    : TaskStateChanged::Kind::StatusChanged,
+                                message);
   if (!put) return;  // the store failed; the task keeps its state and the next change retries
   if (t.last_status == TaskStatus::Running) note_running(t);
   if (t.last_status != TaskStatus::Running && t.last_status != TaskStatus::Stopped)
@@ -657,14 +661,14 @@ Result<Task> EcsEngine::begin_stop(const Task& task, std::string code, std::stri
       t.last_status = TaskStatus::Stopped;
       t.stopped_at = t.stopping_at;
       ++t.version;
-      return registry_.put_task(t, "TaskStopped",
+      return registry_.put_task(t, TaskStateChanged::Kind::Stopped,
                                 "task " + t.id + " (" + t.group + ") " + to_string(old) +
                                     " -> STOPPED (" + t.stop_code + ": " + t.stopped_reason + ")");
     }
   }
   if (t.last_status <= TaskStatus::Running) t.last_status = TaskStatus::Deactivating;
   ++t.version;
-  auto put = registry_.put_task(t, "TaskStopping",
+  auto put = registry_.put_task(t, TaskStateChanged::Kind::Stopping,
                                 "task " + t.id + " (" + t.group + ") stopping (" + t.stop_code +
                                     ": " + t.stopped_reason + ")");
   if (!put) return put.error();
@@ -803,7 +807,7 @@ void EcsEngine::stop_containers(const std::string& task_id) {
     Task next = *t;
     next.last_status = TaskStatus::Stopping;
     ++next.version;
-    (void)registry_.put_task(next, "TaskStatusChanged",
+    (void)registry_.put_task(next, TaskStateChanged::Kind::StatusChanged,
                              "task " + next.id + " (" + next.group + ") DEACTIVATING -> STOPPING");
   }
   // Last: the runtime may report the exits from inside stop().
@@ -830,7 +834,7 @@ void EcsEngine::finish_stop(const std::string& task_id) {
     }
   }
   ++t.version;
-  (void)registry_.put_task(t, "TaskStopped",
+  (void)registry_.put_task(t, TaskStateChanged::Kind::Stopped,
                            "task " + t.id + " (" + t.group + ") " + to_string(old) +
                                " -> STOPPED (" + t.stop_code + ": " + t.stopped_reason + ")");
 }
@@ -860,7 +864,7 @@ void EcsEngine::fail_start(const std::string& task_id, const std::string& reason
   }
   // Containers created before the failure are stopped by on_commit (Docker task STOPPED, live
   // containers).
-  (void)registry_.put_task(t, "TaskStopped",
+  (void)registry_.put_task(t, TaskStateChanged::Kind::Stopped,
                            "task " + t.id + " (" + t.group + ") " + to_string(old) +
                                " -> STOPPED (" + t.stop_code + ": " + t.stopped_reason + ")");
 }
@@ -903,7 +907,7 @@ void EcsEngine::on_containers_created(const std::string& task_id,
   if (!changed) return;
   ++t.version;
   (void)registry_.put_task(
-      t, "TaskStatusChanged",
+      t, TaskStateChanged::Kind::StatusChanged,
       "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> " + to_string(t.last_status));
 }
 
@@ -941,7 +945,7 @@ void EcsEngine::start_docker_task(const std::string& task_id, const std::string&
   if (!t.service_id.empty() && !registry_.service_by_id(t.service_id)) {
     t.service_id.clear();
     ++t.version;
-    (void)registry_.put_task(t, "TaskStatusChanged",
+    (void)registry_.put_task(t, TaskStateChanged::Kind::StatusChanged,
                              "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> " +
                                  to_string(t.last_status));
     fail_start(task_id,
@@ -951,13 +955,13 @@ void EcsEngine::start_docker_task(const std::string& task_id, const std::string&
   }
   ++t.version;
   auto put = registry_.put_task(
-      t, "TaskStatusChanged",
+      t, TaskStateChanged::Kind::StatusChanged,
       "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> ACTIVATING");
   if (!put) return;
   t.last_status = TaskStatus::Running;
   t.started_at = now;
   ++t.version;
-  put = registry_.put_task(t, "TaskStatusChanged",
+  put = registry_.put_task(t, TaskStateChanged::Kind::StatusChanged,
                            "task " + t.id + " (" + t.group + ") ACTIVATING -> RUNNING");
   if (!put) return;
   note_running(t);
@@ -1014,7 +1018,7 @@ void EcsEngine::apply_container_health(const std::string& task_id, const std::st
     t.dns_health = Health::Unhealthy;
     t.health_reason = why;
     ++t.version;
-    (void)registry_.put_task(t, "TaskHealthChanged",
+    (void)registry_.put_task(t, TaskStateChanged::Kind::HealthChanged,
                              "task " + t.id + " (" + t.group + ") UNHEALTHY: " + why);
     return;
   }
@@ -1181,7 +1185,7 @@ void EcsEngine::adopt_task(const std::string& task_id,
   }
   if (changed) {
     ++t.version;
-    (void)registry_.put_task(t, "TaskStatusChanged",
+    (void)registry_.put_task(t, TaskStateChanged::Kind::StatusChanged,
                              "task " + t.id + " (" + t.group + ") " + to_string(old) + " -> " +
                                  to_string(t.last_status) + " (adopted after a restart)");
   }
