@@ -88,6 +88,7 @@ struct Registry::Pending {
   std::vector<std::string> erased_tasks;
   bool reset = false;
   std::vector<Event> events;
+  CloudMapChanges cloudmap;
 };
 
 Registry::Registry(const TimeSource& time, TimerQueue& timers, Store& store, RegistryConfig config,
@@ -102,7 +103,13 @@ Result<void> Registry::load() {
   namespaces_.clear();
   services_.clear();
   tasks_.clear();
+  cloudmap_.clear();
   for (const auto& row : contents->entities) {
+    if (auto ours = cloudmap_.load_row(row); !ours) {
+      return ours.error();
+    } else if (*ours) {
+      continue;
+    }
     const auto parsed = native::parse_json(row.body);
     if (!parsed)
       return Error{Code::Internal,
@@ -123,6 +130,7 @@ Result<void> Registry::load() {
     // Unknown kinds belong to other layers (ECS entities); they load them themselves.
   }
   events_.resume_after(contents->event_index);
+  cloudmap_.finish_load(contents->event_index);
   publish_zones();
   return {};
 }
@@ -146,10 +154,21 @@ Result<void> Registry::commit(Pending& p) {
   for (const auto& t : p.tasks)
     batch.changes.push_back(
         {StoreChange::Op::Upsert, "task", task_key(t), persist::to_json(t).dump()});
+  for (const auto& e : p.events) {
+    if (e.as<StateReset>()) {
+      p.cloudmap.reset = true;
+      p.cloudmap.revisions.clear();
+      p.cloudmap.revision_base = e.index;
+    } else if (const auto service = e.revision_service()) {
+      p.cloudmap.revisions[std::string(*service)] = e.index;
+    }
+  }
+  cloudmap_.to_batch(p.cloudmap, batch);
   if (!p.events.empty()) batch.event_index = events_.last_index();
   if (!batch.empty()) {
     if (auto r = store_.commit(batch); !r) return r.error();
   }
+  cloudmap_.apply(p.cloudmap);
   const bool dns_changed = changes_dns(p);
   apply(p);
   events_.append(p.events);
@@ -309,6 +328,35 @@ std::string Registry::new_cloudmap_id(std::string_view prefix) {
   return id;
 }
 
+std::string Registry::new_operation_id() {
+  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string id;
+  for (int i = 0; i < 32; ++i) id += kChars[rng_() % 36];
+  id += '-';
+  for (int i = 0; i < 8; ++i) id += kChars[rng_() % 36];
+  return id;
+}
+
+void Registry::add_operation(Pending& p, const OperationRequest* op,
+                             std::map<std::string, std::string> targets) {
+  if (!op) return;
+  CloudMapOperation o;
+  o.id = op->id;
+  o.region = op->region;
+  o.type = op->type;
+  o.created = time_.wall_now();
+  o.targets = std::move(targets);
+  o.seq = cloudmap_.next_seq();
+  p.cloudmap.operations.push_back(std::move(o));
+}
+
+Result<void> Registry::record_operation(const OperationRequest& op,
+                                        std::map<std::string, std::string> targets) {
+  Pending p;
+  add_operation(p, &op, std::move(targets));
+  return commit(p);
+}
+
 std::string Registry::task_key(const Task& task) {
   if (task.launch == Launch::Instance) return task.service_id + "/" + task.id;
   return task.id;
@@ -348,7 +396,7 @@ Result<Namespace> Registry::ensure_namespace(Pending& p, std::string_view name) 
   return n;
 }
 
-Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec) {
+Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec, const OperationRequest* op) {
   const std::string name = lower(strip_dot(spec.name));
   if (auto e = namespace_name_error(name)) return invalid("name: " + *e);
   Pending p;
@@ -372,8 +420,13 @@ Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec) {
   const Namespace before = n;
   if (spec.description) n.description = *spec.description;
   if (spec.negative_ttl) n.negative_ttl = *spec.negative_ttl;
-  if (existing && n.description == before.description && n.negative_ttl == before.negative_ttl) {
-    return n;  // nothing changes: applying twice is a no-op
+  const bool same =
+      existing && n.description == before.description && n.negative_ttl == before.negative_ttl;
+  if (same && !op) return n;  // nothing changes: applying twice is a no-op
+  add_operation(p, op, {{"NAMESPACE", n.id}});
+  if (same) {
+    if (auto r = commit(p); !r) return r.error();
+    return n;
   }
   p.namespaces.push_back(n);
   if (existing) {
@@ -383,7 +436,8 @@ Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec) {
   return n;
 }
 
-Result<Namespace> Registry::delete_namespace(std::string_view name_or_id) {
+Result<Namespace> Registry::delete_namespace(std::string_view name_or_id,
+                                             const OperationRequest* op) {
   const Namespace* n = namespace_by_id(name_or_id);
   if (!n) n = namespace_by_name(lower(strip_dot(name_or_id)));
   if (!n) return not_found("namespace " + std::string(name_or_id) + " not found");
@@ -395,6 +449,7 @@ Result<Namespace> Registry::delete_namespace(std::string_view name_or_id) {
   Pending p;
   p.erased_namespaces.push_back(copy.id);
   make_event(p, NamespaceDeleted{copy.name, copy.id});
+  add_operation(p, op, {{"NAMESPACE", copy.id}});
   if (auto r = commit(p); !r) return r.error();
   return copy;
 }
@@ -451,7 +506,7 @@ Result<Service> Registry::put_service(std::string_view dns_name, const ServiceSp
   auto name = parse_dns_name(dns_name, config_.default_namespace);
   if (!name) return name.error();
   if (const Service* existing = service_by_dns_name(name->full()))
-    return update_service(existing->id, spec);
+    return update_service(existing->id, spec, nullptr);
   Pending p;
   auto ns = ensure_namespace(p, name->ns);
   if (!ns) return ns.error();
@@ -481,14 +536,21 @@ Result<Service> Registry::create_service_in(std::string_view namespace_id, std::
   return put_service(lower(name) + "." + ns->name, spec);
 }
 
-Result<Service> Registry::update_service(std::string_view service_id, const ServiceSpec& spec) {
+Result<Service> Registry::update_service(std::string_view service_id, const ServiceSpec& spec,
+                                         const OperationRequest* op) {
   const Service* existing = service_by_id(service_id);
   if (!existing) return not_found("service " + std::string(service_id) + " not found");
   Service s = *existing;
   apply_spec(s, spec);
   if (auto r = validate_service(s); !r) return r.error();
-  if (same_service(s, *existing)) return s;  // applying twice changes nothing
   Pending p;
+  add_operation(p, op, {{"SERVICE", s.id}});
+  if (same_service(s, *existing)) {  // applying twice changes nothing
+    if (op) {
+      if (auto r = commit(p); !r) return r.error();
+    }
+    return s;
+  }
   p.services.push_back(s);
   // Tasks that inherit the service's probe follow it.
   if (!(s.health_check == existing->health_check)) {
@@ -573,7 +635,8 @@ Result<Task> Registry::register_task(std::string_view dns_name_in, const TaskSpe
   return register_in(s->id, spec);
 }
 
-Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& spec) {
+Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& spec,
+                                   const OperationRequest* op) {
   const Service* s = service_by_id(service_id);
   if (!s) return not_found("service " + std::string(service_id) + " not found");
   if (spec.require_address && spec.ipv4.empty() && spec.ipv6.empty())
@@ -617,6 +680,7 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
   t.port = spec.port;
   t.attributes = spec.attributes;
   if (!spec.container_id.empty()) t.container_id = spec.container_id;
+  if (t.launch == Launch::Instance) t.creator_request_id = spec.creator_request_id;
   if (!t.ipv4.empty()) t.attributes["AWS_INSTANCE_IPV4"] = t.ipv4;
   if (!t.ipv6.empty()) t.attributes["AWS_INSTANCE_IPV6"] = t.ipv6;
   if (t.port) t.attributes["AWS_INSTANCE_PORT"] = std::to_string(t.port);
@@ -633,6 +697,7 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
   Pending p;
   p.tasks.push_back(t);
   make_event(p, TaskRegistered{describe_change(previous, t), previous != nullptr});
+  add_operation(p, op, {{"INSTANCE", t.id}, {"SERVICE", t.service_id}});
   if (auto r = commit(p); !r) return r.error();
   return t;
 }
@@ -690,7 +755,7 @@ Result<Task> Registry::put_task(Task t, TaskStateChanged::Kind kind, std::string
   return t;
 }
 
-Result<Task> Registry::erase_task(std::string_view key) {
+Result<Task> Registry::erase_task(std::string_view key, const OperationRequest* op) {
   const Task* t = task(key);
   if (!t) return not_found("instance " + std::string(key) + " not found");
   const Task copy = *t;
@@ -702,6 +767,7 @@ Result<Task> Registry::erase_task(std::string_view key) {
   change.service_id = copy.service_id;
   if (const Service* s = service_by_id(copy.service_id)) change.service = dns_name(*s);
   make_event(p, TaskDeregistered{std::move(change)});
+  add_operation(p, op, {{"INSTANCE", copy.id}, {"SERVICE", copy.service_id}});
   if (auto r = commit(p); !r) return r.error();
   return copy;
 }
