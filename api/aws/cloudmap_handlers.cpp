@@ -221,31 +221,11 @@ std::string id_of(std::string_view id_or_arn) {
 
 // --------------------------------------------------------------------------- plumbing
 
-CloudMapHandlers::CloudMapHandlers(core::Registry& registry, const TimeSource& clock,
-                                   std::uint64_t seed)
-    : registry_(registry), clock_(clock), rng_(seed) {
-  revision_base_ = std::max<std::uint64_t>(1, registry_.events().last_index());
-}
-
-void CloudMapHandlers::on_commit(const core::CommitInfo& info) {
-  if (info.reset) {
-    operations_.clear();
-    revisions_.clear();
-    instance_request_ids_.clear();
-  }
-  for (const auto& e : info.events) {
-    if (info.reset) revision_base_ = std::max(revision_base_, e.index);
-    // Cloud Map: health changes do not change InstancesRevision; registrations do.
-    if (e.type.find("Health") != std::string::npos) continue;
-    const auto it = e.detail.find("service");
-    if (it == e.detail.end() || !it->is_string() || it->get<std::string>().empty()) continue;
-    revisions_[lower(it->get<std::string>())] = e.index;
-  }
-}
+CloudMapHandlers::CloudMapHandlers(core::Registry& registry, const TimeSource& clock)
+    : registry_(registry), clock_(clock) {}
 
 std::uint64_t CloudMapHandlers::revision_of(const core::Service& service) const {
-  const auto it = revisions_.find(registry_.dns_name(service));
-  return std::max(revision_base_, it == revisions_.end() ? 0 : it->second);
+  return registry_.cloudmap().revision(registry_.dns_name(service));
 }
 
 Response CloudMapHandlers::handle(const Request& req, std::string_view operation) {
@@ -294,26 +274,8 @@ Response CloudMapHandlers::dispatch(const AwsCall& call) {
       "Operation " + std::string(kCloudMapPrefix) + "." + op + " is not supported by ecs-emulator");
 }
 
-std::string CloudMapHandlers::new_operation_id() {
-  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string id;
-  for (int i = 0; i < 32; ++i) id += kChars[rng_() % 36];
-  id += '-';
-  for (int i = 0; i < 8; ++i) id += kChars[rng_() % 36];
-  return id;
-}
-
-std::string CloudMapHandlers::record_operation(const AwsCall& call, std::string type,
-                                               std::map<std::string, std::string> targets) {
-  CloudMapOperation op;
-  op.id = new_operation_id();
-  op.region = call.region;
-  op.type = std::move(type);
-  op.created = clock_.wall_now();
-  op.targets = std::move(targets);
-  operations_.push_back(op);
-  if (operations_.size() > kMaxOperations) operations_.erase(operations_.begin());
-  return op.id;
+core::OperationRequest CloudMapHandlers::operation(const AwsCall& call, std::string type) {
+  return {registry_.new_operation_id(), call.region, std::move(type)};
 }
 
 const core::Namespace* CloudMapHandlers::find_namespace(const AwsCall& call,
@@ -462,14 +424,17 @@ Response CloudMapHandlers::create_namespace(const AwsCall& call, const std::stri
     // CreatorRequestId makes a retried create succeed with the first one's operation.
     if (!request_id.empty() && existing->creator_request_id == request_id &&
         existing->region == call.region && existing->type == type) {
-      for (const auto& op : operations_) {
+      for (const auto& op : registry_.cloudmap().operations()) {
         if (op.type == "CREATE_NAMESPACE" && op.targets.count("NAMESPACE") &&
             op.targets.at("NAMESPACE") == existing->id) {
           return ok(call, {{"OperationId", op.id}});
         }
       }
-      return ok(call, {{"OperationId", record_operation(call, "CREATE_NAMESPACE",
-                                                        {{"NAMESPACE", existing->id}})}});
+      const auto op = operation(call, "CREATE_NAMESPACE");
+      const std::string ns_id = existing->id;
+      if (auto r = registry_.record_operation(op, {{"NAMESPACE", ns_id}}); !r)
+        return from_error(call, r.error(), "NamespaceNotFound");
+      return ok(call, {{"OperationId", op.id}});
     }
     std::string message = "Namespace " + existing->name + " already exists";
     // One DNS server serves every region, so a zone name is taken across regions.
@@ -486,10 +451,10 @@ Response CloudMapHandlers::create_namespace(const AwsCall& call, const std::stri
   spec.creator_request_id = request_id;
   spec.region = call.region;
   spec.tags = tags;
-  auto created = registry_.put_namespace(spec);
+  const auto op = operation(call, "CREATE_NAMESPACE");
+  auto created = registry_.put_namespace(spec, &op);
   if (!created) return from_error(call, created.error(), "NamespaceNotFound");
-  return ok(call, {{"OperationId",
-                    record_operation(call, "CREATE_NAMESPACE", {{"NAMESPACE", created->id}})}});
+  return ok(call, {{"OperationId", op.id}});
 }
 
 Response CloudMapHandlers::get_namespace(const AwsCall& call) {
@@ -535,10 +500,10 @@ Response CloudMapHandlers::delete_namespace(const AwsCall& call) {
   const core::Namespace* n = find_namespace(call, id);
   if (!n) return fail(call, "NamespaceNotFound", "Namespace not found: " + id);
   const std::string ns_id = n->id;
-  auto deleted = registry_.delete_namespace(ns_id);
+  const auto op = operation(call, "DELETE_NAMESPACE");
+  auto deleted = registry_.delete_namespace(ns_id, &op);
   if (!deleted) return from_error(call, deleted.error(), "NamespaceNotFound");
-  return ok(call,
-            {{"OperationId", record_operation(call, "DELETE_NAMESPACE", {{"NAMESPACE", ns_id}})}});
+  return ok(call, {{"OperationId", op.id}});
 }
 
 // --------------------------------------------------------------------------- services
@@ -702,10 +667,10 @@ Response CloudMapHandlers::update_service(const AwsCall& call) {
     spec.ttl = records.ttl;
   }
   const std::string service_id = s->id;
-  auto updated = registry_.update_service(service_id, spec);
+  const auto op = operation(call, "UPDATE_SERVICE");
+  auto updated = registry_.update_service(service_id, spec, &op);
   if (!updated) return from_error(call, updated.error(), "ServiceNotFound");
-  return ok(call,
-            {{"OperationId", record_operation(call, "UPDATE_SERVICE", {{"SERVICE", service_id}})}});
+  return ok(call, {{"OperationId", op.id}});
 }
 
 Response CloudMapHandlers::delete_service(const AwsCall& call) {
@@ -805,13 +770,12 @@ Response CloudMapHandlers::register_instance(const AwsCall& call) {
     // not.
     spec.initial_health = init == "UNHEALTHY" ? core::Health::Unhealthy : core::Health::Healthy;
   }
+  spec.creator_request_id = request_id;
   const std::string sid = s->id;
-  auto registered = registry_.register_in(sid, spec);
+  const auto op = operation(call, "REGISTER_INSTANCE");
+  auto registered = registry_.register_in(sid, spec, &op);
   if (!registered) return from_error(call, registered.error(), "ServiceNotFound");
-  instance_request_ids_[sid + "/" + instance_id] = request_id;
-  return ok(call,
-            {{"OperationId", record_operation(call, "REGISTER_INSTANCE",
-                                              {{"INSTANCE", instance_id}, {"SERVICE", sid}})}});
+  return ok(call, {{"OperationId", op.id}});
 }
 
 Response CloudMapHandlers::deregister_instance(const AwsCall& call) {
@@ -828,14 +792,11 @@ Response CloudMapHandlers::deregister_instance(const AwsCall& call) {
                                    " is an ECS task; ECS deregisters it when the task stops "
                                    "(use ECS StopTask)");
   }
-  const std::string sid = s->id;
   const std::string key = core::Registry::task_key(*t);
-  auto erased = registry_.erase_task(key);
+  const auto op = operation(call, "DEREGISTER_INSTANCE");
+  auto erased = registry_.erase_task(key, &op);
   if (!erased) return from_error(call, erased.error(), "InstanceNotFound");
-  instance_request_ids_.erase(key);
-  return ok(call,
-            {{"OperationId", record_operation(call, "DEREGISTER_INSTANCE",
-                                              {{"INSTANCE", instance_id}, {"SERVICE", sid}})}});
+  return ok(call, {{"OperationId", op.id}});
 }
 
 Response CloudMapHandlers::get_instance(const AwsCall& call) {
@@ -850,10 +811,7 @@ Response CloudMapHandlers::get_instance(const AwsCall& call) {
   json inst{{"Id", t->id},
             {"Attributes", attributes_of(*t)},
             {"CreatedByAccount", registry_.config().account_id}};
-  if (const auto it = instance_request_ids_.find(core::Registry::task_key(*t));
-      it != instance_request_ids_.end() && !it->second.empty()) {
-    inst["CreatorRequestId"] = it->second;
-  }
+  if (!t->creator_request_id.empty()) inst["CreatorRequestId"] = t->creator_request_id;
   return ok(call,
             {{"ResourceOwner", registry_.config().account_id}, {"Instance", std::move(inst)}});
 }
@@ -1017,7 +975,7 @@ Response CloudMapHandlers::discover_instances(const AwsCall& call, bool revision
 // --------------------------------------------------------------------------- operations
 
 namespace {
-json operation_json(const CloudMapOperation& op, const std::string& account) {
+json operation_json(const core::CloudMapOperation& op, const std::string& account) {
   return {{"Id", op.id},
           {"OwnerAccount", account},
           {"Type", op.type},
@@ -1040,10 +998,8 @@ Response CloudMapHandlers::get_operation(const AwsCall& call) {
   CloudMapInput in(call.input);
   const auto id = in.str("OperationId", true, 255);
   if (in.failed()) return invalid_input(call, in.error());
-  for (const auto& op : operations_) {
-    if (op.id == id && op.region == call.region) {
-      return ok(call, {{"Operation", operation_json(op, registry_.config().account_id)}});
-    }
+  if (const auto* op = registry_.cloudmap().operation(id); op && op->region == call.region) {
+    return ok(call, {{"Operation", operation_json(*op, registry_.config().account_id)}});
   }
   return fail(call, "OperationNotFound", "Operation not found: " + id);
 }
@@ -1064,8 +1020,8 @@ Response CloudMapHandlers::list_operations(const AwsCall& call) {
     if (!from || !to)
       return invalid_input(call, "Filters: UPDATE_DATE values must be epoch seconds");
   }
-  std::vector<const CloudMapOperation*> found;
-  for (const auto& op : operations_) {
+  std::vector<const core::CloudMapOperation*> found;
+  for (const auto& op : registry_.cloudmap().operations()) {
     if (op.region != call.region) continue;
     bool keep = true;
     for (const auto& f : filters) {
@@ -1170,8 +1126,7 @@ Response CloudMapHandlers::list_tags_for_resource(const AwsCall& call) {
 // --------------------------------------------------------------------------- install
 
 void install_cloudmap(Router& router, core::Registry& registry, const TimeSource& clock) {
-  auto handlers = std::make_shared<CloudMapHandlers>(registry, clock, std::random_device{}());
-  registry.add_observer([handlers](const core::CommitInfo& info) { handlers->on_commit(info); });
+  auto handlers = std::make_shared<CloudMapHandlers>(registry, clock);
   router.set_aws_handler(std::string(kCloudMapPrefix),
                          [handlers](const Request& req, std::string_view operation) {
                            return handlers->handle(req, operation);

@@ -3,12 +3,13 @@
 // and instances are the same objects the native API and DNS see, so a namespace created here is a
 // zone dig can query and RegisterInstance with AWS_INSTANCE_IPV4 is an A record at once. State is
 // kept per region (the SigV4 credential scope's); async operations finish at once and
-// GetOperation reports SUCCESS. Shapes follow botocore's servicediscovery 2017-03-14 model.
+// GetOperation reports SUCCESS. Operations, InstancesRevisions and CreatorRequestIds live in the
+// core (core::CloudMapState, Task::creator_request_id), persisted with the commit that made them;
+// these handlers keep no state. Shapes follow botocore's servicediscovery 2017-03-14 model.
 
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,27 +28,13 @@ namespace emu::api::aws {
 /// The X-Amz-Target prefix of Cloud Map.
 inline constexpr std::string_view kCloudMapPrefix = "Route53AutoNaming_v20170314";
 
-/// One Cloud Map async operation (all of them finish at once: SUCCESS).
-struct CloudMapOperation {
-  std::string id;  ///< 32 [a-z0-9] + "-" + 8 [a-z0-9]
-  std::string region;
-  std::string type;  ///< CREATE_NAMESPACE, DELETE_NAMESPACE, UPDATE_SERVICE, REGISTER_INSTANCE, ...
-  WallTime created{};
-  std::map<std::string, std::string> targets;  ///< NAMESPACE / SERVICE / INSTANCE -> id
-};
-
 /// The Cloud Map operations; the registry and clock outlive it.
 class CloudMapHandlers {
  public:
-  /// Operations kept for GetOperation/ListOperations (oldest dropped first).
-  static constexpr std::size_t kMaxOperations = 10000;
-
-  CloudMapHandlers(core::Registry& registry, const TimeSource& clock, std::uint64_t seed);
+  CloudMapHandlers(core::Registry& registry, const TimeSource& clock);
 
   /// Handles `Route53AutoNaming_v20170314.<operation>`; never throws.
   Response handle(const Request& req, std::string_view operation);
-  /// Follows registry commits: InstancesRevision bumps, reset.
-  void on_commit(const core::CommitInfo& info);
 
  private:
   Response dispatch(const AwsCall& call);
@@ -89,24 +76,16 @@ class CloudMapHandlers {
   nlohmann::json attributes_of(const core::Task& task) const;
   std::string health_of(const core::Service& service, const core::Task& task) const;
 
-  /// Records a finished operation; returns its id.
-  std::string record_operation(const AwsCall& call, std::string type,
-                               std::map<std::string, std::string> targets);
-  std::string new_operation_id();
+  /// A new operation of the call's region, for the registry command to record.
+  core::OperationRequest operation(const AwsCall& call, std::string type);
 
   core::Registry& registry_;
   const TimeSource& clock_;
-  std::mt19937_64 rng_;
-  std::vector<CloudMapOperation> operations_;                    // oldest first
-  std::map<std::string, std::uint64_t, std::less<>> revisions_;  // service dns name -> event index
-  std::map<std::string, std::string, std::less<>>
-      instance_request_ids_;  // task key -> CreatorRequestId
-  std::uint64_t revision_base_ = 1;
 };
 
 /// Plugs Cloud Map into the router (X-Amz-Target `Route53AutoNaming_v20170314.*`, whatever the
-/// Host, so `data-` host-prefixed DiscoverInstances calls land here too) and follows the
-/// registry's commits. Everything passed in outlives the router.
+/// Host, so `data-` host-prefixed DiscoverInstances calls land here too). Everything passed in
+/// outlives the router.
 void install_cloudmap(Router& router, core::Registry& registry, const TimeSource& clock);
 
 }  // namespace emu::api::aws

@@ -250,7 +250,9 @@ Result<void> ComposeDiscovery::update(const Task& task, const ObservedContainer&
     message += ": " + endpoint(task.ipv4, task.ipv6, task.port) + " -> " +
                endpoint(t.ipv4, t.ipv6, t.port);
   }
-  if (auto r = registry_.put_task(std::move(t), "TaskUpdated", std::move(message)); !r)
+  if (auto r =
+          registry_.put_task(std::move(t), TaskStateChanged::Kind::Updated, std::move(message));
+      !r)
     return Error{r.error().code, who(c) + " (" + w.dns_name + "): " + r.error().message};
   return {};
 }

@@ -136,7 +136,8 @@ struct Task {
   std::string stop_code;
   std::string stopped_reason;
   std::optional<int> exit_code;
-  std::string container_id;  ///< docker backend
+  std::string container_id;        ///< docker backend
+  std::string creator_request_id;  ///< Cloud Map instances: RegisterInstance's CreatorRequestId
   WallTime created_at{};
   std::optional<WallTime> started_at;
   std::optional<WallTime> stopping_at;

@@ -106,6 +106,7 @@ json to_json(const Task& t) {
          {"stopCode", t.stop_code},
          {"stoppedReason", t.stopped_reason},
          {"containerId", t.container_id},
+         {"creatorRequestId", t.creator_request_id},
          {"createdAt", epoch_millis(t.created_at)},
          {"startedAt", time_json(t.started_at)},
          {"stoppingAt", time_json(t.stopping_at)},
@@ -189,6 +190,7 @@ Result<Task> task_from(const json& j) {
     t.stopped_reason = j.value("stoppedReason", "");
     if (j.contains("exitCode")) t.exit_code = j.at("exitCode").get<int>();
     t.container_id = j.value("containerId", "");
+    t.creator_request_id = j.value("creatorRequestId", "");
     t.created_at = from_epoch_millis(j.value("createdAt", std::int64_t{0}));
     t.started_at = time_from(j, "startedAt");
     t.stopping_at = time_from(j, "stoppingAt");

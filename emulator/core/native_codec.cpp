@@ -466,11 +466,11 @@ json to_json(const Task& t, const Registry& registry) {
 }
 
 json to_json(const Event& e) {
-  json j = e.detail.is_object() ? e.detail : json::object();
+  json j = e.detail();
   j["index"] = e.index;
   j["time"] = iso8601(e.time);
-  j["type"] = e.type;
-  j["message"] = e.message;
+  j["type"] = e.type();
+  j["message"] = e.message();
   return j;
 }
 

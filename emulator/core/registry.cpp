@@ -91,6 +91,7 @@ struct Registry::Pending {
   bool reset = false;
   std::vector<Event> events;
   std::vector<StoreChange> also;  ///< rows of other owners (ECS) committed with these
+  CloudMapChanges cloudmap;
 };
 
 Registry::Registry(const TimeSource& time, TimerQueue& timers, Store& store, RegistryConfig config,
@@ -107,7 +108,13 @@ Result<void> Registry::load() {
   tasks_.clear();
   keys_by_id_.clear();
   keys_by_addr_.clear();
+  cloudmap_.clear();
   for (const auto& row : contents->entities) {
+    if (auto ours = cloudmap_.load_row(row); !ours) {
+      return ours.error();
+    } else if (*ours) {
+      continue;
+    }
     const auto parsed = native::parse_json(row.body);
     if (!parsed)
       return Error{Code::Internal,
@@ -131,6 +138,7 @@ Result<void> Registry::load() {
   }
   events_.resume_after(contents->event_index);
   zones_full_ = true;
+  cloudmap_.finish_load(contents->event_index);
   publish_zones();
   return {};
 }
@@ -155,6 +163,16 @@ Result<void> Registry::commit(Pending& p) {
     batch.changes.push_back(
         {StoreChange::Op::Upsert, "task", task_key(t), persist::to_json(t).dump()});
   for (auto& c : p.also) batch.changes.push_back(std::move(c));
+  for (const auto& e : p.events) {
+    if (e.as<StateReset>()) {
+      p.cloudmap.reset = true;
+      p.cloudmap.revisions.clear();
+      p.cloudmap.revision_base = e.index;
+    } else if (const auto service = e.revision_service()) {
+      p.cloudmap.revisions[std::string(*service)] = e.index;
+    }
+  }
+  cloudmap_.to_batch(p.cloudmap, batch);
   if (!p.events.empty()) batch.event_index = events_.last_index();
   if (txn_depth_ > 0) {
     // Inside a Transaction: the store gets everything at once when it finishes.
@@ -163,6 +181,7 @@ Result<void> Registry::commit(Pending& p) {
   } else if (!batch.empty()) {
     if (auto r = store_.commit(batch); !r) return r.error();
   }
+  cloudmap_.apply(p.cloudmap);
   const bool dns_changed = changes_dns(p);
   apply(p);
   events_.append(p.events);
@@ -357,16 +376,41 @@ ZoneModel Registry::zone_model() const {
   return model;
 }
 
-Event Registry::make_event(Pending& p, std::string type, std::string message,
-                           nlohmann::json detail) {
+Event Registry::make_event(Pending& p, EventBody body) {
   Event e;
   e.index = events_.next_index();
   e.time = time_.wall_now();
-  e.type = std::move(type);
-  e.message = std::move(message);
-  e.detail = std::move(detail);
+  e.body = std::move(body);
   p.events.push_back(e);
   return e;
+}
+
+TaskChange Registry::describe_change(const Task* before, const Task& after) const {
+  TaskChange c;
+  c.task_id = after.id;
+  c.service_id = after.service_id;
+  if (const Service* s = service_by_id(after.service_id)) c.service = dns_name(*s);
+  c.ipv4 = after.ipv4;
+  c.ipv6 = after.ipv6;
+  c.port = after.port;
+  if (before) c.old_status = before->last_status;
+  c.new_status = after.last_status;
+  c.old_health = before ? before->health : after.health;
+  c.new_health = after.health;
+  c.stop_code = after.stop_code;
+  c.reason = after.stopped_reason;
+  const auto old_records =
+      before && visible(*before) ? records_of(*before) : std::vector<std::string>{};
+  const auto new_records = visible(after) ? records_of(after) : std::vector<std::string>{};
+  for (const auto& r : new_records) {
+    if (std::find(old_records.begin(), old_records.end(), r) == old_records.end())
+      c.records_added.push_back(r);
+  }
+  for (const auto& r : old_records) {
+    if (std::find(new_records.begin(), new_records.end(), r) == new_records.end())
+      c.records_removed.push_back(r);
+  }
+  return c;
 }
 
 std::string Registry::arn(std::string_view service, std::string_view resource) const {
@@ -386,6 +430,35 @@ std::string Registry::new_cloudmap_id(std::string_view prefix) {
   std::string id(prefix);
   for (int i = 0; i < 16; ++i) id += kChars[rng_() % 36];
   return id;
+}
+
+std::string Registry::new_operation_id() {
+  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string id;
+  for (int i = 0; i < 32; ++i) id += kChars[rng_() % 36];
+  id += '-';
+  for (int i = 0; i < 8; ++i) id += kChars[rng_() % 36];
+  return id;
+}
+
+void Registry::add_operation(Pending& p, const OperationRequest* op,
+                             std::map<std::string, std::string> targets) {
+  if (!op) return;
+  CloudMapOperation o;
+  o.id = op->id;
+  o.region = op->region;
+  o.type = op->type;
+  o.created = time_.wall_now();
+  o.targets = std::move(targets);
+  o.seq = cloudmap_.next_seq();
+  p.cloudmap.operations.push_back(std::move(o));
+}
+
+Result<void> Registry::record_operation(const OperationRequest& op,
+                                        std::map<std::string, std::string> targets) {
+  Pending p;
+  add_operation(p, &op, std::move(targets));
+  return commit(p);
 }
 
 std::string Registry::task_key(const Task& task) {
@@ -423,12 +496,11 @@ Result<Namespace> Registry::ensure_namespace(Pending& p, std::string_view name) 
   for (int i = 0; i < 21; ++i) n.hosted_zone_id += kZone[rng_() % 36];
   n.created_at = time_.wall_now();
   p.namespaces.push_back(n);
-  make_event(p, "NamespaceCreated", "namespace " + n.name + " created (zone " + n.name + ".)",
-             {{"namespace", n.name}, {"namespaceId", n.id}});
+  make_event(p, NamespaceCreated{n.name, n.id});
   return n;
 }
 
-Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec) {
+Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec, const OperationRequest* op) {
   const std::string name = lower(strip_dot(spec.name));
   if (auto e = namespace_name_error(name)) return invalid_field("name", *e);
   Pending p;
@@ -452,19 +524,24 @@ Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec) {
   const Namespace before = n;
   if (spec.description) n.description = *spec.description;
   if (spec.negative_ttl) n.negative_ttl = *spec.negative_ttl;
-  if (existing && n.description == before.description && n.negative_ttl == before.negative_ttl) {
-    return n;  // nothing changes: applying twice is a no-op
+  const bool same =
+      existing && n.description == before.description && n.negative_ttl == before.negative_ttl;
+  if (same && !op) return n;  // nothing changes: applying twice is a no-op
+  add_operation(p, op, {{"NAMESPACE", n.id}});
+  if (same) {
+    if (auto r = commit(p); !r) return r.error();
+    return n;
   }
   p.namespaces.push_back(n);
   if (existing) {
-    make_event(p, "NamespaceUpdated", "namespace " + n.name + " updated",
-               {{"namespace", n.name}, {"namespaceId", n.id}});
+    make_event(p, NamespaceUpdated{n.name, n.id});
   }
   if (auto r = commit(p); !r) return r.error();
   return n;
 }
 
-Result<Namespace> Registry::delete_namespace(std::string_view name_or_id) {
+Result<Namespace> Registry::delete_namespace(std::string_view name_or_id,
+                                             const OperationRequest* op) {
   const Namespace* n = namespace_by_id(name_or_id);
   if (!n) n = namespace_by_name(lower(strip_dot(name_or_id)));
   if (!n) return not_found("namespace " + std::string(name_or_id) + " not found");
@@ -475,8 +552,8 @@ Result<Namespace> Registry::delete_namespace(std::string_view name_or_id) {
   Namespace copy = *n;
   Pending p;
   p.erased_namespaces.push_back(copy.id);
-  make_event(p, "NamespaceDeleted", "namespace " + copy.name + " deleted",
-             {{"namespace", copy.name}, {"namespaceId", copy.id}});
+  make_event(p, NamespaceDeleted{copy.name, copy.id});
+  add_operation(p, op, {{"NAMESPACE", copy.id}});
   if (auto r = commit(p); !r) return r.error();
   return copy;
 }
@@ -533,7 +610,7 @@ Result<Service> Registry::put_service(std::string_view dns_name, const ServiceSp
   auto name = parse_dns_name(dns_name, config_.default_namespace);
   if (!name) return name.error();
   if (const Service* existing = service_by_dns_name(name->full()))
-    return update_service(existing->id, spec);
+    return update_service(existing->id, spec, nullptr);
   Pending p;
   auto ns = ensure_namespace(p, name->ns);
   if (!ns) return ns.error();
@@ -550,8 +627,7 @@ Result<Service> Registry::put_service(std::string_view dns_name, const ServiceSp
   apply_spec(s, spec);
   if (auto r = validate_service(s); !r) return r.error();
   p.services.push_back(s);
-  make_event(p, "ServiceCreated", "service " + name->full() + " created",
-             {{"service", name->full()}, {"serviceId", s.id}});
+  make_event(p, ServiceCreated{name->full(), s.id});
   if (auto r = commit(p); !r) return r.error();
   return s;
 }
@@ -564,14 +640,21 @@ Result<Service> Registry::create_service_in(std::string_view namespace_id, std::
   return put_service(lower(name) + "." + ns->name, spec);
 }
 
-Result<Service> Registry::update_service(std::string_view service_id, const ServiceSpec& spec) {
+Result<Service> Registry::update_service(std::string_view service_id, const ServiceSpec& spec,
+                                         const OperationRequest* op) {
   const Service* existing = service_by_id(service_id);
   if (!existing) return not_found("service " + std::string(service_id) + " not found");
   Service s = *existing;
   apply_spec(s, spec);
   if (auto r = validate_service(s); !r) return r.error();
-  if (same_service(s, *existing)) return s;  // applying twice changes nothing
   Pending p;
+  add_operation(p, op, {{"SERVICE", s.id}});
+  if (same_service(s, *existing)) {  // applying twice changes nothing
+    if (op) {
+      if (auto r = commit(p); !r) return r.error();
+    }
+    return s;
+  }
   p.services.push_back(s);
   // Tasks that inherit the service's probe follow it.
   if (!(s.health_check == existing->health_check)) {
@@ -584,8 +667,7 @@ Result<Service> Registry::update_service(std::string_view service_id, const Serv
     }
   }
   const std::string full = dns_name(s);
-  make_event(p, "ServiceUpdated", "service " + full + " updated",
-             {{"service", full}, {"serviceId", s.id}});
+  make_event(p, ServiceUpdated{full, s.id});
   if (auto r = commit(p); !r) return r.error();
   return s;
 }
@@ -596,7 +678,7 @@ Result<Service> Registry::delete_service(std::string_view service_id, bool requi
   const Service s = *existing;
   const std::string full = dns_name(s);
   Pending p;
-  nlohmann::json removed = nlohmann::json::array();
+  std::vector<std::string> removed;
   for (const auto& [key, t] : tasks_) {
     if (t.service_id != s.id) continue;
     if (t.registered() && require_empty) {
@@ -608,11 +690,7 @@ Result<Service> Registry::delete_service(std::string_view service_id, bool requi
     p.erased_tasks.push_back(key);
   }
   p.erased_services.push_back(s.id);
-  std::string message = "service " + full + " deleted";
-  if (!removed.empty())
-    message += "; " + std::to_string(removed.size()) + " records removed from " + full + ".";
-  make_event(p, "ServiceDeleted", message,
-             {{"service", full}, {"serviceId", s.id}, {"recordsRemoved", removed}});
+  make_event(p, ServiceDeleted{full, s.id, std::move(removed)});
   if (auto r = commit(p); !r) return r.error();
   return s;
 }
@@ -661,7 +739,8 @@ Result<Task> Registry::register_task(std::string_view dns_name_in, const TaskSpe
   return register_in(s->id, spec);
 }
 
-Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& spec) {
+Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& spec,
+                                   const OperationRequest* op) {
   const Service* s = service_by_id(service_id);
   if (!s) return not_found("service " + std::string(service_id) + " not found");
   if (spec.require_address && spec.ipv4.empty() && spec.ipv6.empty())
@@ -710,6 +789,7 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
   t.port = spec.port;
   t.attributes = spec.attributes;
   if (!spec.container_id.empty()) t.container_id = spec.container_id;
+  if (t.launch == Launch::Instance) t.creator_request_id = spec.creator_request_id;
   if (!t.ipv4.empty()) t.attributes["AWS_INSTANCE_IPV4"] = t.ipv4;
   if (!t.ipv6.empty()) t.attributes["AWS_INSTANCE_IPV6"] = t.ipv6;
   if (t.port) t.attributes["AWS_INSTANCE_PORT"] = std::to_string(t.port);
@@ -725,23 +805,8 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
   t.group = "service:" + s->name;
   Pending p;
   p.tasks.push_back(t);
-  const auto records = records_of(t);
-  std::string message = "task " + t.id + " (" + full + ") registered";
-  if (!records.empty() && t.dns_health != Health::Unhealthy) {
-    message += "; ";
-    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
-    message += " added to " + full + ".";
-  }
-  make_event(p, previous ? "TaskUpdated" : "TaskRegistered", message,
-             {{"taskId", t.id},
-              {"service", full},
-              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
-              {"port", t.port},
-              {"newStatus", to_string(t.last_status)},
-              {"newHealth", to_string(t.health)},
-              {"recordsAdded", t.dns_health != Health::Unhealthy ? nlohmann::json(records)
-                                                                 : nlohmann::json::array()},
-              {"recordsRemoved", nlohmann::json::array()}});
+  make_event(p, TaskRegistered{describe_change(previous, t), previous != nullptr});
+  add_operation(p, op, {{"INSTANCE", t.id}, {"SERVICE", t.service_id}});
   if (auto r = commit(p); !r) return r.error();
   return t;
 }
@@ -765,8 +830,6 @@ Result<void> Registry::set_tags(std::string_view id, std::map<std::string, std::
 Result<Task> Registry::stop_in(Pending& p, const Task& task, std::string stop_code,
                                std::string reason) {
   Task t = task;
-  const bool was_visible = visible(t);
-  const auto old_status = t.last_status;
   const auto now = time_.wall_now();
   t.desired_status = TaskStatus::Stopped;
   t.last_status = TaskStatus::Stopped;
@@ -776,27 +839,7 @@ Result<Task> Registry::stop_in(Pending& p, const Task& task, std::string stop_co
   t.stopped_at = now;
   ++t.version;
   p.tasks.push_back(t);
-  const Service* s = service_by_id(t.service_id);
-  const std::string full = s ? dns_name(*s) : std::string();
-  const auto records = was_visible ? records_of(task) : std::vector<std::string>{};
-  std::string message = "task " + t.id + (full.empty() ? "" : " (" + full + ")") + " STOPPED (" +
-                        t.stop_code + ": " + t.stopped_reason + ")";
-  if (!records.empty()) {
-    message += "; ";
-    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
-    message += " removed from " + full + ".";
-  }
-  make_event(p, "TaskStopped", message,
-             {{"taskId", t.id},
-              {"service", full},
-              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
-              {"port", t.port},
-              {"oldStatus", to_string(old_status)},
-              {"newStatus", to_string(t.last_status)},
-              {"stopCode", t.stop_code},
-              {"reason", t.stopped_reason},
-              {"recordsAdded", nlohmann::json::array()},
-              {"recordsRemoved", records}});
+  make_event(p, TaskStopped{describe_change(&task, t)});
   return t;
 }
 
@@ -811,78 +854,34 @@ Result<Task> Registry::stop_task(std::string_view key, std::string stop_code, st
   return stopped;
 }
 
-Result<Task> Registry::put_task(Task t, std::string type, std::string message,
+Result<Task> Registry::put_task(Task t, TaskStateChanged::Kind kind, std::string what,
                                 std::vector<StoreChange> also) {
   if (t.id.empty()) return invalid_field("taskId", "required");
   const Task* before = task(task_key(t));
-  const bool was_visible = before && visible(*before);
-  const bool now_visible = visible(t);
-  const Service* s = service_by_id(t.service_id);
-  const std::string full = s ? dns_name(*s) : std::string();
-  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array();
-  if (was_visible && !now_visible) removed = records_of(*before);
-  if (!was_visible && now_visible) added = records_of(t);
-  const auto& list = removed.empty() ? added : removed;
-  if (!list.empty()) {
-    message += "; ";
-    for (std::size_t i = 0; i < list.size(); ++i)
-      message += (i ? ", " : "") + list[i].get<std::string>();
-    message += (removed.empty() ? " added to " : " removed from ") + full + ".";
-  }
   Pending p;
   p.tasks.push_back(t);
   p.also = std::move(also);
-  make_event(p, std::move(type), std::move(message),
-             {{"taskId", t.id},
-              {"service", full},
-              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
-              {"port", t.port},
-              {"oldStatus",
-               before ? nlohmann::json(to_string(before->last_status)) : nlohmann::json(nullptr)},
-              {"newStatus", to_string(t.last_status)},
-              {"newHealth", to_string(t.health)},
-              {"stopCode", t.stop_code},
-              {"reason", t.stopped_reason},
-              {"recordsAdded", added},
-              {"recordsRemoved", removed}});
+  make_event(p, TaskStateChanged{kind, std::move(what), describe_change(before, t)});
   if (auto r = commit(p); !r) return r.error();
   return t;
 }
 
-Result<Task> Registry::erase_task(std::string_view key) {
+Result<Task> Registry::erase_task(std::string_view key, const OperationRequest* op) {
   const Task* t = task(key);
   if (!t) return not_found("instance " + std::string(key) + " not found");
   const Task copy = *t;
-  const Service* s = service_by_id(copy.service_id);
-  const std::string full = s ? dns_name(*s) : std::string();
-  const auto records = visible(copy) ? records_of(copy) : std::vector<std::string>{};
   Pending p;
   p.erased_tasks.push_back(task_key(copy));
-  std::string message = "instance " + copy.id + " (" + full + ") deregistered";
-  if (!records.empty()) {
-    message += "; ";
-    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
-    message += " removed from " + full + ".";
-  }
-  make_event(p, "TaskDeregistered", message,
-             {{"taskId", copy.id},
-              {"service", full},
-              {"ip", copy.ipv4},
-              {"port", copy.port},
-              {"recordsAdded", nlohmann::json::array()},
-              {"recordsRemoved", records}});
+  Task gone = copy;  // described as a change to a task that is no longer registered
+  gone.service_id.clear();
+  TaskChange change = describe_change(&copy, gone);
+  change.service_id = copy.service_id;
+  if (const Service* s = service_by_id(copy.service_id)) change.service = dns_name(*s);
+  make_event(p, TaskDeregistered{std::move(change)});
+  add_operation(p, op, {{"INSTANCE", copy.id}, {"SERVICE", copy.service_id}});
   if (auto r = commit(p); !r) return r.error();
   return copy;
 }
-
-namespace {
-/// Why a health change happened, for the event's log line.
-std::string health_phrase(Health h, const std::string& reason) {
-  std::string s = to_string(h);
-  if (!reason.empty()) s += " (" + reason + ")";
-  return s;
-}
-}  // namespace
 
 Result<Task> Registry::force_health(std::string_view key, std::optional<Health> health) {
   const Task* t = task(key);
@@ -919,8 +918,6 @@ Result<Task> Registry::set_health(std::string_view key, Health health, std::stri
   if (found->health == health) return *found;
   Task t = *found;
   const Service* s = service_by_id(t.service_id);
-  const std::string full = s ? dns_name(*s) : std::string();
-  const Health old = t.health;
   t.health = health;
   t.health_reason = reason;
   ++t.version;
@@ -928,34 +925,12 @@ Result<Task> Registry::set_health(std::string_view key, Health health, std::stri
   const bool stop = health == Health::Unhealthy && s && t.launch != Launch::Instance &&
                     (on_unhealthy_of(t, *s) == OnUnhealthy::Stop || !t.ecs_service.empty());
   const bool delay = config_.health_propagation_delay.count() > 0 && !stop;
-  const bool was_visible = visible(t);
   if (!delay && !stop) t.dns_health = health;  // a stopped task leaves DNS by its stop
-  const bool now_visible = visible(t);
-  const auto records = records_of(t);
-  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array();
-  if (was_visible && !now_visible) removed = records;
-  if (!was_visible && now_visible) added = records;
-  std::string message = "task " + t.id + " (" + full + ") " + health_phrase(health, reason);
-  if (!removed.empty() || !added.empty()) {
-    message += "; ";
-    const auto& list = removed.empty() ? added : removed;
-    for (std::size_t i = 0; i < list.size(); ++i)
-      message += (i ? ", " : "") + list[i].get<std::string>();
-    message += (removed.empty() ? " added to " : " removed from ") + full + ".";
-  } else if (delay) {
-    message +=
-        "; DNS follows in " + std::to_string(config_.health_propagation_delay.count()) + " ms";
-  }
-  make_event(p, "TaskHealthChanged", message,
-             {{"taskId", t.id},
-              {"service", full},
-              {"ip", t.ipv4.empty() ? t.ipv6 : t.ipv4},
-              {"port", t.port},
-              {"oldHealth", to_string(old)},
-              {"newHealth", to_string(health)},
-              {"reason", reason},
-              {"recordsAdded", added},
-              {"recordsRemoved", removed}});
+  TaskChange change = describe_change(found, t);
+  change.reason = reason;
+  make_event(p, TaskHealthChanged{std::move(change),
+                                  delay ? std::optional<Duration>(config_.health_propagation_delay)
+                                        : std::nullopt});
   Task result = t;
   if (stop) {
     auto stopped =
@@ -980,30 +955,12 @@ Result<Task> Registry::change_dns_health(std::string_view key, Health health, st
     return found ? Result<Task>(*found) : Result<Task>(not_found("task gone"));
   }
   Task t = *found;
-  const bool was_visible = visible(t);
   t.dns_health = health;
-  const bool now_visible = visible(t);
-  const Service* s = service_by_id(t.service_id);
-  const std::string full = s ? dns_name(*s) : std::string();
-  const auto records = records_of(t);
   Pending p;
   p.tasks.push_back(t);
-  nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array();
-  if (was_visible && !now_visible) removed = records;
-  if (!was_visible && now_visible) added = records;
-  std::string message = "task " + t.id + " (" + full + ") " + to_string(health) + " reached DNS";
-  if (!records.empty() && (was_visible != now_visible)) {
-    message += ": ";
-    for (std::size_t i = 0; i < records.size(); ++i) message += (i ? ", " : "") + records[i];
-    message += (now_visible ? " added to " : " removed from ") + full + ".";
-  }
-  make_event(p, "TaskDnsHealthChanged", message,
-             {{"taskId", t.id},
-              {"service", full},
-              {"newHealth", to_string(health)},
-              {"reason", reason},
-              {"recordsAdded", added},
-              {"recordsRemoved", removed}});
+  TaskChange change = describe_change(found, t);
+  change.reason = reason;
+  make_event(p, TaskDnsHealthChanged{std::move(change)});
   if (auto r = commit(p); !r) return r.error();
   return t;
 }
@@ -1059,8 +1016,7 @@ Result<void> Registry::purge_stopped() {
 Result<void> Registry::reset() {
   Pending p;
   p.reset = true;
-  make_event(p, "Reset", "state reset: every namespace, service and task removed",
-             nlohmann::json::object());
+  make_event(p, StateReset{});
   return commit(p);
 }
 

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "emulator/core/cloudmap_state.hpp"
 #include "emulator/core/events.hpp"
 #include "emulator/core/model.hpp"
 #include "emulator/core/result.hpp"
@@ -72,8 +73,9 @@ struct TaskSpec {
   std::optional<HealthCheckSpec> health_check;  ///< overrides the service's
   std::optional<Health> initial_health;
   std::map<std::string, std::string> attributes;
-  bool require_address = true;  ///< false: a Cloud Map instance of an HTTP namespace (no IP)
-  std::string container_id;     ///< the Docker container behind an endpoint (compose discovery)
+  bool require_address = true;     ///< false: a Cloud Map instance of an HTTP namespace (no IP)
+  std::string container_id;        ///< the Docker container behind an endpoint (compose discovery)
+  std::string creator_request_id;  ///< Cloud Map RegisterInstance's CreatorRequestId
 };
 
 /// Task attribute that overrides its service's onUnhealthy for this one task ("withdraw" or
@@ -126,9 +128,11 @@ class Registry {
 
   // Namespaces ------------------------------------------------------------------------------
   /// Creates a namespace, or updates description/TTL of an existing one (idempotent).
-  Result<Namespace> put_namespace(const NamespaceSpec& spec);
+  /// With `op`, records that Cloud Map operation (target: the namespace) in the same commit.
+  Result<Namespace> put_namespace(const NamespaceSpec& spec, const OperationRequest* op = nullptr);
   /// Deletes a namespace by name or id; Conflict while it has services.
-  Result<Namespace> delete_namespace(std::string_view name_or_id);
+  Result<Namespace> delete_namespace(std::string_view name_or_id,
+                                     const OperationRequest* op = nullptr);
   const Namespace* namespace_by_name(std::string_view name) const;
   const Namespace* namespace_by_id(std::string_view id) const;
   std::vector<const Namespace*> namespaces() const;
@@ -140,7 +144,8 @@ class Registry {
   Result<Service> create_service_in(std::string_view namespace_id, std::string_view name,
                                     const ServiceSpec& spec);
   /// Updates a service by id.
-  Result<Service> update_service(std::string_view service_id, const ServiceSpec& spec);
+  Result<Service> update_service(std::string_view service_id, const ServiceSpec& spec,
+                                 const OperationRequest* op = nullptr);
   /// Deletes a service and stops (then erases) its tasks; with `require_empty`, Conflict instead.
   Result<Service> delete_service(std::string_view service_id, bool require_empty);
   const Service* service_by_dns_name(std::string_view dns_name) const;
@@ -153,19 +158,20 @@ class Registry {
   /// Registers an endpoint of `dns_name` (RUNNING at once); Conflict when ip:port already runs.
   Result<Task> register_task(std::string_view dns_name, const TaskSpec& spec);
   /// Registers into a service by id (Cloud Map RegisterInstance: upsert by instance id).
-  Result<Task> register_in(std::string_view service_id, const TaskSpec& spec);
+  Result<Task> register_in(std::string_view service_id, const TaskSpec& spec,
+                           const OperationRequest* op = nullptr);
   /// Stops a task: STOPPED with the code and reason, records removed at once.
   Result<Task> stop_task(std::string_view key, std::string stop_code, std::string reason);
-  /// Writes a task as given (ECS lifecycle steps, simulated and Docker tasks): the event of
-  /// `type` says which records were added or removed by the change of its registration. `also`
-  /// (the caller's own rows, e.g. the ECS task data) goes into the same store commit, so one
-  /// command is one transaction: all of it is written, or none.
-  Result<Task> put_task(Task task, std::string type, std::string message,
+  /// Writes a task as given (ECS lifecycle steps, simulated and Docker tasks): a TaskStateChanged
+  /// event of `kind`, in the owner's words `what`, with the records the change added or removed.
+  /// `also` (the caller's own rows, e.g. the ECS task data) goes into the same store commit, so
+  /// one command is one transaction: all of it is written, or none.
+  Result<Task> put_task(Task task, TaskStateChanged::Kind kind, std::string what,
                         std::vector<StoreChange> also = {});
   /// Replaces the tags of a namespace or service given by id (Cloud Map Tag/UntagResource).
   Result<void> set_tags(std::string_view id, std::map<std::string, std::string> tags);
   /// Erases a task entirely (Cloud Map DeregisterInstance).
-  Result<Task> erase_task(std::string_view key);
+  Result<Task> erase_task(std::string_view key, const OperationRequest* op = nullptr);
   /// Fault injection: force HEALTHY/UNHEALTHY; nullopt = AUTO (probes decide again).
   Result<Task> force_health(std::string_view key, std::optional<Health> health);
   /// A health transition from the probes (ignored while the task's health is forced).
@@ -177,6 +183,15 @@ class Registry {
   std::vector<const Task*> tasks(const TaskFilter& filter = {}) const;
   /// Erases STOPPED tasks older than the retention.
   Result<void> purge_stopped();
+
+  // Cloud Map ---------------------------------------------------------------------------------
+  /// Operations and InstancesRevisions (persisted; changed only by commits).
+  const CloudMapState& cloudmap() const { return cloudmap_; }
+  /// Records an operation on its own (a retried create that changes nothing else).
+  Result<void> record_operation(const OperationRequest& op,
+                                std::map<std::string, std::string> targets);
+  /// A new operation id: 32 [a-z0-9] + "-" + 8 [a-z0-9].
+  std::string new_operation_id();
 
   /// Empties all state (POST /v1/reset); event indexes keep growing.
   Result<void> reset();
@@ -250,9 +265,14 @@ class Registry {
   const std::set<std::string>* tasks_at(std::string_view service_id, std::string_view ip,
                                         std::uint16_t port) const;
   Result<Namespace> ensure_namespace(Pending& pending, std::string_view name);
-  Event make_event(Pending& pending, std::string type, std::string message, nlohmann::json detail);
+  Event make_event(Pending& pending, EventBody body);
+  /// What changes from `before` (nullptr: a new task) to `after`: status, health, and the DNS
+  /// records the change adds or removes.
+  TaskChange describe_change(const Task* before, const Task& after) const;
   Result<Task> stop_in(Pending& pending, const Task& task, std::string stop_code,
                        std::string reason);
+  void add_operation(Pending& pending, const OperationRequest* op,
+                     std::map<std::string, std::string> targets);
   Result<Task> change_dns_health(std::string_view key, Health health, std::string reason);
   std::vector<std::string> records_of(const Task& task) const;
   std::string arn(std::string_view service, std::string_view resource) const;
@@ -266,6 +286,7 @@ class Registry {
   std::map<std::string, Service, std::less<>> services_;      // by id
   std::map<std::string, Task, std::less<>> tasks_;            // by task_key
   EventLog events_;
+  CloudMapState cloudmap_;
   SnapshotHolder zones_;
   std::vector<Observer> observers_;
   int bulk_depth_ = 0;

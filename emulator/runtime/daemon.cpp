@@ -197,7 +197,8 @@ int Daemon::run() {
 
   registry.add_observer([&](const core::CommitInfo& info) {
     for (const auto& e : info.events) {
-      log::info("events", e.message, {{"type", e.type}, {"index", std::to_string(e.index)}});
+      log::info("events", e.message(),
+                {{"type", std::string(e.type())}, {"index", std::to_string(e.index)}});
     }
     if (info.reset) {
       for (const auto& key : monitor.watched()) monitor.unwatch(key);

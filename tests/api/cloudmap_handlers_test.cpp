@@ -31,10 +31,6 @@ struct Reply {
 
 class CloudMapTest : public ::testing::Test {
  protected:
-  CloudMapTest() {
-    registry_.add_observer([this](const core::CommitInfo& info) { handlers_.on_commit(info); });
-  }
-
   Reply call(std::string_view op, const json& body, const std::string& region = "us-east-1") {
     return raw(op, body.dump(), region);
   }
@@ -113,7 +109,7 @@ class CloudMapTest : public ::testing::Test {
   test::SimTime sim_;
   core::MemoryStore store_;
   core::Registry registry_{sim_.clock, sim_.timers, store_, core::RegistryConfig{}, 42};
-  CloudMapHandlers handlers_{registry_, sim_.clock, 7};
+  CloudMapHandlers handlers_{registry_, sim_.clock};
 };
 
 const json kA = json::array({{{"Type", "A"}, {"TTL", 60}}});

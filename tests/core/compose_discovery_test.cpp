@@ -318,8 +318,8 @@ TEST(ComposeDiscoveryTest, UnhealthyLeavesDnsAndHealthyComesBack) {
               UnorderedElementsAre("172.20.0.2 unhealthy", "172.20.0.3"));
   const auto events = f.events_after(before);
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].type, "TaskHealthChanged");
-  EXPECT_THAT(events[0].message, HasSubstr("A 172.20.0.2 removed from game-server.local."));
+  EXPECT_EQ(events[0].type(), "TaskHealthChanged");
+  EXPECT_THAT(events[0].message(), HasSubstr("A 172.20.0.2 removed from game-server.local."));
   // healthy again: back in DNS
   ASSERT_TRUE(f.discovery.observe(replica(1, "game-server", "172.20.0.2", "healthy")).ok());
   EXPECT_EQ(f.task(1)->dns_health, Health::Healthy);
@@ -498,8 +498,8 @@ TEST(ComposeDiscoveryTest, AnAddressChangeUpdatesTheTask) {
   EXPECT_THAT(f.dns_a("game-server.local"), ElementsAre("172.20.0.7"));
   const auto events = f.events_after(before);
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].type, "TaskUpdated");
-  EXPECT_THAT(events[0].message, HasSubstr("172.20.0.2 -> 172.20.0.7"));
+  EXPECT_EQ(events[0].type(), "TaskUpdated");
+  EXPECT_THAT(events[0].message(), HasSubstr("172.20.0.2 -> 172.20.0.7"));
 }
 
 TEST(ComposeDiscoveryTest, ATaskThatWasNotDiscoveredIsLeftAlone) {

@@ -122,8 +122,8 @@ TEST(RegistryTest, StoppedTaskLeavesDnsAtOnceAndStaysListed) {
   EXPECT_EQ(stopped->stop_code, "UserInitiated");
   EXPECT_THAT(f.endpoints("web.local"), ElementsAre("10.0.0.2"));
   ASSERT_NE(f.registry->task(a.id), nullptr);  // still listed
-  EXPECT_EQ(f.events.back().type, "TaskStopped");
-  EXPECT_THAT(f.events.back().detail["recordsRemoved"], ElementsAre("A 10.0.0.1"));
+  EXPECT_EQ(f.events.back().type(), "TaskStopped");
+  EXPECT_THAT(f.events.back().detail()["recordsRemoved"], ElementsAre("A 10.0.0.1"));
   // ECS keeps STOPPED tasks for an hour, then they go.
   f.sim.advance(59min);
   ASSERT_TRUE(f.registry->purge_stopped().ok());
@@ -143,9 +143,10 @@ TEST(RegistryTest, UnhealthyTaskIsStoppedByDefaultWithTheEcsReason) {
   EXPECT_EQ(r->stopped_reason, "Task failed container health checks");
   EXPECT_THAT(f.endpoints("web.local"), IsEmpty());
   ASSERT_GE(f.events.size(), 2u);
-  EXPECT_EQ(f.events[f.events.size() - 2].type, "TaskHealthChanged");
-  EXPECT_EQ(f.events.back().type, "TaskStopped");
-  EXPECT_THAT(f.events.back().message, ::testing::HasSubstr("A 10.0.0.1 removed from web.local."));
+  EXPECT_EQ(f.events[f.events.size() - 2].type(), "TaskHealthChanged");
+  EXPECT_EQ(f.events.back().type(), "TaskStopped");
+  EXPECT_THAT(f.events.back().message(),
+              ::testing::HasSubstr("A 10.0.0.1 removed from web.local."));
 }
 
 TEST(RegistryTest, WithdrawTakesTheRecordOutWhileUnhealthyAndBackAfter) {
@@ -286,6 +287,105 @@ TEST(RegistryTest, SnapshotIsPublishedOnEveryCommit) {
   f.add("web.local", "10.0.0.1");
   EXPECT_GT(f.registry->zones().generation(), g0);
   EXPECT_NE(f.registry->zones().load(), nullptr);
+}
+
+// --------------------------------------------------------------------------- Cloud Map state
+
+/// A Cloud Map instance in `web.shop`, registered with its RegisterInstance operation.
+struct CloudMapFixture : Fixture {
+  std::string service_id;
+  OperationRequest create_op, register_op;
+  CloudMapFixture() {
+    create_op = {registry->new_operation_id(), "us-east-1", "CREATE_NAMESPACE"};
+    NamespaceSpec ns;
+    ns.name = "shop";
+    auto n = registry->put_namespace(ns, &create_op);
+    EXPECT_TRUE(n.ok());
+    auto s = registry->create_service_in(n->id, "web", ServiceSpec{});
+    EXPECT_TRUE(s.ok());
+    service_id = s->id;
+    register_op = {registry->new_operation_id(), "us-east-1", "REGISTER_INSTANCE"};
+    TaskSpec spec;
+    spec.id = "web-1";
+    spec.launch = Launch::Instance;
+    spec.ipv4 = "10.0.0.1";
+    spec.creator_request_id = "req-1";
+    EXPECT_TRUE(registry->register_in(service_id, spec, &register_op).ok());
+  }
+};
+
+TEST(RegistryCloudMap, OperationsRevisionsAndCreatorIdsSurviveAReload) {
+  CloudMapFixture f;
+  const auto& cm = f.registry->cloudmap();
+  const auto revision = cm.revision("web.shop");
+  EXPECT_EQ(revision, f.registry->events().last_index());
+  // Health changes do not move InstancesRevision (Cloud Map).
+  ASSERT_TRUE(f.registry->set_health(f.service_id + "/web-1", Health::Unhealthy, "probe").ok());
+  EXPECT_EQ(f.registry->cloudmap().revision("web.shop"), revision);
+  const auto created = cm.operation(f.register_op.id)->created;
+
+  f.reopen();
+  const auto& loaded = f.registry->cloudmap();
+  EXPECT_EQ(loaded.revision("web.shop"), revision);
+  ASSERT_EQ(loaded.operations().size(), 2u);
+  EXPECT_EQ(loaded.operations()[0].id, f.create_op.id);  // oldest first, as recorded
+  const CloudMapOperation* op = loaded.operation(f.register_op.id);
+  ASSERT_NE(op, nullptr);
+  EXPECT_EQ(op->type, "REGISTER_INSTANCE");
+  EXPECT_EQ(op->region, "us-east-1");
+  EXPECT_EQ(op->created, created);
+  EXPECT_EQ(op->targets,
+            (std::map<std::string, std::string>{{"INSTANCE", "web-1"}, {"SERVICE", f.service_id}}));
+  EXPECT_EQ(f.registry->task(f.service_id + "/web-1")->creator_request_id, "req-1");
+
+  // A deregistration moves the revision on, and records its operation in the same commit.
+  const OperationRequest deregister{f.registry->new_operation_id(), "us-east-1",
+                                    "DEREGISTER_INSTANCE"};
+  ASSERT_TRUE(f.registry->erase_task(f.service_id + "/web-1", &deregister).ok());
+  EXPECT_GT(f.registry->cloudmap().revision("web.shop"), revision);
+  EXPECT_NE(f.registry->cloudmap().operation(deregister.id), nullptr);
+}
+
+TEST(RegistryCloudMap, ResetForgetsOperationsAndRevisionsStartAtTheResetIndex) {
+  CloudMapFixture f;
+  ASSERT_TRUE(f.registry->reset().ok());
+  const auto reset_index = f.registry->events().last_index();
+  EXPECT_TRUE(f.registry->cloudmap().operations().empty());
+  EXPECT_EQ(f.registry->cloudmap().revision("web.shop"), reset_index);
+  f.reopen();
+  EXPECT_TRUE(f.registry->cloudmap().operations().empty());
+  EXPECT_EQ(f.registry->cloudmap().revision("web.shop"), reset_index);
+}
+
+TEST(RegistryCloudMap, AStateWithoutRevisionsStartsFromTheEventHighWaterMark) {
+  // A state file written before revisions were persisted: its revisions began at the last index.
+  test::SimTime sim;
+  MemoryStore store;
+  StoreBatch old;
+  old.event_index = 57;
+  ASSERT_TRUE(store.commit(old).ok());
+  Registry registry(sim.clock, sim.timers, store, RegistryConfig{}, 1);
+  ASSERT_TRUE(registry.load().ok());
+  EXPECT_EQ(registry.cloudmap().revision("web.local"), 57u);
+}
+
+TEST(RegistryCloudMap, AFailedCommitRecordsNoOperation) {
+  CloudMapFixture f;
+  const auto before = f.registry->cloudmap().operations().size();
+  const auto revision = f.registry->cloudmap().revision("web.shop");
+  const OperationRequest op{f.registry->new_operation_id(), "us-east-1", "REGISTER_INSTANCE"};
+  TaskSpec spec;
+  spec.id = "web-2";
+  spec.launch = Launch::Instance;
+  spec.ipv4 = "10.0.0.2";
+  f.store.fail_after(0);
+  EXPECT_FALSE(f.registry->register_in(f.service_id, spec, &op).ok());
+  f.store.heal();
+  EXPECT_EQ(f.registry->cloudmap().operations().size(), before);
+  EXPECT_EQ(f.registry->cloudmap().operation(op.id), nullptr);
+  EXPECT_EQ(f.registry->cloudmap().revision("web.shop"), revision);
+  f.reopen();
+  EXPECT_EQ(f.registry->cloudmap().operation(op.id), nullptr);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@ ClientError codes, pagination through botocore's paginators, regions, and Discov
 Config(inject_host_prefix=False). All traffic goes to 127.0.0.1; 10.0.0.x addresses are data only.
 """
 import json
+import os
 import re
+import tempfile
 import unittest
 import urllib.request
 
@@ -276,6 +278,58 @@ class CloudMapBoto3Test(unittest.TestCase):
         self.assertIn(ns_id, [n["Id"] for n in west.list_namespaces()["Namespaces"]])
         # the one DNS server answers for every region's zones
         self.assertEqual(self.d.dig_status("west.local", "SOA"), "NOERROR")
+
+
+class CloudMapRestartTest(unittest.TestCase):
+    """Operations, InstancesRevision and CreatorRequestIds are state: a crash and a restart on the
+    same state file give the same answers."""
+
+    def test_operations_and_revisions_survive_a_restart(self):
+        with tempfile.TemporaryDirectory(prefix="emu-cloudmap-restart-") as workdir:
+            state = os.path.join(workdir, "state.db")
+            d = emu.Daemon(state=state, workdir=workdir).start()
+            try:
+                sd = client(d)
+                create_op = sd.create_private_dns_namespace(Name="restart.local",
+                                                            Vpc="vpc-1")["OperationId"]
+                ns_id = sd.get_operation(OperationId=create_op)["Operation"]["Targets"]["NAMESPACE"]
+                srv_id = sd.create_service(
+                    Name="web", NamespaceId=ns_id,
+                    DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 30}]})["Service"]["Id"]
+                register_op = sd.register_instance(
+                    ServiceId=srv_id, InstanceId="web-1", CreatorRequestId="req-web-1",
+                    Attributes={"AWS_INSTANCE_IPV4": "10.0.0.21"})["OperationId"]
+                before = {
+                    "create": sd.get_operation(OperationId=create_op)["Operation"],
+                    "register": sd.get_operation(OperationId=register_op)["Operation"],
+                    "list": sd.list_operations()["Operations"],
+                    "revision": sd.discover_instances_revision(
+                        NamespaceName="restart.local", ServiceName="web")["InstancesRevision"],
+                }
+            finally:
+                d.kill()  # a crash: only what was committed with each answer is left
+            d = emu.Daemon(state=state, workdir=workdir).start()
+            try:
+                sd = client(d)
+                self.assertEqual(sd.get_operation(OperationId=create_op)["Operation"],
+                                 before["create"])
+                got = sd.get_operation(OperationId=register_op)["Operation"]
+                self.assertEqual(got, before["register"])
+                self.assertEqual(got["Targets"], {"INSTANCE": "web-1", "SERVICE": srv_id})
+                self.assertEqual(sd.list_operations()["Operations"], before["list"])
+                self.assertEqual(sd.discover_instances_revision(
+                    NamespaceName="restart.local", ServiceName="web")["InstancesRevision"],
+                    before["revision"])
+                instance = sd.get_instance(ServiceId=srv_id, InstanceId="web-1")["Instance"]
+                self.assertEqual(instance.get("CreatorRequestId"), "req-web-1")
+                # A registration after the restart still moves the revision forward.
+                sd.register_instance(ServiceId=srv_id, InstanceId="web-2",
+                                     Attributes={"AWS_INSTANCE_IPV4": "10.0.0.22"})
+                self.assertGreater(sd.discover_instances_revision(
+                    NamespaceName="restart.local", ServiceName="web")["InstancesRevision"],
+                    before["revision"])
+            finally:
+                d.stop()
 
 
 if __name__ == "__main__":

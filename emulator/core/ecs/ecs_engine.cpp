@@ -502,7 +502,7 @@ Result<Task> EcsEngine::start_one(const RunTaskInput& input, const TaskDefinitio
   // One command, one transaction: the ECS row, the tags, the task and its event.
   extras_[t.id] = extra;
   tags_[t.arn] = input.tags;  // a new ARN: nothing to restore on failure
-  auto put = registry_.put_task(change->task, change->type, change->message,
+  auto put = registry_.put_task(change->task, change->kind, change->message,
                                 {extra_row(t.id), tags_row(t.arn)});
   if (!put) {
     extras_.erase(t.id);
@@ -542,8 +542,8 @@ Result<Task> EcsEngine::move(Task task, TaskEvent event, const StopCause& cause,
                              const std::string& note, std::vector<StoreChange> also) {
   auto change = transition(task, event, time_.wall_now(), cause, note);
   if (!change) return change.error();
-  return registry_.put_task(std::move(change->task), std::move(change->type),
-                            std::move(change->message), std::move(also));
+  return registry_.put_task(std::move(change->task), change->kind, std::move(change->message),
+                            std::move(also));
 }
 
 StoreChange EcsEngine::extra_row(const std::string& task_id) const {
@@ -927,7 +927,7 @@ void EcsEngine::apply_container_health(const std::string& task_id, const std::st
     t.dns_health = Health::Unhealthy;
     t.health_reason = why;
     ++t.version;
-    (void)registry_.put_task(t, "TaskHealthChanged",
+    (void)registry_.put_task(t, TaskStateChanged::Kind::HealthChanged,
                              "task " + t.id + " (" + t.group + ") UNHEALTHY: " + why);
     return;
   }

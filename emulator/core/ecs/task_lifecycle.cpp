@@ -110,8 +110,8 @@ std::optional<TaskEvent> step_towards_desired(TaskStatus last, TaskStatus desire
   }
 }
 
-Result<TaskChange> transition(const Task& task, TaskEvent event, WallTime now,
-                              const StopCause& cause, const std::string& note) {
+Result<TaskMove> transition(const Task& task, TaskEvent event, WallTime now, const StopCause& cause,
+                            const std::string& note) {
   const Rule& r = rule_of(event);
   const auto from = task.last_status;
   const auto to = next_status(from, event);
@@ -121,7 +121,7 @@ Result<TaskChange> transition(const Task& task, TaskEvent event, WallTime now,
                      to_string(from) +
                      (task.desired_status == S::Stopped ? " (desired STOPPED)" : "")};
   }
-  TaskChange c{task, "TaskStatusChanged", {}};
+  TaskMove c{task, TaskStateChanged::Kind::StatusChanged, {}};
   Task& t = c.task;
   const bool was_stopping = task.desired_status == S::Stopped;
   auto stop_with_cause = [&] {
@@ -137,7 +137,7 @@ Result<TaskChange> transition(const Task& task, TaskEvent event, WallTime now,
     case TaskEvent::Create:
       t.desired_status = S::Running;
       t.created_at = now;
-      c.type = "TaskProvisioning";
+      c.kind = TaskStateChanged::Kind::Provisioning;
       c.message = head(t) + "PROVISIONING";
       return c;
     case TaskEvent::CreateFailed:
@@ -147,7 +147,7 @@ Result<TaskChange> transition(const Task& task, TaskEvent event, WallTime now,
       t.stopped_reason = cause.reason;
       t.stopping_at = now;
       t.stopped_at = now;
-      c.type = "TaskStopped";
+      c.kind = TaskStateChanged::Kind::Stopped;
       c.message = head(t) + "STOPPED" + stop_suffix(t);
       return c;
     case TaskEvent::Started:
@@ -157,7 +157,7 @@ Result<TaskChange> transition(const Task& task, TaskEvent event, WallTime now,
       stop_with_cause();
       if (!was_stopping) {
         ++t.version;
-        c.type = "TaskStopping";
+        c.kind = TaskStateChanged::Kind::Stopping;
         c.message = head(t) + "stopping" + stop_suffix(t);
         return c;
       }
@@ -176,7 +176,7 @@ Result<TaskChange> transition(const Task& task, TaskEvent event, WallTime now,
   ++t.version;
   c.message = head(t) + to_string(from) + " -> " + to_string(t.last_status);
   if (t.last_status == S::Stopped && from != S::Stopped) {
-    c.type = "TaskStopped";
+    c.kind = TaskStateChanged::Kind::Stopped;
     c.message += stop_suffix(t);
   }
   if (!note.empty()) c.message += " (" + note + ")";

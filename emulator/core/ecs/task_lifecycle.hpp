@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "emulator/core/events.hpp"
 #include "emulator/core/model.hpp"
 #include "emulator/core/result.hpp"
 #include "emulator/core/time.hpp"
@@ -40,10 +41,10 @@ struct StopCause {
 };
 
 /// A task after one move, with the event the Registry records for it.
-struct TaskChange {
+struct TaskMove {
   Task task;
-  std::string type;     ///< TaskProvisioning | TaskStatusChanged | TaskStopping | TaskStopped
-  std::string message;  ///< "task <id> (<group>) A -> B", plus " (code: reason)" at STOPPED
+  TaskStateChanged::Kind kind;  ///< Provisioning | StatusChanged | Stopping | Stopped
+  std::string message;          ///< "task <id> (<group>) A -> B", plus " (code: reason)" at STOPPED
 };
 
 /// The state `event` moves a task in `from` to, or nullopt when the table has no such move.
@@ -56,8 +57,8 @@ struct TaskChange {
 
 /// Applies `event` to `task` at `now`. `note` is appended to the message in parentheses (e.g.
 /// "adopted after a restart"). IllegalTransition when the table has no such move.
-[[nodiscard]] Result<TaskChange> transition(const Task& task, TaskEvent event, WallTime now,
-                                            const StopCause& cause = {},
-                                            const std::string& note = {});
+[[nodiscard]] Result<TaskMove> transition(const Task& task, TaskEvent event, WallTime now,
+                                          const StopCause& cause = {},
+                                          const std::string& note = {});
 
 }  // namespace emu::core::ecs

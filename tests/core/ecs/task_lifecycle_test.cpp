@@ -82,7 +82,7 @@ TEST(TaskLifecycle, EveryLegalMoveReachesItsStateAndBumpsTheVersion) {
     EXPECT_EQ(c->task.last_status, l.to);
     EXPECT_EQ(c->task.version, 8);
     if (l.to == S::Stopped && l.from != S::Stopped) {
-      EXPECT_EQ(c->type, "TaskStopped");
+      EXPECT_EQ(c->kind, TaskStateChanged::Kind::Stopped);
       EXPECT_EQ(c->task.desired_status, S::Stopped);
       EXPECT_EQ(c->task.stopped_at, kNow);
       EXPECT_TRUE(c->task.stopping_at.has_value());
@@ -209,7 +209,7 @@ TEST(TaskLifecycle, MovesSetTimestampsCodesAndMessages) {
     SCOPED_TRACE(c.name);
     auto r = transition(c.task, c.event, kNow, c.cause, c.note);
     ASSERT_TRUE(r.ok()) << r.error().message;
-    EXPECT_EQ(r->type, c.type);
+    EXPECT_EQ(to_string(r->kind), c.type);
     EXPECT_EQ(r->message, c.message);
   }
 
