@@ -512,7 +512,7 @@ json EcsHandlers::task_json(const core::Task& t, bool tags) const {
       {"taskDefinitionArn", t.task_definition_arn},
       {"lastStatus", core::to_string(t.last_status)},
       {"desiredStatus", t.desired_status == TaskStatus::Stopped ? "STOPPED" : "RUNNING"},
-      {"healthStatus", core::to_string(t.health)},
+      {"healthStatus", core::to_string(t.health())},
       {"launchType", launch},
       {"group", t.group},
       {"version", t.version},

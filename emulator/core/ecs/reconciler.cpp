@@ -40,7 +40,7 @@ std::vector<Action> reconcile(const EcsService& service, const std::vector<const
   for (const Task* t : tasks) {
     if (!active(*t)) continue;
     // ECS: a service task that reports UNHEALTHY is stopped and replaced.
-    if (t->health == Health::Unhealthy) {
+    if (t->health() == Health::Unhealthy) {
       out.push_back(stop(*t, kHealthStopReason));
       continue;
     }
