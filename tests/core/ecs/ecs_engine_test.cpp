@@ -67,7 +67,8 @@ TEST(EcsEngineTest, ForcedUnhealthyTaskIsStoppedThroughItsLifecycleAndReplaced) 
   EXPECT_EQ(t->stop_code, "ServiceSchedulerInitiated");
   EXPECT_EQ(t->stopped_reason, "Task failed container health checks");
   EXPECT_TRUE(t->stopping_at.has_value());
-  EXPECT_EQ(std::count(h.a_records().begin(), h.a_records().end(), sick_ip), 0);  // out of DNS
+  const auto dns = h.a_records();
+  EXPECT_EQ(std::count(dns.begin(), dns.end(), sick_ip), 0);  // out of DNS
   EXPECT_TRUE(h.has_event("(service web) (task " + sick + ") failed container health checks."));
   EXPECT_TRUE(h.has_event(" has started 1 tasks: (task "));  // the replacement, at once
   EXPECT_TRUE(h.has_event("Amazon ECS replaced 1 tasks due to an unhealthy status."));
