@@ -601,7 +601,7 @@ json EcsHandlers::task_json(const core::Task& t, bool tags) const {
                  {"name", c.name},
                  {"image", c.image},
                  {"lastStatus", container_status(t.last_status)},
-                 {"healthStatus", c.health_check ? core::to_string(t.health) : "UNKNOWN"},
+                 {"healthStatus", c.health_check ? core::to_string(t.health()) : "UNKNOWN"},
                  {"cpu", "0"},
                  {"networkBindings", json::array()},
                  {"networkInterfaces", json::array()}};
