@@ -21,9 +21,6 @@ struct ApiContext {
   /// What DNS answers now for (name, type): {"name","type","rcode","answers":[{"value","ttl"}],
   /// "authority":[...]} (the runtime runs the real responder on the current snapshot).
   std::function<nlohmann::json(const std::string& name, const std::string& type)> dns_lookup;
-  /// Fault injection: force HEALTHY/UNHEALTHY, or nullopt = AUTO (the probes decide again).
-  std::function<Result<core::Task>(const std::string& task_key, std::optional<core::Health>)>
-      force_health;
   /// Prometheus text of the daemon's counters (DNS, probes, API), appended to /metrics.
   std::function<std::string()> metrics;
   /// True once state is loaded, fixtures applied and DNS and API listen (GET /healthz).

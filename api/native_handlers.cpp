@@ -234,10 +234,11 @@ Response NativeHandlers::put_task_health(const Call& call) {
         "status", "must be HEALTHY, UNHEALTHY or AUTO, got '" + it->get<std::string>() + "'"));
   }
   if (!ctx_.registry.task(id)) return error_response(not_found("task " + id + " not found"));
-  auto t =
-      ctx_.force_health ? ctx_.force_health(id, health) : ctx_.registry.force_health(id, health);
-  if (!t) return error_response(t.error());
-  return json_response(http::status::ok, native::to_json(*t, ctx_.registry));
+  auto forced = ctx_.registry.force_health(id, health);
+  if (!forced) return error_response(forced.error());
+  // The task as it is now: forcing UNHEALTHY under `onUnhealthy: stop` has stopped it already.
+  const core::Task* t = ctx_.registry.task(core::Registry::task_key(forced->task));
+  return json_response(http::status::ok, native::to_json(t ? *t : forced->task, ctx_.registry));
 }
 
 Response NativeHandlers::dns(const Call& call) {

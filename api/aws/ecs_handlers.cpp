@@ -504,7 +504,7 @@ json EcsHandlers::task_json(const core::Task& t, bool tags) const {
       {"taskDefinitionArn", t.task_definition_arn},
       {"lastStatus", core::to_string(t.last_status)},
       {"desiredStatus", t.desired_status == TaskStatus::Stopped ? "STOPPED" : "RUNNING"},
-      {"healthStatus", core::to_string(t.health)},
+      {"healthStatus", core::to_string(t.health())},
       {"launchType", launch},
       {"group", t.group},
       {"version", t.version},
@@ -593,7 +593,7 @@ json EcsHandlers::task_json(const core::Task& t, bool tags) const {
                  {"name", c.name},
                  {"image", c.image},
                  {"lastStatus", container_status(t.last_status)},
-                 {"healthStatus", c.health_check ? core::to_string(t.health) : "UNKNOWN"},
+                 {"healthStatus", c.health_check ? core::to_string(t.health()) : "UNKNOWN"},
                  {"cpu", "0"},
                  {"networkBindings", json::array()},
                  {"networkInterfaces", json::array()}};

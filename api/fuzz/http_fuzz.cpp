@@ -37,6 +37,7 @@
 #include "api/http_config.hpp"
 #include "api/router.hpp"
 #include "emulator/core/ecs/ecs_engine.hpp"
+#include "emulator/core/endpoint_policy.hpp"
 #include "emulator/core/memory_store.hpp"
 #include "emulator/core/registry.hpp"
 #include "emulator/runtime/dns_lookup.hpp"
@@ -120,6 +121,7 @@ struct ApiState {
   core::MemoryStore store;
   core::Registry registry{sim.clock, sim.timers, store, core::RegistryConfig{}, 42};
   core::ecs::EcsEngine ecs{sim.clock, sim.timers, store, registry, core::ecs::EcsConfig{}, 7};
+  core::EndpointPolicy policy{registry};
   api::aws::EcsHandlers ecs_handlers{ecs};
   asio::io_context io;  // before the router: its long polls hold timers on it
   api::ApiContext ctx{registry};
@@ -129,9 +131,6 @@ struct ApiState {
     if (!registry.load() || !ecs.load()) fail("loading an empty store failed");
     ctx.dns_lookup = [this](const std::string& name, const std::string& type) {
       return runtime::dns_lookup(registry.zones(), name, type);
-    };
-    ctx.force_health = [this](const std::string& key, std::optional<core::Health> health) {
-      return registry.force_health(key, health);
     };
     ctx.metrics = [] { return std::string("ecs_emulator_dns_queries_total 0\n"); };
     ctx.ready = [] { return true; };

@@ -18,8 +18,8 @@ constexpr std::size_t kTaskIdLength = 32;
 constexpr const char* kStopExited = "EssentialContainerExited";
 constexpr const char* kStopScheduler = "ServiceSchedulerInitiated";
 /// The attributes discovery owns on a task (compared on re-observe, set or erased on update).
-constexpr std::array<const char*, 5> kOwnedAttributes{
-    kAttrSource, kAttrOnUnhealthy, kAttrContainerName, kAttrImage, kAttrComposeService};
+constexpr std::array<const char*, 3> kOwnedAttributes{kAttrContainerName, kAttrImage,
+                                                      kAttrComposeService};
 
 /// The task id of a container: its first 32 hex, lowercased; nullopt when it is no Docker id.
 std::optional<std::string> task_id_of(std::string_view container_id) {
@@ -121,10 +121,7 @@ bool ComposeDiscovery::wants(const ObservedContainer& c) {
   return c.labels.contains(kLabelService) && !c.labels.contains(kLabelTaskId);
 }
 
-bool ComposeDiscovery::discovered(const Task& task) {
-  const auto it = task.attributes.find(kAttrSource);
-  return it != task.attributes.end() && it->second == kSourceDocker;
-}
+bool ComposeDiscovery::discovered(const Task& task) { return task.source == TaskSource::Compose; }
 
 Result<ComposeDiscovery::Wanted> ComposeDiscovery::decide(const ObservedContainer& c) const {
   Wanted w;
@@ -158,8 +155,6 @@ Result<ComposeDiscovery::Wanted> ComposeDiscovery::decide(const ObservedContaine
 
   w.health = docker_health(c.health);
   w.health_status = c.health;
-  w.attributes[kAttrSource] = kSourceDocker;
-  w.attributes[kAttrOnUnhealthy] = to_string(OnUnhealthy::Withdraw);
   w.attributes[kAttrContainerName] = c.name;
   w.attributes[kAttrImage] = c.image;
   if (const auto it = c.labels.find(kLabelComposeService); it != c.labels.end())
@@ -218,6 +213,7 @@ Result<void> ComposeDiscovery::register_new(const ObservedContainer& c, const Wa
   spec.initial_health = w.health;
   spec.attributes = w.attributes;
   spec.container_id = c.id;
+  spec.source = TaskSource::Compose;  // withdrawn when unhealthy, never stopped (EndpointPolicy)
   if (auto r = registry_.register_task(w.dns_name, spec); !r) return in_context(r.error());
   return {};
 }
@@ -260,7 +256,7 @@ Result<void> ComposeDiscovery::update(const Task& task, const ObservedContainer&
 Result<void> ComposeDiscovery::follow_health(const std::string& task_key, const Wanted& w) {
   if (!w.health) return {};  // no Docker healthcheck: what a probe found stays
   const Task* t = registry_.task(task_key);
-  if (!t || t->health == *w.health) return {};
+  if (!t || t->observed == *w.health) return {};
   auto r = registry_.set_health(task_key, *w.health, "docker health check: " + w.health_status);
   if (!r) return r.error();
   return {};

@@ -7,16 +7,17 @@
 // Decisions:
 // - Task id = the first 32 hex of the container id, lowercased: a daemon restart or a resync
 //   finds the same task. Task::container_id = the full id. Launch stays External (nothing of ours
-//   runs; the ECS engine leaves it alone); the attribute ECS_EMULATOR_SOURCE=docker marks the task
-//   as discovered, and only such tasks are ever updated or deregistered here (never tasks of the
-//   API, fixtures or the ECS engine). Other attributes: DOCKER_CONTAINER_NAME, DOCKER_IMAGE and,
-//   when compose set it, COMPOSE_SERVICE (its `com.docker.compose.service` label).
+//   runs; the ECS engine leaves it alone); Task::source = Compose marks the task as discovered
+//   (a typed, persisted field: no attribute a caller sets can fake it), and only such tasks are
+//   ever updated or deregistered here (never tasks of the API, fixtures or the ECS engine).
+//   Attributes: DOCKER_CONTAINER_NAME, DOCKER_IMAGE and, when compose set it, COMPOSE_SERVICE
+//   (its `com.docker.compose.service` label).
 // - Containers the ECS engine launched (label ecs-emulator.task-id) are never discovered, even
 //   when their task definition copies the service label: they are tasks already.
 // - A missing service is created with onUnhealthy=withdraw (and otherwise the defaults: A records,
-//   MULTIVALUE, TTL 10). An existing service (a fixture, the API) keeps its settings; the task
-//   itself carries kAttrOnUnhealthy=withdraw, so its UNHEALTHY withdraws it from DNS and never
-//   stops it, whatever the service says: the container is not ours to replace.
+//   MULTIVALUE, TTL 10). An existing service (a fixture, the API) keeps its settings; a
+//   discovered task's UNHEALTHY only withdraws it from DNS and never stops it, whatever the
+//   service says (EndpointPolicy leaves Compose tasks alone): the container is not ours.
 // - Health: with a Docker healthcheck, Docker drives the task ("starting" -> UNKNOWN, which DNS
 //   treats as healthy; "healthy" -> HEALTHY; "unhealthy" -> UNHEALTHY, reason `docker health
 //   check: unhealthy`), through Registry::set_health so --health-propagation-delay applies, and
@@ -51,8 +52,6 @@
 namespace emu::core {
 
 /// Task attributes that discovery writes.
-inline constexpr const char* kAttrSource = "ECS_EMULATOR_SOURCE";  ///< "docker" when discovered
-inline constexpr const char* kSourceDocker = "docker";
 inline constexpr const char* kAttrContainerName = "DOCKER_CONTAINER_NAME";
 inline constexpr const char* kAttrImage = "DOCKER_IMAGE";
 inline constexpr const char* kAttrComposeService = "COMPOSE_SERVICE";
@@ -79,7 +78,7 @@ class ComposeDiscovery {
   Result<void> resync(const std::vector<ObservedContainer>& containers);
   /// True when the container carries the discovery label (and is not an ECS engine task).
   static bool wants(const ObservedContainer& c);
-  /// True when discovery registered this task (ECS_EMULATOR_SOURCE=docker).
+  /// True when discovery registered this task (source Compose).
   static bool discovered(const Task& task);
 
  private:

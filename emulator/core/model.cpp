@@ -49,6 +49,8 @@ constexpr std::array<std::pair<Launch, const char*>, 4> kLaunch{{{Launch::Extern
                                                                  {Launch::Simulated, "simulated"},
                                                                  {Launch::Docker, "docker"},
                                                                  {Launch::Instance, "instance"}}};
+constexpr std::array<std::pair<TaskSource, const char*>, 2> kSource{
+    {{TaskSource::Emulator, "emulator"}, {TaskSource::Compose, "compose"}}};
 }  // namespace
 
 const char* to_string(Health h) { return name_of(kHealth, h); }
@@ -65,5 +67,7 @@ std::optional<OnUnhealthy> parse_on_unhealthy(std::string_view s) {
 }
 std::optional<ProbeType> parse_probe_type(std::string_view s) { return lookup(kProbe, s); }
 std::optional<Launch> parse_launch(std::string_view s) { return lookup(kLaunch, s); }
+const char* to_string(TaskSource s) { return name_of(kSource, s); }
+std::optional<TaskSource> parse_task_source(std::string_view s) { return lookup(kSource, s); }
 
 }  // namespace emu::core

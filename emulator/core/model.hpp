@@ -31,6 +31,12 @@ enum class TaskStatus {
   Deprovisioning,
   Stopped
 };
+/// Who a task belongs to. Compose-discovered tasks are Docker's: the emulator follows them and
+/// never stops or replaces them.
+enum class TaskSource { Emulator, Compose };
+/// ECS: the stop code and reason of a task stopped for failing its health checks (SPEC 5).
+inline constexpr const char* kSchedulerStopCode = "ServiceSchedulerInitiated";
+inline constexpr const char* kHealthStopReason = "Task failed container health checks";
 /// Probe types (SPEC section 5).
 enum class ProbeType { None, Http, Tcp, Grpc, Command };
 
@@ -116,6 +122,7 @@ struct Task {
   std::string arn;         ///< long-format task ARN (empty for plain Cloud Map instances)
   std::string service_id;  ///< discovery service (empty: not discoverable)
   Launch launch = Launch::External;
+  TaskSource source = TaskSource::Emulator;
   std::string region;
   std::string cluster = "default";
   std::string ecs_service;  ///< ECS service name when a service launched it
@@ -128,9 +135,9 @@ struct Task {
   std::map<std::string, std::string> attributes;  ///< Cloud Map attributes
   TaskStatus last_status = TaskStatus::Running;
   TaskStatus desired_status = TaskStatus::Running;
-  Health health = Health::Unknown;      ///< task healthStatus (probes or forced)
+  Health observed = Health::Unknown;    ///< what the probes (or Docker, or Cloud Map) last said
+  std::optional<Health> forced;         ///< fault injection; nullopt = AUTO (observed decides)
   Health dns_health = Health::Unknown;  ///< what DNS acts on (after --health-propagation-delay)
-  std::optional<Health> forced;         ///< fault injection; nullopt = AUTO (probes decide)
   std::optional<HealthCheckSpec> health_check;  ///< resolved: task override, else service default
   std::string health_reason;                    ///< why the last health change happened
   std::string stop_code;
@@ -145,6 +152,8 @@ struct Task {
   std::int64_t version = 1;
   std::deque<ProbeRecord> last_results;  ///< newest last; memory only (not persisted)
 
+  /// The task's healthStatus: the forced value while there is one, else the observed one.
+  Health health() const { return forced.value_or(observed); }
   /// Registered in Cloud Map (and so in DNS): from ACTIVATING until it starts to stop.
   bool registered() const {
     return !service_id.empty() && last_status >= TaskStatus::Activating &&
@@ -159,11 +168,13 @@ const char* to_string(Routing r);
 const char* to_string(OnUnhealthy o);
 const char* to_string(ProbeType t);
 const char* to_string(Launch l);
+const char* to_string(TaskSource s);
 std::optional<Health> parse_health(std::string_view s);
 std::optional<TaskStatus> parse_task_status(std::string_view s);
 std::optional<Routing> parse_routing(std::string_view s);
 std::optional<OnUnhealthy> parse_on_unhealthy(std::string_view s);
 std::optional<ProbeType> parse_probe_type(std::string_view s);
 std::optional<Launch> parse_launch(std::string_view s);
+std::optional<TaskSource> parse_task_source(std::string_view s);
 
 }  // namespace emu::core

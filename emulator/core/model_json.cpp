@@ -88,6 +88,7 @@ json to_json(const Task& t) {
          {"arn", t.arn},
          {"serviceId", t.service_id},
          {"launch", to_string(t.launch)},
+         {"source", to_string(t.source)},
          {"region", t.region},
          {"cluster", t.cluster},
          {"ecsService", t.ecs_service},
@@ -100,7 +101,7 @@ json to_json(const Task& t) {
          {"attributes", t.attributes},
          {"lastStatus", to_string(t.last_status)},
          {"desiredStatus", to_string(t.desired_status)},
-         {"health", to_string(t.health)},
+         {"health", to_string(t.observed)},
          {"dnsHealth", to_string(t.dns_health)},
          {"healthReason", t.health_reason},
          {"stopCode", t.stop_code},
@@ -177,11 +178,21 @@ Result<Task> task_from(const json& j) {
     t.ipv6 = j.value("ipv6", "");
     t.port = j.value("port", std::uint16_t{0});
     t.attributes = j.value("attributes", std::map<std::string, std::string>{});
+    if (j.contains("source")) {
+      t.source =
+          parse_task_source(j.at("source").get<std::string>()).value_or(TaskSource::Emulator);
+    } else {
+      // State written before `source` existed kept these facts as attributes.
+      const auto it = t.attributes.find("ECS_EMULATOR_SOURCE");
+      if (it != t.attributes.end() && it->second == "docker") t.source = TaskSource::Compose;
+      t.attributes.erase("ECS_EMULATOR_SOURCE");
+      t.attributes.erase("ECS_EMULATOR_ON_UNHEALTHY");
+    }
     t.last_status =
         parse_task_status(j.value("lastStatus", "RUNNING")).value_or(TaskStatus::Running);
     t.desired_status =
         parse_task_status(j.value("desiredStatus", "RUNNING")).value_or(TaskStatus::Running);
-    t.health = parse_health(j.value("health", "UNKNOWN")).value_or(Health::Unknown);
+    t.observed = parse_health(j.value("health", "UNKNOWN")).value_or(Health::Unknown);
     t.dns_health = parse_health(j.value("dnsHealth", "UNKNOWN")).value_or(Health::Unknown);
     if (j.contains("forced")) t.forced = parse_health(j.at("forced").get<std::string>());
     if (j.contains("healthCheck")) t.health_check = hc_from(j.at("healthCheck"));

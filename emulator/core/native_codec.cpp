@@ -446,7 +446,7 @@ json to_json(const Task& t, const Registry& registry) {
          {"port", t.port},
          {"lastStatus", to_string(t.last_status)},
          {"desiredStatus", to_string(t.desired_status)},
-         {"healthStatus", to_string(t.health)},
+         {"healthStatus", to_string(t.health())},
          {"dnsHealth", to_string(t.dns_health)},
          {"forcedHealth", t.forced ? json(to_string(*t.forced)) : json(nullptr)},
          {"healthReason", t.health_reason},

@@ -27,14 +27,6 @@ bool is_active(const Task& t) { return t.last_status != TaskStatus::Stopped; }
 /// DNS-visible: registered and not withdrawn as unhealthy.
 bool visible(const Task& t) { return t.registered() && t.dns_health != Health::Unhealthy; }
 
-/// What an UNHEALTHY task does: its own kAttrOnUnhealthy wins over its service's setting.
-OnUnhealthy on_unhealthy_of(const Task& t, const Service& s) {
-  if (const auto it = t.attributes.find(kAttrOnUnhealthy); it != t.attributes.end()) {
-    if (const auto own = parse_on_unhealthy(lower(it->second))) return *own;
-  }
-  return s.on_unhealthy;
-}
-
 }  // namespace
 
 std::optional<std::string> label_error(std::string_view label) {
@@ -88,6 +80,7 @@ struct Registry::Pending {
   std::vector<std::string> erased_services;
   std::vector<Task> tasks;
   std::vector<std::string> erased_tasks;
+  std::vector<std::string> health_changed;
   bool reset = false;
   std::vector<Event> events;
   std::vector<StoreChange> also;  ///< rows of other owners (ECS) committed with these
@@ -194,8 +187,21 @@ Result<void> Registry::commit(Pending& p) {
   info.reset = p.reset;
   for (const auto& t : p.tasks) info.tasks.insert(task_key(t));
   for (const auto& k : p.erased_tasks) info.tasks.insert(k);
-  for (const auto& observer : observers_) observer(info);
+  info.health_changed.insert(p.health_changed.begin(), p.health_changed.end());
+  notify(std::move(info));
   return {};
+}
+
+void Registry::notify(CommitInfo info) {
+  untold_.push_back(std::move(info));
+  if (telling_) return;  // committed by an observer: told once the current commit has been
+  telling_ = true;
+  while (!untold_.empty()) {
+    const CommitInfo next = std::move(untold_.front());
+    untold_.pop_front();
+    for (const auto& observer : observers_) observer(next);
+  }
+  telling_ = false;
 }
 
 bool Registry::changes_dns(const Pending& p) const {
@@ -395,12 +401,15 @@ TaskChange Registry::describe_change(const Task* before, const Task& after) cons
   c.port = after.port;
   if (before) c.old_status = before->last_status;
   c.new_status = after.last_status;
-  c.old_health = before ? before->health : after.health;
-  c.new_health = after.health;
+  c.old_health = before ? before->health() : after.health();
+  c.new_health = after.health();
   c.stop_code = after.stop_code;
   c.reason = after.stopped_reason;
-  const auto old_records =
-      before && visible(*before) ? records_of(*before) : std::vector<std::string>{};
+  // Deregistering takes a task's records out of the zone, also those withdrawn as unhealthy
+  // (which Route 53's fail-open could still answer).
+  const bool deregistered = before && before->registered() && !after.registered();
+  const auto old_records = before && (visible(*before) || deregistered) ? records_of(*before)
+                                                                        : std::vector<std::string>{};
   const auto new_records = visible(after) ? records_of(after) : std::vector<std::string>{};
   for (const auto& r : new_records) {
     if (std::find(old_records.begin(), old_records.end(), r) == old_records.end())
@@ -781,6 +790,7 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
   const auto now = time_.wall_now();
   t.id = spec.id.empty() ? new_task_id() : spec.id;
   t.launch = spec.launch;
+  t.source = spec.source;
   t.service_id = s->id;
   t.region = s->region.empty() ? config_.region : s->region;
   if (t.launch != Launch::Instance) t.arn = arn("ecs", "task/" + t.cluster + "/" + t.id);
@@ -796,8 +806,8 @@ Result<Task> Registry::register_in(std::string_view service_id, const TaskSpec& 
   t.last_status = TaskStatus::Running;
   t.desired_status = TaskStatus::Running;
   if (!previous) {
-    t.health = spec.initial_health.value_or(Health::Unknown);
-    t.dns_health = t.health;
+    t.observed = spec.initial_health.value_or(Health::Unknown);
+    t.dns_health = t.health();
     t.created_at = now;
     t.started_at = now;
   }
@@ -883,75 +893,64 @@ Result<Task> Registry::erase_task(std::string_view key, const OperationRequest* 
   return copy;
 }
 
-Result<Task> Registry::force_health(std::string_view key, std::optional<Health> health) {
+Result<HealthChange> Registry::force_health(std::string_view key, std::optional<Health> health) {
   const Task* t = task(key);
   if (!t) return not_found("task " + std::string(key) + " not found");
   if (t->last_status == TaskStatus::Stopped)
     return Error{Code::IllegalTransition, "task " + t->id + " is STOPPED"};
-  Task copy = *t;
-  copy.forced = health;
-  if (!health) {
-    // AUTO: the probes decide again; the caller feeds their current state through set_health.
-    Pending p;
-    p.tasks.push_back(copy);
-    if (auto r = commit(p); !r) return r.error();
-    return copy;
-  }
-  // Apply as if the probes had said it; reuse the transition path with the force lifted briefly.
-  tasks_[task_key(copy)].forced.reset();
-  auto r = set_health(key, *health, std::string("forced ") + to_string(*health) + " via API");
-  if (const Task* now = task(key); now && now->last_status != TaskStatus::Stopped) {
-    Pending p;
-    Task mark = *now;
-    mark.forced = health;
-    p.tasks.push_back(mark);
-    if (auto c = commit(p); !c) return c.error();
-    return mark;
-  }
-  return r;
+  Task after = *t;
+  after.forced = health;
+  return commit_health(*t, std::move(after),
+                       health ? std::string("forced ") + to_string(*health) + " via API"
+                              : std::string("AUTO: probes decide again"));
 }
 
-Result<Task> Registry::set_health(std::string_view key, Health health, std::string reason) {
+Result<HealthChange> Registry::set_health(std::string_view key, Health observed,
+                                          std::string reason) {
   const Task* found = task(key);
   if (!found) return not_found("task " + std::string(key) + " not found");
-  if (found->forced || found->last_status == TaskStatus::Stopped) return *found;
-  if (found->health == health) return *found;
-  Task t = *found;
-  const Service* s = service_by_id(t.service_id);
-  t.health = health;
-  t.health_reason = reason;
-  ++t.version;
+  if (found->last_status == TaskStatus::Stopped || found->observed == observed)
+    return HealthChange{*found, found->health(), found->health()};
+  Task after = *found;
+  after.observed = observed;
+  return commit_health(*found, std::move(after), std::move(reason));
+}
+
+Result<HealthChange> Registry::commit_health(const Task& before, Task t, std::string reason) {
+  HealthChange change{t, before.health(), t.health()};
   Pending p;
-  const bool stop = health == Health::Unhealthy && s && t.launch != Launch::Instance &&
-                    (on_unhealthy_of(t, *s) == OnUnhealthy::Stop || !t.ecs_service.empty());
-  const bool delay = config_.health_propagation_delay.count() > 0 && !stop;
-  if (!delay && !stop) t.dns_health = health;  // a stopped task leaves DNS by its stop
-  TaskChange change = describe_change(found, t);
-  change.reason = reason;
-  make_event(p, TaskHealthChanged{std::move(change),
+  ++t.version;
+  if (!change.changed()) {
+    // Observed while forced, or forced to what was observed: kept, nothing anyone sees changes.
+    p.tasks.push_back(t);
+    if (auto r = commit(p); !r) return r.error();
+    change.task = t;
+    return change;
+  }
+  const Health health = change.after;
+  t.health_reason = reason;
+  const bool delay = config_.health_propagation_delay.count() > 0;
+  if (!delay) t.dns_health = health;
+  TaskChange described = describe_change(&before, t);
+  described.reason = reason;
+  make_event(p, TaskHealthChanged{std::move(described),
                                   delay ? std::optional<Duration>(config_.health_propagation_delay)
                                         : std::nullopt});
-  Task result = t;
-  if (stop) {
-    auto stopped =
-        stop_in(p, t, "ServiceSchedulerInitiated", "Task failed container health checks");
-    if (!stopped) return stopped.error();
-    result = *stopped;
-  } else {
-    p.tasks.push_back(t);
-  }
+  p.tasks.push_back(t);
+  p.health_changed.push_back(task_key(t));
   if (auto r = commit(p); !r) return r.error();
   if (delay) {
     const std::string k = task_key(t);
     timers_.schedule(time_.now() + config_.health_propagation_delay,
                      [this, k, health, reason] { (void)change_dns_health(k, health, reason); });
   }
-  return result;
+  change.task = t;
+  return change;
 }
 
 Result<Task> Registry::change_dns_health(std::string_view key, Health health, std::string reason) {
   const Task* found = task(key);
-  if (!found || found->health != health || found->dns_health == health) {
+  if (!found || found->health() != health || found->dns_health == health) {
     return found ? Result<Task>(*found) : Result<Task>(not_found("task gone"));
   }
   Task t = *found;

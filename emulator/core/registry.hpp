@@ -5,6 +5,7 @@
 // published snapshot and never wait on the registry.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -76,14 +77,17 @@ struct TaskSpec {
   bool require_address = true;     ///< false: a Cloud Map instance of an HTTP namespace (no IP)
   std::string container_id;        ///< the Docker container behind an endpoint (compose discovery)
   std::string creator_request_id;  ///< Cloud Map RegisterInstance's CreatorRequestId
+  TaskSource source = TaskSource::Emulator;  ///< Compose: discovered from Docker, not ours to stop
 };
 
-/// Task attribute that overrides its service's onUnhealthy for this one task ("withdraw" or
-/// "stop", as the native API spells it). Compose containers found through Docker carry
-/// "withdraw": they are not ours to stop or replace, even in a service whose tasks are stopped
-/// when unhealthy. An attribute so that it persists with the task and shows in the API. Tasks of
-/// an ECS service are stopped whatever it says (the ECS scheduler replaces them).
-inline constexpr const char* kAttrOnUnhealthy = "ECS_EMULATOR_ON_UNHEALTHY";
+/// What set_health or force_health did: the task as committed, and its healthStatus (the forced
+/// value if any, else the observed one) before and after.
+struct HealthChange {
+  Task task;
+  Health before = Health::Unknown;
+  Health after = Health::Unknown;
+  bool changed() const { return before != after; }
+};
 
 /// `<service>.<namespace>` split; `game-server` alone means the default namespace.
 struct DnsName {
@@ -103,6 +107,7 @@ struct TaskFilter {
 struct CommitInfo {
   std::vector<Event> events;
   std::set<std::string> tasks;  ///< keys of tasks that changed (added, updated, stopped, erased)
+  std::set<std::string> health_changed;  ///< keys of tasks whose healthStatus changed
   bool reset = false;
 };
 
@@ -172,10 +177,15 @@ class Registry {
   Result<void> set_tags(std::string_view id, std::map<std::string, std::string> tags);
   /// Erases a task entirely (Cloud Map DeregisterInstance).
   Result<Task> erase_task(std::string_view key, const OperationRequest* op = nullptr);
-  /// Fault injection: force HEALTHY/UNHEALTHY; nullopt = AUTO (probes decide again).
-  Result<Task> force_health(std::string_view key, std::optional<Health> health);
-  /// A health transition from the probes (ignored while the task's health is forced).
-  Result<Task> set_health(std::string_view key, Health health, std::string reason);
+  /// Fault injection, one commit: force HEALTHY/UNHEALTHY over what the probes observe, or
+  /// nullopt = AUTO, so the latest observed health applies at once. A STOPPED task cannot be
+  /// forced (IllegalTransition).
+  Result<HealthChange> force_health(std::string_view key, std::optional<Health> health);
+  /// Records what the probes (Docker, Cloud Map custom health) observe, also while the task is
+  /// forced. A change of the task's healthStatus publishes TaskHealthChanged and reaches DNS after
+  /// the propagation delay. Only records: what to do about an UNHEALTHY task is its lifecycle
+  /// owner's decision (the ECS scheduler, EndpointPolicy). A STOPPED task's health stays as it is.
+  Result<HealthChange> set_health(std::string_view key, Health observed, std::string reason);
   /// Keeps a probe result in the task's history (memory only, last 10).
   void add_probe_result(std::string_view key, ProbeRecord record);
   /// Finds by key (task id, or `<service-id>/<instance-id>` for instances) or by plain task id.
@@ -240,7 +250,8 @@ class Registry {
   // Observing -------------------------------------------------------------------------------
   SnapshotHolder& zones() { return zones_; }
   const EventLog& events() const { return events_; }
-  /// Called after every commit, on the core thread.
+  /// Called after every commit, on the core thread, in commit order: a commit that an observer
+  /// makes is told to every observer after the one being told.
   void add_observer(Observer observer) { observers_.push_back(std::move(observer)); }
   /// The ZoneModel of the current state (what the snapshot was built from).
   ZoneModel zone_model() const;
@@ -274,6 +285,8 @@ class Registry {
   void add_operation(Pending& pending, const OperationRequest* op,
                      std::map<std::string, std::string> targets);
   Result<Task> change_dns_health(std::string_view key, Health health, std::string reason);
+  Result<HealthChange> commit_health(const Task& before, Task after, std::string reason);
+  void notify(CommitInfo info);
   std::vector<std::string> records_of(const Task& task) const;
   std::string arn(std::string_view service, std::string_view resource) const;
 
@@ -289,6 +302,8 @@ class Registry {
   CloudMapState cloudmap_;
   SnapshotHolder zones_;
   std::vector<Observer> observers_;
+  std::deque<CommitInfo> untold_;  // commits observers have not been told yet
+  bool telling_ = false;
   int bulk_depth_ = 0;
   bool zones_dirty_ = false;
   int txn_depth_ = 0;

@@ -17,6 +17,7 @@
 #include "api/router.hpp"
 #include "dns/dns_server.hpp"
 #include "emulator/core/ecs/ecs_engine.hpp"  // ECS layer
+#include "emulator/core/endpoint_policy.hpp"
 #include "emulator/core/fixtures.hpp"
 #include "emulator/core/native_codec.hpp"
 #include "emulator/core/registry.hpp"
@@ -28,6 +29,7 @@
 #include "emulator/runtime/docker_backend.hpp"
 #include "emulator/runtime/fd_limit.hpp"
 #include "emulator/runtime/health_dns_meter.hpp"
+#include "emulator/runtime/health_glue.hpp"
 #include "emulator/store/sqlite_store.hpp"
 #include "emulator/timer/asio_timer_driver.hpp"
 
@@ -36,46 +38,6 @@ namespace {
 
 constexpr Duration kPurgeEvery{60'000};
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
-
-/// Feeds probe results and transitions into the registry (and times them into DNS).
-class HealthGlue final : public health::HealthSink {
- public:
-  HealthGlue(core::Registry& registry, HealthDnsMeter& meter)
-      : registry_(registry), meter_(meter) {}
-  void on_probe_result(const std::string& task_id, const core::ProbeRecord& record) override {
-    registry_.add_probe_result(task_id, record);
-  }
-  void on_health_changed(const std::string& task_id, core::Health health,
-                         std::string reason) override {
-    meter_.changed(task_id, health);
-    if (auto r = registry_.set_health(task_id, health, std::move(reason)); !r) {
-      log::error("health", "cannot record a health change",
-                 {{"task", task_id}, {"error", r.error().message}});
-    }
-  }
-
- private:
-  core::Registry& registry_;
-  HealthDnsMeter& meter_;
-};
-
-/// Probes follow the registry: registered tasks with a check are watched, others are not.
-void sync_watch(core::Registry& registry, health::HealthMonitor& monitor, const std::string& key) {
-  const core::Task* t = registry.task(key);
-  const bool probe = t && t->registered() && t->health_check &&
-                     t->health_check->type != core::ProbeType::None &&
-                     (t->launch == core::Launch::External || t->launch == core::Launch::Instance);
-  if (!probe) {
-    monitor.unwatch(key);
-    return;
-  }
-  health::Target target;
-  target.task_id = key;
-  target.check = *t->health_check;
-  target.ip = t->ipv4.empty() ? t->ipv6 : t->ipv4;
-  target.port = t->port;
-  monitor.watch(std::move(target));  // a no-op when nothing changed
-}
 
 bool write_ready_file(const std::string& path, const std::string& dns, const std::string& api) {
   const std::string tmp = path + ".tmp";
@@ -123,6 +85,9 @@ int Daemon::run() {
     log::error("state", config_.state + ": " + r.error().message);
     return 1;
   }
+  // Stops native endpoints that turn UNHEALTHY under `onUnhealthy: stop` (the lifecycle owner of
+  // ECS tasks is the engine's scheduler; compose tasks are never stopped).
+  core::EndpointPolicy endpoint_policy(registry);
   // --- ECS layer: clusters, task definitions, services, simulated tasks (before fixtures) ---
   core::ecs::EcsConfig ecs_config;
   ecs_config.region = config_.region;
@@ -192,7 +157,7 @@ int Daemon::run() {
       io, {.allow_commands = config_.allow_command_probes != core::CommandProbes::Off});
   HealthDnsMeter health_dns(clock, registry);
   registry.add_observer([&](const core::CommitInfo& info) { health_dns.on_commit(info); });
-  HealthGlue glue(registry, health_dns);
+  HealthGlue glue(registry);
   health::HealthMonitor monitor(clock, timers, executor, glue);
 
   registry.add_observer([&](const core::CommitInfo& info) {
@@ -200,14 +165,8 @@ int Daemon::run() {
       log::info("events", e.message(),
                 {{"type", std::string(e.type())}, {"index", std::to_string(e.index)}});
     }
-    if (info.reset) {
-      for (const auto& key : monitor.watched()) monitor.unwatch(key);
-    }
-    for (const auto& key : info.tasks) sync_watch(registry, monitor, key);
   });
-  // Probes resume after a restart.
-  for (const core::Task* t : registry.tasks())
-    sync_watch(registry, monitor, core::Registry::task_key(*t));
+  ProbeFollower probes(registry, monitor);  // probes resume after a restart
 
   // STOPPED tasks stay listed for an hour (ECS), then go.
   std::function<void()> purge = [&] {
@@ -232,15 +191,6 @@ int Daemon::run() {
   api::ApiContext ctx{registry};
   ctx.dns_lookup = [&](const std::string& name, const std::string& type) {
     return dns_lookup(registry.zones(), name, type);
-  };
-  ctx.force_health = [&](const std::string& key,
-                         std::optional<core::Health> health) -> Result<core::Task> {
-    if (health) health_dns.changed(key, *health, /*forced=*/true);
-    auto r = registry.force_health(key, health);
-    if (!r || health) return r;
-    // AUTO: hand control back to the probes, starting from what they see now.
-    const auto seen = monitor.state(core::Registry::task_key(*r)).value_or(core::Health::Unknown);
-    return registry.set_health(core::Registry::task_key(*r), seen, "AUTO: probes decide again");
   };
   ctx.ready = [&] { return ready; };
   ctx.version = version();

@@ -7,35 +7,33 @@ namespace emu::runtime {
 HealthDnsMeter::HealthDnsMeter(const TimeSource& clock, const core::Registry& registry)
     : clock_(clock), registry_(registry), histogram_(metrics::Histogram::default_seconds()) {}
 
-void HealthDnsMeter::changed(const std::string& key, core::Health health, bool forced) {
-  const core::Task* t = registry_.task(key);
-  if (!t || (t->forced && !forced) || t->last_status == core::TaskStatus::Stopped ||
-      t->dns_health == health) {
-    pending_.erase(key);
-    return;
-  }
-  const std::string k = core::Registry::task_key(*t);
-  const auto it = pending_.find(k);
-  // A flap back before DNS followed: time the latest change, from when it was decided.
-  if (it == pending_.end() || it->second.health != health) pending_[k] = {health, clock_.now()};
-}
-
 void HealthDnsMeter::on_commit(const core::CommitInfo& info) {
   if (info.reset) {
     pending_.clear();
     return;
   }
+  const TimePoint now = clock_.now();
+  // A change of a task's healthStatus (probes, or forced through the API) starts the clock.
+  for (const auto& key : info.health_changed) {
+    const core::Task* t = registry_.task(key);
+    if (!t || t->last_status == core::TaskStatus::Stopped) continue;  // a stop: see below
+    const core::Health health = t->health();
+    const auto it = pending_.find(key);
+    if (it != pending_.end() && it->second.health != health && t->dns_health == health) {
+      pending_.erase(it);  // flapped back before DNS followed: DNS never changed
+      continue;
+    }
+    // The latest change is timed from when it was made.
+    if (it == pending_.end() || it->second.health != health) pending_[key] = {health, now};
+  }
+  // DNS carries it once the task's DNS health follows, or the task leaves DNS by stopping.
   for (const auto& key : info.tasks) {
     const auto it = pending_.find(key);
     if (it == pending_.end()) continue;
     const core::Task* t = registry_.task(key);
     const bool gone = !t || t->last_status == core::TaskStatus::Stopped;
-    if (!gone && t->forced && *t->forced != it->second.health) {  // overridden by a force
-      pending_.erase(it);
-      continue;
-    }
     if (!gone && t->dns_health != it->second.health) continue;
-    histogram_.observe(std::chrono::duration<double>(clock_.now() - it->second.since).count());
+    histogram_.observe(std::chrono::duration<double>(now - it->second.since).count());
     pending_.erase(it);
   }
 }

@@ -1,8 +1,8 @@
 #pragma once
-// HealthDnsMeter: how long a health change takes to reach DNS. A change is noted when the probes
-// (or a forced health) report it; it is observed when a registry commit carries it into the
-// task's DNS health (the registry publishes the snapshot before its observers run), or takes the
-// task out of DNS by stopping it. With --health-propagation-delay this is about that delay.
+// HealthDnsMeter: how long a health change takes to reach DNS. A change is noted when a registry
+// commit changes a task's healthStatus (probes or forced); it is observed when a commit carries it
+// into the task's DNS health (the registry publishes the snapshot before its observers run), or
+// takes the task out of DNS by stopping it. With --health-propagation-delay this is about that delay.
 // Single-threaded: the event loop's.
 
 #include <map>
@@ -20,11 +20,8 @@ class HealthDnsMeter {
   /// Both are borrowed and outlive the meter.
   HealthDnsMeter(const TimeSource& clock, const core::Registry& registry);
 
-  /// A health change of the task `key` was decided now (call before the registry applies it):
-  /// by the probes, or `forced` through the API. Ignored when DNS already has that health, or
-  /// when the probes report on a task whose health is forced (the registry ignores them too).
-  void changed(const std::string& key, core::Health health, bool forced = false);
-  /// The registry's observer: observes the changes this commit brought into DNS.
+  /// The registry's observer: notes the health changes this commit made and observes the ones it
+  /// brought into DNS.
   void on_commit(const core::CommitInfo& info);
   /// Seconds from a health change to the DNS snapshot that carries it.
   const metrics::Histogram& histogram() const { return histogram_; }

@@ -14,6 +14,7 @@
 
 #include "api/api_context.hpp"
 #include "api/router.hpp"
+#include "emulator/core/endpoint_policy.hpp"
 #include "emulator/core/memory_store.hpp"
 #include "emulator/core/registry.hpp"
 #include "tests/support/sim_time.hpp"
@@ -48,12 +49,10 @@ class ApiTest : public ::testing::Test {
  protected:
   ApiTest()
       : registry(sim.clock, sim.timers, store, core::RegistryConfig{}, 42),
+        policy(registry),
         ctx{registry,
             [this](const std::string& n, const std::string& t) {
               return fake_lookup(registry, n, t);
-            },
-            [this](const std::string& key, std::optional<core::Health> h) {
-              return registry.force_health(key, h);
             },
             [] { return std::string("ecs_emulator_dns_queries_total 7\n"); },
             [this] { return ready; }},
@@ -120,6 +119,7 @@ class ApiTest : public ::testing::Test {
   emu::test::SimTime sim;
   core::MemoryStore store;
   core::Registry registry;
+  core::EndpointPolicy policy;  // stops unhealthy endpoints under `onUnhealthy: stop`
   boost::asio::io_context io;
   ApiContext ctx;
   Router router;

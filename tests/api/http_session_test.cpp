@@ -559,7 +559,7 @@ TEST(HttpListenerTest, BindFailureIsAnError) {
   emu::test::SimTime sim;
   core::MemoryStore store;
   core::Registry registry(sim.clock, sim.timers, store, {}, 1);
-  ApiContext ctx{registry, {}, {}, {}, {}};
+  ApiContext ctx{registry, {}, {}, {}};
   Router router(ctx, io);
   HttpListener first(io, router, HttpConfig{"127.0.0.1:0"});
   ASSERT_TRUE(first.start().ok());

@@ -5,7 +5,9 @@
 
 #include <cstdio>
 
+#include "emulator/core/endpoint_policy.hpp"
 #include "emulator/core/memory_store.hpp"
+#include "emulator/core/model_json.hpp"
 #include "emulator/core/zone_snapshot.hpp"
 #include "tests/support/sim_time.hpp"
 
@@ -17,6 +19,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
+constexpr auto npos = std::string::npos;
 
 /// A 64-hex container id whose first 32 hex (the task id) differ with n.
 std::string cid(unsigned n) {
@@ -44,10 +47,12 @@ struct Fixture {
   test::SimTime sim;
   MemoryStore store;
   Registry registry;
+  EndpointPolicy policy;  // stops the service's own endpoints, never discovered ones
   ComposeDiscovery discovery;
 
   explicit Fixture(RegistryConfig config = {}, ComposeConfig compose = {})
       : registry(sim.clock, sim.timers, store, std::move(config), 42),
+        policy(registry),
         discovery(registry, std::move(compose)) {}
 
   /// The task of a container (null if none).
@@ -257,11 +262,12 @@ TEST(ComposeDiscoveryTest, TheTaskIsNamedAfterTheContainerAndMarkedAsDiscovered)
   EXPECT_EQ(t->container_id, c.id);
   EXPECT_EQ(t->launch, Launch::External);
   EXPECT_EQ(t->last_status, TaskStatus::Running);
-  EXPECT_EQ(t->health, Health::Healthy);
+  EXPECT_EQ(t->health(), Health::Healthy);
   EXPECT_EQ(t->ipv4, "172.20.0.8");
   EXPECT_TRUE(ComposeDiscovery::discovered(*t));
-  EXPECT_EQ(t->attributes.at(kAttrSource), "docker");
-  EXPECT_EQ(t->attributes.at(kAttrOnUnhealthy), "withdraw");
+  EXPECT_EQ(t->source, TaskSource::Compose);
+  // Facts of ours are typed fields, not attributes that DiscoverInstances would show.
+  for (const auto& [key, value] : t->attributes) EXPECT_EQ(key.rfind("ECS_EMULATOR_", 0), npos);
   EXPECT_EQ(t->attributes.at(kAttrContainerName), "demo-game-server-7");
   EXPECT_EQ(t->attributes.at(kAttrImage), "demo/game-server:1");
   EXPECT_EQ(t->attributes.at(kAttrComposeService), "game-server");
@@ -295,7 +301,7 @@ TEST(ComposeDiscoveryTest, HealthStartsFromDocker) {
     SCOPED_TRACE("docker health \"" + tc.docker + "\"");
     Fixture f;
     ASSERT_TRUE(f.discovery.observe(replica(1, "game-server", "172.20.0.2", tc.docker)).ok());
-    EXPECT_EQ(f.task(1)->health, tc.health);
+    EXPECT_EQ(f.task(1)->health(), tc.health);
     EXPECT_EQ(f.task(1)->last_status, TaskStatus::Running);
     EXPECT_EQ(f.dns_a("game-server.local"), tc.dns);
   }
@@ -355,9 +361,8 @@ TEST(ComposeDiscoveryTest, AnExistingServiceKeepsItsSettingsButTheContainerIsOnl
   EXPECT_THAT(f.dns_a("game-server.local"),
               UnorderedElementsAre("10.0.0.1", "172.20.0.2 unhealthy"));
   // the service's own policy still applies to its other tasks
-  auto stopped = f.registry.set_health(own->id, Health::Unhealthy, "3 failed probes");
-  ASSERT_TRUE(stopped.ok());
-  EXPECT_EQ(stopped->last_status, TaskStatus::Stopped);
+  ASSERT_TRUE(f.registry.set_health(own->id, Health::Unhealthy, "3 failed probes").ok());
+  EXPECT_EQ(f.registry.task(own->id)->last_status, TaskStatus::Stopped);
 }
 
 TEST(ComposeDiscoveryTest, WithoutADockerHealthcheckTheServiceProbeDecides) {
@@ -375,7 +380,7 @@ TEST(ComposeDiscoveryTest, WithoutADockerHealthcheckTheServiceProbeDecides) {
   ASSERT_TRUE(f.registry.set_health(f.task(1)->id, Health::Healthy, "grpc: SERVING").ok());
   const auto before = f.last_event();
   ASSERT_TRUE(f.discovery.observe(c).ok());
-  EXPECT_EQ(f.task(1)->health, Health::Healthy);
+  EXPECT_EQ(f.task(1)->health(), Health::Healthy);
   EXPECT_EQ(f.last_event(), before);
 }
 
@@ -385,7 +390,7 @@ TEST(ComposeDiscoveryTest, HealthPropagationDelayApplies) {
   Fixture f(config);
   ASSERT_TRUE(f.discovery.observe(replica(1, "game-server", "172.20.0.2", "healthy")).ok());
   ASSERT_TRUE(f.discovery.observe(replica(1, "game-server", "172.20.0.2", "unhealthy")).ok());
-  EXPECT_EQ(f.task(1)->health, Health::Unhealthy);                       // the task knows at once
+  EXPECT_EQ(f.task(1)->health(), Health::Unhealthy);                     // the task knows at once
   EXPECT_THAT(f.dns_a("game-server.local"), ElementsAre("172.20.0.2"));  // DNS does not, yet
   f.sim.advance(29s);
   EXPECT_THAT(f.dns_a("game-server.local"), ElementsAre("172.20.0.2"));
@@ -462,7 +467,7 @@ TEST(ComposeDiscoveryTest, ARestartedContainerIsRegisteredAgain) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->last_status, TaskStatus::Running);
   EXPECT_TRUE(t->registered());
-  EXPECT_EQ(t->health, Health::Unknown);
+  EXPECT_EQ(t->health(), Health::Unknown);
   EXPECT_TRUE(t->stop_code.empty());
   EXPECT_EQ(t->ipv4, "172.20.0.9");
   EXPECT_THAT(f.dns_a("game-server.local"), ElementsAre("172.20.0.9"));
@@ -686,41 +691,73 @@ TEST(ComposeDiscoveryTest, DiscoveredTasksSurviveADaemonRestart) {
 
 // --------------------------------------------------------------------------- registry additions
 
-TEST(RegistryTaskOnUnhealthyTest, TheTasksOwnSettingWinsOverTheServices) {
+TEST(RegistryTaskOnUnhealthyTest, InternalAttributesACallerSetsMeanNothing) {
+  // The policy is the service's; discovery is Task::source. Attributes are only attributes.
   Fixture f;
   ServiceSpec withdraw;
   withdraw.on_unhealthy = OnUnhealthy::Withdraw;
   ASSERT_TRUE(f.registry.put_service("stops.local", ServiceSpec{}).ok());
   ASSERT_TRUE(f.registry.put_service("withdraws.local", withdraw).ok());
-  const auto add = [&](const std::string& service, const std::string& own) {
-    TaskSpec spec;
-    spec.ipv4 = "10.0.0.1";
-    if (!own.empty()) spec.attributes[kAttrOnUnhealthy] = own;
-    auto r = f.registry.register_task(service, spec);
-    EXPECT_TRUE(r.ok());
-    return r->id;
-  };
   struct Case {
-    std::string service, own;
+    std::string service;
+    std::map<std::string, std::string> attributes;
     TaskStatus after;
   };
   const Case cases[] = {
-      {"stops.local", "", TaskStatus::Stopped},
-      {"stops.local", "withdraw", TaskStatus::Running},
-      {"stops.local", "WITHDRAW", TaskStatus::Running},
-      {"stops.local", "nonsense", TaskStatus::Stopped},  // unknown values: the service decides
-      {"withdraws.local", "", TaskStatus::Running},
-      {"withdraws.local", "stop", TaskStatus::Stopped},
+      {"stops.local", {}, TaskStatus::Stopped},
+      {"stops.local", {{"ECS_EMULATOR_ON_UNHEALTHY", "withdraw"}}, TaskStatus::Stopped},
+      {"stops.local", {{"ECS_EMULATOR_SOURCE", "docker"}}, TaskStatus::Stopped},
+      {"withdraws.local", {}, TaskStatus::Running},
+      {"withdraws.local", {{"ECS_EMULATOR_ON_UNHEALTHY", "stop"}}, TaskStatus::Running},
   };
   for (const auto& tc : cases) {
-    SCOPED_TRACE(tc.service + " / " + tc.own);
-    const auto id = add(tc.service, tc.own);
-    auto r = f.registry.set_health(id, Health::Unhealthy, "probe failed");
+    SCOPED_TRACE(tc.service + " / " + (tc.attributes.empty() ? "" : tc.attributes.begin()->first));
+    TaskSpec spec;
+    spec.ipv4 = "10.0.0.1";
+    spec.attributes = tc.attributes;
+    auto r = f.registry.register_task(tc.service, spec);
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(r->last_status, tc.after);
-    EXPECT_EQ(f.registry.task(id)->last_status, tc.after);
-    ASSERT_TRUE(f.registry.erase_task(id).ok());  // make room for the next case's address
+    EXPECT_FALSE(ComposeDiscovery::discovered(*r));
+    ASSERT_TRUE(f.registry.set_health(r->id, Health::Unhealthy, "probe failed").ok());
+    EXPECT_EQ(f.registry.task(r->id)->last_status, tc.after);
+    ASSERT_TRUE(f.registry.erase_task(r->id).ok());  // make room for the next case's address
   }
+}
+
+TEST(RegistryTaskOnUnhealthyTest, ACallerCannotMakeATaskLookDiscovered) {
+  Fixture f;
+  TaskSpec spec;
+  spec.id = cid(1).substr(0, 32);  // the id discovery would give the container
+  spec.ipv4 = "172.20.0.2";
+  spec.attributes = {{"ECS_EMULATOR_SOURCE", "docker"}};
+  ASSERT_TRUE(f.registry.register_task("game-server.local", spec).ok());
+  // Discovery leaves it alone: not its task.
+  auto r = f.discovery.observe(replica(1, "game-server", "172.20.0.3"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Code::Conflict);
+  EXPECT_EQ(f.task(1)->ipv4, "172.20.0.2");
+  ASSERT_TRUE(f.discovery.gone(cid(1), 0).ok());
+  EXPECT_EQ(f.task(1)->last_status, TaskStatus::Running);
+}
+
+TEST(RegistryTaskOnUnhealthyTest, StateOfEarlierVersionsKeepsItsDiscoveredTasks) {
+  // Before Task::source, discovered tasks carried ECS_EMULATOR_SOURCE=docker and
+  // ECS_EMULATOR_ON_UNHEALTHY=withdraw as attributes: loading such a row gives the typed field.
+  nlohmann::json row = persist::to_json(Task{});
+  row.erase("source");
+  row["id"] = cid(1).substr(0, 32);
+  row["attributes"] = {{"ECS_EMULATOR_SOURCE", "docker"},
+                       {"ECS_EMULATOR_ON_UNHEALTHY", "withdraw"},
+                       {"DOCKER_IMAGE", "demo/game-server:1"}};
+  auto t = persist::task_from(row);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->source, TaskSource::Compose);
+  EXPECT_EQ(t->attributes,
+            (std::map<std::string, std::string>{{"DOCKER_IMAGE", "demo/game-server:1"}}));
+  // A row with the field is taken as it is.
+  auto again = persist::task_from(persist::to_json(*t));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->source, TaskSource::Compose);
 }
 
 TEST(RegistryTaskOnUnhealthyTest, RegisterKeepsTheContainerId) {

@@ -74,7 +74,7 @@ TEST(RegistryTest, RegisteredTasksAreRunningEndpointsWithAwsIds) {
   EXPECT_EQ(t.id.find_first_not_of("0123456789abcdef"), std::string::npos);
   EXPECT_EQ(t.arn, "arn:aws:ecs:us-east-1:000000000000:task/default/" + t.id);
   EXPECT_EQ(t.last_status, TaskStatus::Running);
-  EXPECT_EQ(t.health, Health::Unknown);
+  EXPECT_EQ(t.health(), Health::Unknown);
   EXPECT_EQ(t.attributes.at("AWS_INSTANCE_IPV4"), "10.0.0.1");
   EXPECT_EQ(t.attributes.at("AWS_INSTANCE_PORT"), "50051");
   const Namespace* ns = f.registry->namespace_by_name("local");
@@ -133,20 +133,59 @@ TEST(RegistryTest, StoppedTaskLeavesDnsAtOnceAndStaysListed) {
   EXPECT_EQ(f.registry->task(a.id), nullptr);
 }
 
-TEST(RegistryTest, UnhealthyTaskIsStoppedByDefaultWithTheEcsReason) {
+TEST(RegistryTest, SetHealthOnlyRecordsAndReturnsTheTransition) {
+  // Even under the default `onUnhealthy: stop`: stopping is the lifecycle owner's decision
+  // (EndpointPolicy, the ECS scheduler), not the state store's.
   Fixture f;
   const Task a = f.add("web.local", "10.0.0.1");
   auto r = f.registry->set_health(a.id, Health::Unhealthy, "3 failed probes (http 503)");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->last_status, TaskStatus::Stopped);
-  EXPECT_EQ(r->stop_code, "ServiceSchedulerInitiated");
-  EXPECT_EQ(r->stopped_reason, "Task failed container health checks");
-  EXPECT_THAT(f.endpoints("web.local"), IsEmpty());
-  ASSERT_GE(f.events.size(), 2u);
-  EXPECT_EQ(f.events[f.events.size() - 2].type(), "TaskHealthChanged");
+  EXPECT_TRUE(r->changed());
+  EXPECT_EQ(r->before, Health::Unknown);
+  EXPECT_EQ(r->after, Health::Unhealthy);
+  EXPECT_EQ(r->task.last_status, TaskStatus::Running);
+  EXPECT_EQ(f.registry->task(a.id)->last_status, TaskStatus::Running);
+  EXPECT_EQ(f.registry->task(a.id)->health_reason, "3 failed probes (http 503)");
+  EXPECT_THAT(f.endpoints("web.local"), ElementsAre("10.0.0.1 unhealthy"));  // fail-open
+  EXPECT_EQ(f.events.back().type(), "TaskHealthChanged");
+  EXPECT_THAT(f.events.back().message(), ::testing::HasSubstr("A 10.0.0.1 removed from web.local."));
+  // The same observation again changes nothing and commits nothing.
+  const auto events = f.events.size();
+  auto again = f.registry->set_health(a.id, Health::Unhealthy, "4 failed probes");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed());
+  EXPECT_EQ(f.events.size(), events);
+}
+
+TEST(RegistryTest, AStoppedTaskListsTheRecordsItsDeregistrationRemoves) {
+  // A withdrawn record is still in the zone (fail-open may answer it): the stop takes it out.
+  Fixture f;
+  const Task a = f.add("web.local", "10.0.0.1");
+  ASSERT_TRUE(f.registry->set_health(a.id, Health::Unhealthy, "probe failed").ok());
+  ASSERT_TRUE(f.registry->stop_task(a.id, kSchedulerStopCode, kHealthStopReason).ok());
   EXPECT_EQ(f.events.back().type(), "TaskStopped");
-  EXPECT_THAT(f.events.back().message(),
-              ::testing::HasSubstr("A 10.0.0.1 removed from web.local."));
+  EXPECT_THAT(f.events.back().detail()["recordsRemoved"], ElementsAre("A 10.0.0.1"));
+  EXPECT_THAT(f.endpoints("web.local"), IsEmpty());
+}
+
+TEST(RegistryTest, ObserversLearnOfCommitsMadeByAnObserverAfterTheCurrentOne) {
+  Fixture f;
+  std::vector<std::string> seen;
+  f.registry->add_observer([&](const CommitInfo& info) {
+    for (const auto& e : info.events) seen.push_back("first:" + std::string(e.type()));
+    for (const auto& key : info.health_changed) {
+      if (f.registry->task(key)->last_status != TaskStatus::Stopped)
+        (void)f.registry->stop_task(key, "UserInitiated", "by an observer");
+    }
+  });
+  f.registry->add_observer([&](const CommitInfo& info) {
+    for (const auto& e : info.events) seen.push_back("second:" + std::string(e.type()));
+  });
+  const Task a = f.add("web.local", "10.0.0.1");
+  seen.clear();
+  ASSERT_TRUE(f.registry->set_health(a.id, Health::Healthy, "probe passed").ok());
+  EXPECT_THAT(seen, ElementsAre("first:TaskHealthChanged", "second:TaskHealthChanged",
+                                "first:TaskStopped", "second:TaskStopped"));
 }
 
 TEST(RegistryTest, WithdrawTakesTheRecordOutWhileUnhealthyAndBackAfter) {
@@ -172,7 +211,7 @@ TEST(RegistryTest, PropagationDelayHoldsTheDnsChangeBack) {
   ASSERT_TRUE(f.registry->put_service("web.local", spec).ok());
   const Task a = f.add("web.local", "10.0.0.1");
   ASSERT_TRUE(f.registry->set_health(a.id, Health::Unhealthy, "probe failed").ok());
-  EXPECT_EQ(f.registry->task(a.id)->health, Health::Unhealthy);    // the task knows at once
+  EXPECT_EQ(f.registry->task(a.id)->health(), Health::Unhealthy);  // the task knows at once
   EXPECT_THAT(f.endpoints("web.local"), ElementsAre("10.0.0.1"));  // DNS does not, yet
   f.sim.advance(29s);
   EXPECT_THAT(f.endpoints("web.local"), ElementsAre("10.0.0.1"));
@@ -180,30 +219,61 @@ TEST(RegistryTest, PropagationDelayHoldsTheDnsChangeBack) {
   EXPECT_THAT(f.endpoints("web.local"), ElementsAre("10.0.0.1 unhealthy"));
 }
 
-TEST(RegistryTest, ForcedHealthOverridesProbesUntilAuto) {
+TEST(RegistryTest, ForcedHealthIsAnOverlayOverWhatTheProbesObserve) {
   Fixture f;
   ServiceSpec spec;
   spec.on_unhealthy = OnUnhealthy::Withdraw;
   ASSERT_TRUE(f.registry->put_service("web.local", spec).ok());
   const Task a = f.add("web.local", "10.0.0.1");
-  ASSERT_TRUE(f.registry->force_health(a.id, Health::Unhealthy).ok());
-  EXPECT_EQ(f.registry->task(a.id)->health, Health::Unhealthy);
-  // probes that pass are ignored while forced
-  ASSERT_TRUE(f.registry->set_health(a.id, Health::Healthy, "probe passed").ok());
-  EXPECT_EQ(f.registry->task(a.id)->health, Health::Unhealthy);
-  ASSERT_TRUE(f.registry->force_health(a.id, std::nullopt).ok());
+  const auto commits = f.store.commits();
+  auto forced = f.registry->force_health(a.id, Health::Unhealthy);
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(f.store.commits(), commits + 1);  // one commit sets it
+  EXPECT_EQ(forced->before, Health::Unknown);
+  EXPECT_EQ(forced->after, Health::Unhealthy);
+  EXPECT_EQ(f.registry->task(a.id)->health(), Health::Unhealthy);
+  EXPECT_THAT(f.endpoints("web.local"), ElementsAre("10.0.0.1 unhealthy"));
+  // Probes keep being recorded while forced; what they say does not show.
+  const auto events = f.events.size();
+  auto probed = f.registry->set_health(a.id, Health::Healthy, "probe passed");
+  ASSERT_TRUE(probed.ok());
+  EXPECT_FALSE(probed->changed());
+  EXPECT_EQ(f.registry->task(a.id)->observed, Health::Healthy);
+  EXPECT_EQ(f.registry->task(a.id)->health(), Health::Unhealthy);
+  EXPECT_EQ(f.events.size(), events);  // nothing anyone sees changed
+  // AUTO: one commit clears it, and the latest observation applies at once.
+  const auto before_auto = f.store.commits();
+  auto cleared = f.registry->force_health(a.id, std::nullopt);
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_EQ(f.store.commits(), before_auto + 1);
   EXPECT_FALSE(f.registry->task(a.id)->forced.has_value());
-  ASSERT_TRUE(f.registry->set_health(a.id, Health::Healthy, "probe passed").ok());
-  EXPECT_EQ(f.registry->task(a.id)->health, Health::Healthy);
+  EXPECT_EQ(f.registry->task(a.id)->health(), Health::Healthy);
+  EXPECT_EQ(cleared->after, Health::Healthy);
+  EXPECT_EQ(f.events.back().type(), "TaskHealthChanged");
+  EXPECT_EQ(f.events.back().detail()["reason"], "AUTO: probes decide again");
+  EXPECT_THAT(f.endpoints("web.local"), ElementsAre("10.0.0.1"));
 }
 
-TEST(RegistryTest, ForcedUnhealthyStopsUnderStopLikeFailedProbes) {
+TEST(RegistryTest, ForcedHealthSurvivesAReopenWithTheObservedHealth) {
   Fixture f;
   const Task a = f.add("web.local", "10.0.0.1");
+  ASSERT_TRUE(f.registry->set_health(a.id, Health::Unhealthy, "probe failed").ok());
+  ASSERT_TRUE(f.registry->force_health(a.id, Health::Healthy).ok());
+  f.reopen();
+  const Task* t = f.registry->task(a.id);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->observed, Health::Unhealthy);
+  EXPECT_EQ(t->forced, Health::Healthy);
+  EXPECT_EQ(t->health(), Health::Healthy);
+}
+
+TEST(RegistryTest, AStoppedTaskCannotBeForced) {
+  Fixture f;
+  const Task a = f.add("web.local", "10.0.0.1");
+  ASSERT_TRUE(f.registry->stop_task(a.id, "UserInitiated", "Task stopped by user").ok());
   auto r = f.registry->force_health(a.id, Health::Unhealthy);
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(f.registry->task(a.id)->last_status, TaskStatus::Stopped);
-  EXPECT_EQ(f.registry->task(a.id)->stopped_reason, "Task failed container health checks");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Code::IllegalTransition);
 }
 
 TEST(RegistryTest, InitialUnhealthyFailsOpenInTheZoneModel) {

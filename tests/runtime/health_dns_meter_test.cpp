@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "emulator/core/endpoint_policy.hpp"
 #include "emulator/core/memory_store.hpp"
 #include "tests/support/sim_time.hpp"
 
@@ -40,7 +41,6 @@ struct Fixture {
   }
   /// What the daemon's health glue does with a probe transition.
   void probes_say(Health h) {
-    meter->changed(key, h);
     ASSERT_TRUE(registry->set_health(key, h, "probe").ok());
   }
   double mean() const { return meter->histogram().sum() / meter->histogram().count(); }
@@ -75,7 +75,8 @@ TEST(HealthDnsMeterTest, AStopThatTakesTheTaskOutOfDnsCounts) {
   spec.on_unhealthy = core::OnUnhealthy::Stop;
   ASSERT_TRUE(f.registry->put_service("web.local", spec).ok());
   f.sim.advance(2s);
-  f.probes_say(Health::Unhealthy);  // stopped: its records leave DNS with the stop
+  core::EndpointPolicy policy(*f.registry);  // onUnhealthy: stop is its decision
+  f.probes_say(Health::Unhealthy);           // withdrawn, then stopped
   EXPECT_EQ(f.registry->task(f.key)->last_status, core::TaskStatus::Stopped);
   EXPECT_EQ(f.meter->histogram().count(), 1u);
   EXPECT_EQ(f.meter->pending(), 0u);
@@ -83,10 +84,9 @@ TEST(HealthDnsMeterTest, AStopThatTakesTheTaskOutOfDnsCounts) {
 
 TEST(HealthDnsMeterTest, ProbesOfAForcedTaskAreNotTimedButAForceIs) {
   Fixture f(0ms);
-  f.meter->changed(f.key, Health::Unhealthy, /*forced=*/true);
   ASSERT_TRUE(f.registry->force_health(f.key, Health::Unhealthy).ok());
   EXPECT_EQ(f.meter->histogram().count(), 1u);
-  f.probes_say(Health::Healthy);  // the registry ignores it while forced
+  f.probes_say(Health::Healthy);  // recorded as observed; the forced health stays in effect
   EXPECT_EQ(f.meter->histogram().count(), 1u);
   EXPECT_EQ(f.meter->pending(), 0u);
 }

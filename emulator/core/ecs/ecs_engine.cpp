@@ -915,22 +915,10 @@ void EcsEngine::apply_container_health(const std::string& task_id, const std::st
       task_health = Health::Unknown;
     }
   }
-  if (!any || cur->health == task_health || cur->forced) return;
+  if (!any || cur->observed == task_health) return;
+  // Recorded also while forced (AUTO then applies it). An UNHEALTHY service task is stopped and
+  // replaced by the scheduler (reconcile_service, after on_commit marks its service dirty).
   const std::string why = reason.empty() ? std::string("Docker health check") : reason;
-  if (task_health == Health::Unhealthy && !cur->ecs_service.empty()) {
-    // Registry::set_health would stop a service task of a Cloud Map service straight to STOPPED
-    // and leave its containers running. Here the task only turns UNHEALTHY (and leaves DNS at
-    // once, as a stop would); the scheduler then stops it with ServiceSchedulerInitiated /
-    // "Task failed container health checks" through begin_stop, and replaces it.
-    Task t = *cur;
-    t.health = Health::Unhealthy;
-    t.dns_health = Health::Unhealthy;
-    t.health_reason = why;
-    ++t.version;
-    (void)registry_.put_task(t, TaskStateChanged::Kind::HealthChanged,
-                             "task " + t.id + " (" + t.group + ") UNHEALTHY: " + why);
-    return;
-  }
   (void)registry_.set_health(task_id, task_health, why);
 }
 

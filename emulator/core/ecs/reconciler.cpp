@@ -41,7 +41,7 @@ std::vector<Action> actions_for(const EcsService& service, const std::vector<con
   for (const Task* t : tasks) {
     if (!active(*t)) continue;
     // ECS: a service task that reports UNHEALTHY is stopped and replaced.
-    if (t->health == Health::Unhealthy) {
+    if (t->health() == Health::Unhealthy) {
       out.push_back(stop(*t, kHealthStopReason));
       continue;
     }

@@ -17,9 +17,7 @@
 
 namespace emu::core::ecs {
 
-/// ECS: the stoppedReason of a task that failed its container health checks.
-inline constexpr const char* kHealthStopReason = "Task failed container health checks";
-inline constexpr const char* kSchedulerStopCode = "ServiceSchedulerInitiated";
+// kHealthStopReason and kSchedulerStopCode (core/model.hpp): the health stop of a service task.
 /// ECS: the stopCode of a task that never started (counts for the start throttle).
 inline constexpr const char* kTaskFailedToStart = "TaskFailedToStart";
 

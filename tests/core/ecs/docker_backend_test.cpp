@@ -181,10 +181,10 @@ TEST(DockerBackendTest, UnhealthyContainerStopsTheTaskWhichIsReplaced) {
   const std::string sick = h.running()->id;
   const std::string sick_ip = h.running()->ipv4;
   h.engine.on_container_health(sick, "web", Health::Healthy, "");
-  EXPECT_EQ(h.task(sick).health, Health::Healthy);
+  EXPECT_EQ(h.task(sick).health(), Health::Healthy);
   // Docker says unhealthy after its retries: the task leaves DNS and the scheduler stops it.
   h.engine.on_container_health(sick, "web", Health::Unhealthy, "exit 1");
-  EXPECT_EQ(h.task(sick).health, Health::Unhealthy);
+  EXPECT_EQ(h.task(sick).health(), Health::Unhealthy);
   EXPECT_EQ(h.a_records().size(), 2u);
   h.sim.settle();
   const Task& t = h.task(sick);
@@ -226,13 +226,13 @@ TEST(DockerBackendTest, TaskHealthIsTheWorstOfItsEssentialCheckedContainers) {
   const auto id = h.run_one(h.engine.register_task_definition(td, {})->arn);
   h.sim.settle();
   h.start_all();
-  EXPECT_EQ(h.task(id).health, Health::Unknown);
+  EXPECT_EQ(h.task(id).health(), Health::Unknown);
   h.engine.on_container_health(id, "probe", Health::Unhealthy, "");
-  EXPECT_EQ(h.task(id).health, Health::Unknown);  // non-essential
+  EXPECT_EQ(h.task(id).health(), Health::Unknown);  // non-essential
   h.engine.on_container_health(id, "web", Health::Healthy, "");
-  EXPECT_EQ(h.task(id).health, Health::Healthy);
+  EXPECT_EQ(h.task(id).health(), Health::Healthy);
   h.engine.on_container_health(id, "web", Health::Unhealthy, "");
-  EXPECT_EQ(h.task(id).health, Health::Unhealthy);
+  EXPECT_EQ(h.task(id).health(), Health::Unhealthy);
   h.sim.settle();
   // A task without a service stays: only a service's scheduler replaces unhealthy tasks.
   EXPECT_EQ(h.task(id).last_status, TaskStatus::Running);
@@ -334,29 +334,38 @@ TEST(DockerBackendTest, ExitsReportedFromInsideStopEndTheTask) {
   EXPECT_EQ(h.task(id).exit_code, 137);
 }
 
-TEST(DockerBackendTest, ForcedUnhealthyTaskHasItsContainersStopped) {
+TEST(DockerBackendTest, ForcedUnhealthyTaskIsStoppedByTheSchedulerWithItsContainers) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(2), {}));
   h.sim.settle();
   h.start_all();
   const std::string sick = h.running()->id;
-  // Fault injection stops the task in the registry at once; the containers follow.
+  // Fault injection only records; the scheduler stops the task through its lifecycle.
   ASSERT_TRUE(h.registry.force_health(sick, Health::Unhealthy));
-  EXPECT_EQ(h.task(sick).last_status, TaskStatus::Stopped);
+  EXPECT_EQ(h.task(sick).last_status, TaskStatus::Running);
   h.sim.settle();
+  EXPECT_EQ(h.task(sick).last_status, TaskStatus::Stopping);  // until Docker reports the exit
   ASSERT_EQ(h.runtime.stops.size(), 1u);
   EXPECT_EQ(h.runtime.stops[0].container_ids, std::vector<std::string>{docker_id(sick, "web")});
   EXPECT_EQ(h.runtime.launches.size(), 3u);  // replaced
   h.engine.on_container_exited(sick, "web", 137, "");
   EXPECT_EQ(h.engine.task_extra(sick)->containers[0].last_status, "STOPPED");
+  EXPECT_EQ(h.task(sick).last_status, TaskStatus::Stopped);
   EXPECT_EQ(h.task(sick).stop_code, "ServiceSchedulerInitiated");
-  // Docker's own verdict does not lift a forced health.
+  EXPECT_EQ(h.task(sick).stopped_reason, "Task failed container health checks");
+  // Docker's own verdict does not lift a forced health, but it is recorded: AUTO applies it.
   const std::string other = h.running()->id;
   ASSERT_TRUE(h.registry.force_health(other, Health::Healthy));
   h.engine.on_container_health(other, "web", Health::Unhealthy, "exit 1");
   h.sim.settle();
-  EXPECT_EQ(h.task(other).health, Health::Healthy);
+  EXPECT_EQ(h.task(other).health(), Health::Healthy);
+  EXPECT_EQ(h.task(other).observed, Health::Unhealthy);
   EXPECT_EQ(h.task(other).last_status, TaskStatus::Running);
+  ASSERT_TRUE(h.registry.force_health(other, std::nullopt));
+  EXPECT_EQ(h.task(other).health(), Health::Unhealthy);
+  h.sim.settle();
+  EXPECT_EQ(h.task(other).desired_status, TaskStatus::Stopped);
+  EXPECT_EQ(h.task(other).stopped_reason, "Task failed container health checks");
 }
 
 TEST(DockerBackendTest, TaskStoppedBeforeItsContainersExistStopsAtOnce) {
@@ -495,7 +504,7 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
   h.sim.settle();
   const Task* kept = registry.task(tasks[0]);
   EXPECT_EQ(kept->last_status, TaskStatus::Running);
-  EXPECT_EQ(kept->health, Health::Healthy);  // Docker's health applies
+  EXPECT_EQ(kept->health(), Health::Healthy);  // Docker's health applies
   const Task* moved = registry.task(tasks[1]);
   EXPECT_EQ(moved->last_status, TaskStatus::Running);
   EXPECT_EQ(moved->ipv4, "172.18.0.77");

@@ -40,7 +40,7 @@ TEST(EcsEngineTest, ServiceTasksStepToRunningAndRegisterAtActivating) {
   EXPECT_EQ(t->group, "service:web");
   EXPECT_EQ(t->started_by, h.svc().primary.id);
   EXPECT_EQ(t->port, 8080);
-  EXPECT_EQ(t->health, Health::Unknown);  // simulated tasks are never probed
+  EXPECT_EQ(t->health(), Health::Unknown);  // simulated tasks are never probed
   EXPECT_TRUE(t->started_at.has_value());
   EXPECT_EQ(t->attributes.at("AWS_INSTANCE_IPV4"), t->ipv4);
   EXPECT_EQ(t->attributes.at("AWS_INSTANCE_PORT"), "8080");
@@ -52,7 +52,7 @@ TEST(EcsEngineTest, ServiceTasksStepToRunningAndRegisterAtActivating) {
   EXPECT_EQ(t->ipv4.rfind("10.10.0.", 0), 0u);
 }
 
-TEST(EcsEngineTest, ForcedUnhealthyTaskIsStoppedAndReplaced) {
+TEST(EcsEngineTest, ForcedUnhealthyTaskIsStoppedThroughItsLifecycleAndReplaced) {
   EcsHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(3), {}));
   h.sim.advance(1s);
@@ -61,18 +61,30 @@ TEST(EcsEngineTest, ForcedUnhealthyTaskIsStoppedAndReplaced) {
   const std::string sick = h.active().front()->id;
   const std::string sick_ip = h.active().front()->ipv4;
   ASSERT_TRUE(h.registry.force_health(sick, Health::Unhealthy));
+  // The registry only records; the scheduler decides, at its next pass.
+  EXPECT_EQ(h.registry.task(sick)->last_status, TaskStatus::Running);
+  h.sim.settle();
   const Task* t = h.registry.task(sick);
-  EXPECT_EQ(t->last_status, TaskStatus::Stopped);
+  EXPECT_EQ(t->desired_status, TaskStatus::Stopped);
+  EXPECT_EQ(t->last_status, TaskStatus::Deactivating);
   EXPECT_EQ(t->stop_code, "ServiceSchedulerInitiated");
   EXPECT_EQ(t->stopped_reason, "Task failed container health checks");
-  EXPECT_EQ(h.a_records().size(), 2u);  // its record is gone at once
+  EXPECT_TRUE(t->stopping_at.has_value());
+  const auto dns = h.a_records();
+  EXPECT_EQ(std::count(dns.begin(), dns.end(), sick_ip), 0);  // out of DNS
+  EXPECT_TRUE(h.has_event("(service web) (task " + sick + ") failed container health checks."));
+  EXPECT_TRUE(h.has_event(" has started 1 tasks: (task "));  // the replacement, at once
+  EXPECT_TRUE(h.has_event("Amazon ECS replaced 1 tasks due to an unhealthy status."));
+  for (const auto state : {TaskStatus::Stopping, TaskStatus::Deprovisioning, TaskStatus::Stopped}) {
+    h.sim.advance(50ms);
+    EXPECT_EQ(h.registry.task(sick)->last_status, state);
+  }
+  EXPECT_TRUE(h.registry.task(sick)->stopped_at.has_value());
   h.sim.advance(1s);
   const auto after = h.a_records();
-  ASSERT_EQ(after.size(), 3u);  // a replacement registered
+  ASSERT_EQ(after.size(), 3u);  // the replacement registered
   EXPECT_EQ(std::count(after.begin(), after.end(), sick_ip), 0);
-  EXPECT_TRUE(h.has_event("(service web) (task " + sick + ") failed container health checks."));
-  EXPECT_TRUE(h.has_event(" has started 1 tasks: (task "));
-  EXPECT_TRUE(h.has_event("Amazon ECS replaced 1 tasks due to an unhealthy status."));
+  EXPECT_EQ(h.active().size(), 3u);
 }
 
 TEST(EcsEngineTest, UnhealthyTaskWithoutRegistryIsStoppedByTheScheduler) {

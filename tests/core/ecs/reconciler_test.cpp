@@ -71,7 +71,7 @@ TEST_F(ReconcilerTest, UnhealthyTasksAreStoppedAndReplaced) {
   add("b", TaskStatus::Running, 2);
   storage.push_back(storage.back());
   storage.back().id = "sick";
-  storage.back().health = Health::Unhealthy;
+  storage.back().observed = Health::Unhealthy;
   tasks.push_back(&storage.back());
   const auto actions = actions_for(service, tasks, now);
   ASSERT_EQ(actions.size(), 2u);
