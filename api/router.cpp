@@ -276,7 +276,7 @@ void Router::handle(Request req, Respond respond, ConnectionToken connection,
               origin = guard.cors_origin](Response head, std::shared_ptr<StreamBody> body) {
       head.version(version);
       if (!origin.empty()) set_cors(head, origin);
-      metrics->record(label, method, head.result_int());
+      metrics->record(label, "", method, head.result_int());
       open(std::move(head), std::move(body));
     };
   }

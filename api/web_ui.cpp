@@ -59,9 +59,9 @@ Response WebUi::overview(const Call&) {
     if (!t->registered()) continue;
     ++running;
     ++c.running;
-    if (t->health == core::Health::Healthy) ++c.healthy;
-    if (t->health == core::Health::Unhealthy) ++c.unhealthy;
-    if (t->health == core::Health::Unknown) ++c.unknown;
+    if (t->health() == core::Health::Healthy) ++c.healthy;
+    if (t->health() == core::Health::Unhealthy) ++c.unhealthy;
+    if (t->health() == core::Health::Unknown) ++c.unknown;
   }
   json list = json::array();
   for (const auto* s : ctx_.registry.services()) {

@@ -2,12 +2,15 @@
 """Does GET /v1/events/stream slow DNS? (issue 14). Loopback only, bounded (a few seconds per run).
 
 Starts ecs-emulator with SERVICES services x 3 tasks (10.0.0.x: data only, never contacted), then
-runs dnsperf against its DNS port for DURATION seconds, REPEAT times in each of two setups that
-alternate: (a) tasks churn (health flips through PUT /v1/tasks/{id}/health at CHURN changes/s) and
-no stream is open; (b) the same churn with CLIENTS SSE clients reading /v1/events/stream. Prints
-the median QPS of each and the ratio (b)/(a); 1.0 means the streams cost DNS nothing.
+runs dnsperf against its DNS port at a fixed QPS for DURATION seconds, REPEAT times in each of two
+setups that alternate: (a) tasks churn (health flips through PUT /v1/tasks/{id}/health at CHURN
+changes/s) and no stream is open; (b) the same churn with CLIENTS SSE clients reading
+/v1/events/stream (every client connected before dnsperf starts, and each counts the events it
+gets). Prints the CPU time the DNS threads (named dns-udp) spent per answered query in each, and
+the ratio (b)/(a): 1.0 means the streams cost DNS nothing. CPU per query, not QPS, so that other
+load on the machine does not decide the result.
 
-  bench/web/sse_dns.py --binary build/emulator/ecs-emulator [--clients 50] [--churn 200]
+  bench/web/sse_dns.py --binary build/emulator/ecs-emulator [--clients 20] [--churn 200]
 """
 import argparse
 import http.client
@@ -35,7 +38,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--services", type=int, default=100)
-    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--qps", type=int, default=5000, help="dnsperf query rate")
     ap.add_argument("--churn", type=int, default=200, help="health changes per second")
     ap.add_argument("--duration", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3)
@@ -88,27 +92,52 @@ def main():
                     stop.wait(delay)
 
         received = [0]
+        connected = threading.Semaphore(0)
+        lock = threading.Lock()
 
-        def client(halt):
+        def client(halt, after):
             conn = http.client.HTTPConnection("127.0.0.1", api_port, timeout=30)
-            conn.request("GET", "/v1/events/stream?after=%d" % api(api_port, "GET", "/v1/events")["index"])
+            conn.request("GET", "/v1/events/stream?after=%d" % after)
             res = conn.getresponse()
+            if res.status != 200:
+                sys.exit("stream: HTTP %d" % res.status)
+            connected.release()
             while not halt.is_set():
                 line = res.fp.readline()
                 if not line:
                     break
                 if line.startswith(b"id: "):
-                    received[0] += 1
+                    with lock:
+                        received[0] += 1
             conn.close()
 
+        clk_tck = os.sysconf("SC_CLK_TCK")
+
+        def dns_cpu():
+            total = 0.0
+            for tid in os.listdir("/proc/%d/task" % proc.pid):
+                try:
+                    with open("/proc/%d/task/%s/comm" % (proc.pid, tid)) as f:
+                        if f.read().strip() != "dns-udp":
+                            continue
+                    with open("/proc/%d/task/%s/stat" % (proc.pid, tid)) as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    total += (int(fields[11]) + int(fields[12])) / clk_tck
+                except FileNotFoundError:
+                    pass
+            return total
+
         def dnsperf():
+            """Microseconds of DNS-thread CPU per answered query, at a fixed query rate."""
+            c0 = dns_cpu()
             out = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(dns_port), "-d", queries,
-                                  "-l", str(args.duration), "-c", "4", "-q", "100"],
+                                  "-l", str(args.duration), "-c", "4", "-Q", str(args.qps)],
                                  capture_output=True, text=True, timeout=args.duration + 30).stdout
-            m = re.search(r"Queries per second:\s+([\d.]+)", out)
-            if not m:
+            cpu = dns_cpu() - c0
+            m = re.search(r"Queries completed:\s+(\d+)", out)
+            if not m or int(m.group(1)) == 0:
                 sys.exit("dnsperf output not understood:\n" + out)
-            return float(m.group(1))
+            return cpu / int(m.group(1)) * 1e6
 
         churner = threading.Thread(target=churn, daemon=True)
         churner.start()
@@ -116,11 +145,14 @@ def main():
         for _ in range(args.repeat):
             without.append(dnsperf())
             halt = threading.Event()
-            clients = [threading.Thread(target=client, args=(halt,), daemon=True)
+            after = api(api_port, "GET", "/v1/events")["index"]
+            clients = [threading.Thread(target=client, args=(halt, after), daemon=True)
                        for _ in range(args.clients)]
             for c in clients:
                 c.start()
-            time.sleep(0.3)  # let the clients connect (setup, not synchronisation of a result)
+            for _ in clients:  # every stream is open before DNS is measured
+                if not connected.acquire(timeout=20):
+                    sys.exit("an SSE client did not connect")
             with_streams.append(dnsperf())
             halt.set()
             for c in clients:
@@ -131,10 +163,10 @@ def main():
         print("services=%d tasks=%d churn=%d/s clients=%d duration=%ds x%d" % (
             args.services, len(tasks), args.churn, args.clients, args.duration, args.repeat))
         print("health changes made: %d; events delivered to SSE clients: %d" % (changes[0], received[0]))
-        print("DNS QPS, churn, no stream:      %s (median %.0f)" % (
-            ", ".join("%.0f" % q for q in without), a))
-        print("DNS QPS, churn, %3d SSE clients: %s (median %.0f)" % (
-            args.clients, ", ".join("%.0f" % q for q in with_streams), b))
+        print("DNS-thread CPU per query (us), churn, no stream:      %s (median %.2f)" % (
+            ", ".join("%.2f" % q for q in without), a))
+        print("DNS-thread CPU per query (us), churn, %3d SSE clients: %s (median %.2f)" % (
+            args.clients, ", ".join("%.2f" % q for q in with_streams), b))
         print("ratio with/without streams: %.3f" % (b / a))
     finally:
         proc.send_signal(signal.SIGTERM)

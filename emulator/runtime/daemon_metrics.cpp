@@ -26,7 +26,7 @@ void state(TextWriter& w, const core::Registry& registry) {
       continue;
     }
     ++active;
-    if (t->health == core::Health::Unhealthy) ++unhealthy;
+    if (t->health() == core::Health::Unhealthy) ++unhealthy;
   }
   w.family("ecs_emulator_tasks", Type::Gauge,
            "Tasks now: active (not STOPPED), stopped (listed until purged), unhealthy (active "
