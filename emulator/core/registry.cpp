@@ -408,8 +408,9 @@ TaskChange Registry::describe_change(const Task* before, const Task& after) cons
   // Deregistering takes a task's records out of the zone, also those withdrawn as unhealthy
   // (which Route 53's fail-open could still answer).
   const bool deregistered = before && before->registered() && !after.registered();
-  const auto old_records = before && (visible(*before) || deregistered) ? records_of(*before)
-                                                                        : std::vector<std::string>{};
+  const auto old_records = before && (visible(*before) || deregistered)
+                               ? records_of(*before)
+                               : std::vector<std::string>{};
   const auto new_records = visible(after) ? records_of(after) : std::vector<std::string>{};
   for (const auto& r : new_records) {
     if (std::find(old_records.begin(), old_records.end(), r) == old_records.end())

@@ -2,8 +2,8 @@
 // HealthDnsMeter: how long a health change takes to reach DNS. A change is noted when a registry
 // commit changes a task's healthStatus (probes or forced); it is observed when a commit carries it
 // into the task's DNS health (the registry publishes the snapshot before its observers run), or
-// takes the task out of DNS by stopping it. With --health-propagation-delay this is about that delay.
-// Single-threaded: the event loop's.
+// takes the task out of DNS by stopping it. With --health-propagation-delay this is about that
+// delay. Single-threaded: the event loop's.
 
 #include <map>
 #include <string>

@@ -110,7 +110,8 @@ TEST(EndpointPolicyTest, AHealthChangeToUnhealthyStopsTheEndpointInTheSameComman
   ASSERT_GE(f.events.size(), 2u);  // the health change, then the stop, in that order
   EXPECT_EQ(f.events[f.events.size() - 2].type(), "TaskHealthChanged");
   EXPECT_EQ(f.events.back().type(), "TaskStopped");
-  EXPECT_NE(f.events.back().message().find("A 10.0.0.1 removed from web.local."), std::string::npos);
+  EXPECT_NE(f.events.back().message().find("A 10.0.0.1 removed from web.local."),
+            std::string::npos);
 }
 
 TEST(EndpointPolicyTest, ForcedUnhealthyStopsLikeFailedProbes) {

@@ -148,7 +148,8 @@ TEST(RegistryTest, SetHealthOnlyRecordsAndReturnsTheTransition) {
   EXPECT_EQ(f.registry->task(a.id)->health_reason, "3 failed probes (http 503)");
   EXPECT_THAT(f.endpoints("web.local"), ElementsAre("10.0.0.1 unhealthy"));  // fail-open
   EXPECT_EQ(f.events.back().type(), "TaskHealthChanged");
-  EXPECT_THAT(f.events.back().message(), ::testing::HasSubstr("A 10.0.0.1 removed from web.local."));
+  EXPECT_THAT(f.events.back().message(),
+              ::testing::HasSubstr("A 10.0.0.1 removed from web.local."));
   // The same observation again changes nothing and commits nothing.
   const auto events = f.events.size();
   auto again = f.registry->set_health(a.id, Health::Unhealthy, "4 failed probes");

@@ -40,9 +40,7 @@ struct Fixture {
     key = core::Registry::task_key(*t);
   }
   /// What the daemon's health glue does with a probe transition.
-  void probes_say(Health h) {
-    ASSERT_TRUE(registry->set_health(key, h, "probe").ok());
-  }
+  void probes_say(Health h) { ASSERT_TRUE(registry->set_health(key, h, "probe").ok()); }
   double mean() const { return meter->histogram().sum() / meter->histogram().count(); }
 };
 
