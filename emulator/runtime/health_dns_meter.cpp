@@ -16,7 +16,13 @@ void HealthDnsMeter::on_commit(const core::CommitInfo& info) {
   // A change of a task's healthStatus (probes, or forced through the API) starts the clock.
   for (const auto& key : info.health_changed) {
     const core::Task* t = registry_.task(key);
-    if (!t || t->last_status == core::TaskStatus::Stopped) continue;  // a stop: see below
+    if (!t) continue;
+    if (t->last_status == core::TaskStatus::Stopped) {
+      // Stopped by its owner in the same command (an earlier observer): out of DNS at once.
+      pending_.erase(key);
+      histogram_.observe(0.0);
+      continue;
+    }
     const core::Health health = t->health();
     const auto it = pending_.find(key);
     if (it != pending_.end() && it->second.health != health && t->dns_health == health) {

@@ -48,6 +48,19 @@ def raw_call(d, operation, body, host=None, region="us-east-1"):
         return e.code, json.loads(e.read() or b"{}")
 
 
+def instances_revision(d, data_client, namespace, service):
+    """DiscoverInstancesRevision; botocore before 1.31 lacks it, so then as a raw call."""
+    if hasattr(data_client, "discover_instances_revision"):
+        return data_client.discover_instances_revision(NamespaceName=namespace,
+                                                       ServiceName=service)["InstancesRevision"]
+    status, body = raw_call(d, "DiscoverInstancesRevision",
+                            {"NamespaceName": namespace, "ServiceName": service},
+                            host="data-127.0.0.1:%d" % d.api_port)
+    if status != 200:
+        raise AssertionError("DiscoverInstancesRevision: %d %s" % (status, body))
+    return body["InstancesRevision"]
+
+
 class CloudMapBoto3Test(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -73,15 +86,7 @@ class CloudMapBoto3Test(unittest.TestCase):
         return got["Targets"]["NAMESPACE"]
 
     def revision(self, namespace, service):
-        """DiscoverInstancesRevision; botocore before 1.31 lacks it, so then as a raw call."""
-        if hasattr(self.data, "discover_instances_revision"):
-            return self.data.discover_instances_revision(NamespaceName=namespace,
-                                                         ServiceName=service)["InstancesRevision"]
-        status, body = raw_call(self.d, "DiscoverInstancesRevision",
-                                {"NamespaceName": namespace, "ServiceName": service},
-                                host="data-127.0.0.1:%d" % self.d.api_port)
-        self.assertEqual(status, 200, body)
-        return body["InstancesRevision"]
+        return instances_revision(self.d, self.data, namespace, service)
 
     def test_full_flow_with_dns(self):
         sd, d = self.sd, self.d
@@ -303,8 +308,7 @@ class CloudMapRestartTest(unittest.TestCase):
                     "create": sd.get_operation(OperationId=create_op)["Operation"],
                     "register": sd.get_operation(OperationId=register_op)["Operation"],
                     "list": sd.list_operations()["Operations"],
-                    "revision": sd.discover_instances_revision(
-                        NamespaceName="restart.local", ServiceName="web")["InstancesRevision"],
+                    "revision": instances_revision(d, sd, "restart.local", "web"),
                 }
             finally:
                 d.kill()  # a crash: only what was committed with each answer is left
@@ -317,17 +321,15 @@ class CloudMapRestartTest(unittest.TestCase):
                 self.assertEqual(got, before["register"])
                 self.assertEqual(got["Targets"], {"INSTANCE": "web-1", "SERVICE": srv_id})
                 self.assertEqual(sd.list_operations()["Operations"], before["list"])
-                self.assertEqual(sd.discover_instances_revision(
-                    NamespaceName="restart.local", ServiceName="web")["InstancesRevision"],
-                    before["revision"])
+                self.assertEqual(instances_revision(d, sd, "restart.local", "web"),
+                                 before["revision"])
                 instance = sd.get_instance(ServiceId=srv_id, InstanceId="web-1")["Instance"]
                 self.assertEqual(instance.get("CreatorRequestId"), "req-web-1")
                 # A registration after the restart still moves the revision forward.
                 sd.register_instance(ServiceId=srv_id, InstanceId="web-2",
                                      Attributes={"AWS_INSTANCE_IPV4": "10.0.0.22"})
-                self.assertGreater(sd.discover_instances_revision(
-                    NamespaceName="restart.local", ServiceName="web")["InstancesRevision"],
-                    before["revision"])
+                self.assertGreater(instances_revision(d, sd, "restart.local", "web"),
+                                   before["revision"])
             finally:
                 d.stop()
 

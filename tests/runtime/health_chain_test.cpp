@@ -139,10 +139,11 @@ TEST(HealthChainTest, NativeEndpointFailsItsProbesIsStoppedAndLeavesDns) {
 TEST(HealthChainTest, NativeEndpointUnderWithdrawLeavesDnsAndComesBack) {
   Chain c;
   c.native_service("api.local", core::OnUnhealthy::Withdraw);
+  const auto well = c.native_endpoint("api.local", "10.0.0.2");
+  c.probes.always(well, {Outcome::Pass, 10ms});
+  c.probes.fallback({Outcome::Fail, 10ms, "http 503"});  // sick fails from its first probe on
   const auto sick = c.native_endpoint("api.local", "10.0.0.1");
-  c.native_endpoint("api.local", "10.0.0.2");
-  c.probes.always(sick, {Outcome::Fail, 10ms, "http 503"});
-  c.sim.advance(2010ms);
+  c.sim.advance(2010ms);  // failures at 0 s, 1 s and 2 s: three of three
   EXPECT_EQ(c.registry.task(sick)->health(), Health::Unhealthy);
   EXPECT_EQ(c.registry.task(sick)->last_status, TaskStatus::Running);
   EXPECT_EQ(c.dns_a("api.local"), (std::vector<std::string>{"10.0.0.1 unhealthy", "10.0.0.2"}));
@@ -260,13 +261,14 @@ core::ObservedContainer replica(char n, const std::string& ip, const std::string
 TEST(HealthChainTest, ComposeTaskFailingTheServiceProbeIsWithdrawnNeverStopped) {
   Chain c;
   c.native_service("game.local", core::OnUnhealthy::Stop);  // stop: for the service's own tasks
-  ASSERT_TRUE(c.compose.observe(replica('a', "172.20.0.2")).ok());
   ASSERT_TRUE(c.compose.observe(replica('b', "172.20.0.3")).ok());
+  c.probes.always(std::string(8, 'b') + std::string(24, 'e'), {Outcome::Pass, 10ms});
+  c.probes.fallback({Outcome::Fail, 10ms, "http 503"});  // a fails from its first probe on
+  ASSERT_TRUE(c.compose.observe(replica('a', "172.20.0.2")).ok());
   const std::string sick = std::string(8, 'a') + std::string(24, 'e');
   ASSERT_NE(c.registry.task(sick), nullptr);
   EXPECT_EQ(c.registry.task(sick)->source, core::TaskSource::Compose);
   EXPECT_THAT(c.monitor.watched(), ::testing::Contains(sick));  // probed with the service's check
-  c.probes.always(sick, {Outcome::Fail, 10ms, "http 503"});
   c.sim.advance(2010ms);
   const Task* t = c.registry.task(sick);
   EXPECT_EQ(t->health(), Health::Unhealthy);

@@ -80,6 +80,21 @@ TEST(HealthDnsMeterTest, AStopThatTakesTheTaskOutOfDnsCounts) {
   EXPECT_EQ(f.meter->pending(), 0u);
 }
 
+TEST(HealthDnsMeterTest, AStopByAnObserverThatRunsFirstCounts) {
+  // The daemon's order: the endpoint policy observes (and stops) before the meter sees the commit.
+  Fixture f(0ms);
+  core::ServiceSpec spec;
+  spec.on_unhealthy = core::OnUnhealthy::Stop;
+  ASSERT_TRUE(f.registry->put_service("web.local", spec).ok());
+  core::EndpointPolicy policy(*f.registry);
+  HealthDnsMeter late(f.sim.clock, *f.registry);
+  f.registry->add_observer([&late](const core::CommitInfo& info) { late.on_commit(info); });
+  f.probes_say(Health::Unhealthy);
+  EXPECT_EQ(f.registry->task(f.key)->last_status, core::TaskStatus::Stopped);
+  EXPECT_EQ(late.histogram().count(), 1u);
+  EXPECT_EQ(late.pending(), 0u);
+}
+
 TEST(HealthDnsMeterTest, ProbesOfAForcedTaskAreNotTimedButAForceIs) {
   Fixture f(0ms);
   ASSERT_TRUE(f.registry->force_health(f.key, Health::Unhealthy).ok());

@@ -101,8 +101,8 @@ struct Fixture {
 TEST(HealthGlueTest, ProbeResultsAndTransitionsAreRecordedInTheRegistry) {
   Fixture f;
   ProbeFollower follower(f.registry, f.monitor);
+  f.probes.fallback({Outcome::Fail, 10ms, "http 503"});  // from the first probe on
   const auto id = f.add("10.0.0.1");
-  f.probes.always(id, {Outcome::Fail, 10ms, "http 503"});
   f.sim.advance(10ms);
   EXPECT_EQ(f.registry.task(id)->health(), Health::Unknown);  // one failure of two
   ASSERT_EQ(f.registry.task(id)->last_results.size(), 1u);

@@ -52,6 +52,9 @@ class FakeProbeExecutor final : public health::ProbeExecutor {
   }
   /// The same result for every probe of the task.
   void always(const std::string& task_id, Step step) { script(task_id, {std::move(step)}); }
+  /// The result of a probe of a task with no script (a pass unless set): so that the first probe,
+  /// which starts as the task is registered, before its id is known, can fail too.
+  void fallback(Step step) { fallback_ = std::move(step); }
   /// When true, cancel() is ignored and the scripted result arrives late anyway (a transport that
   /// does not notice the cancel): the monitor must drop it by attempt id.
   void ignore_cancel(bool on) { ignore_cancel_ = on; }
@@ -114,6 +117,7 @@ class FakeProbeExecutor final : public health::ProbeExecutor {
   }
 
  private:
+  Step fallback_;
   struct Pending {
     Callback done;
     health::ProbeResult result;
@@ -134,7 +138,7 @@ class FakeProbeExecutor final : public health::ProbeExecutor {
 
   Step next_step(const std::string& task_id) {
     const auto it = scripts_.find(task_id);
-    if (it == scripts_.end() || it->second.empty()) return {};
+    if (it == scripts_.end() || it->second.empty()) return fallback_;
     Step step = it->second.front();
     if (it->second.size() > 1) it->second.pop_front();
     return step;
