@@ -58,9 +58,10 @@ function confirmAction(text) {
     dlg.showModal();
   });
 }
-async function act(text, fn) {
+// `text` asks ("Stop task 1f2e?"); `done` says what happened once the call succeeded.
+async function act(text, done, fn) {
   if (!(await confirmAction(text))) return;
-  try { await fn(); toast("Done: " + text); refresh(); } catch (e) { toast(e.message, true); }
+  try { await fn(); toast(done); refresh(); } catch (e) { toast(e.message, true); }
 }
 function route() {
   const h = location.hash.replace(/^#\/?/, "");
@@ -207,13 +208,13 @@ async function serviceView(r) {
   });
   view.querySelectorAll("[data-act]").forEach(b => b.onclick = () => {
     const id = b.closest("tr").dataset.task, what = b.dataset.act;
-    if (what === "stop") return act(`Stop task ${id.slice(0, 12)}?`, () => api("DELETE", "/v1/tasks/" + id));
-    act(`Mark task ${id.slice(0, 12)} ${what}?`, () => api("PUT", `/v1/tasks/${id}/health`, { status: what }));
+    if (what === "stop") return act(`Stop task ${id.slice(0, 12)}?`, `Task ${id.slice(0, 12)} stopping`, () => api("DELETE", "/v1/tasks/" + id));
+    act(`Mark task ${id.slice(0, 12)} ${what}?`, `Task ${id.slice(0, 12)} marked ${what}`, () => api("PUT", `/v1/tasks/${id}/health`, { status: what }));
   });
   const scale = view.querySelector("#scale");
   if (scale) scale.onclick = () => {
     const n = parseInt(view.querySelector("#scale-count").value, 10);
-    act(`Scale ${scale.dataset.service} to ${n}?`, () => aws("UpdateService",
+    act(`Scale ${scale.dataset.service} to ${n}?`, `${scale.dataset.service} scaled to ${n}`, () => aws("UpdateService",
       { cluster: scale.dataset.cluster, service: scale.dataset.service, desiredCount: n }));
   };
 }
@@ -343,7 +344,7 @@ function connect() {
 }
 
 document.getElementById("reset").onclick = () =>
-  act("Reset the emulator? Every namespace, service and task is removed.", () => api("POST", "/v1/reset"));
+  act("Reset the emulator? Every namespace, service and task is removed.", "Emulator reset", () => api("POST", "/v1/reset"));
 window.addEventListener("hashchange", () => render());
 render();
 connect();

@@ -101,6 +101,7 @@ Result<void> Registry::load() {
   tasks_.clear();
   keys_by_id_.clear();
   keys_by_addr_.clear();
+  keys_by_service_.clear();
   cloudmap_.clear();
   for (const auto& row : contents->entities) {
     if (auto ours = cloudmap_.load_row(row); !ours) {
@@ -234,6 +235,7 @@ void Registry::apply(const Pending& p) {
     tasks_.clear();
     keys_by_id_.clear();
     keys_by_addr_.clear();
+    keys_by_service_.clear();
   }
   for (const auto& id : p.erased_namespaces) namespaces_.erase(id);
   for (const auto& id : p.erased_services) services_.erase(id);
@@ -270,6 +272,7 @@ std::string addr_key(std::string_view service_id, std::string_view ip, std::uint
 
 void Registry::index_task(const std::string& key, const Task& t) {
   keys_by_id_[t.id].insert(key);
+  if (!t.service_id.empty()) keys_by_service_[t.service_id].insert(key);
   if (!t.registered()) return;
   if (!t.ipv4.empty()) keys_by_addr_[addr_key(t.service_id, t.ipv4, t.port)].insert(key);
   if (!t.ipv6.empty()) keys_by_addr_[addr_key(t.service_id, t.ipv6, t.port)].insert(key);
@@ -283,6 +286,7 @@ void Registry::unindex_task(const std::string& key, const Task& t) {
     }
   };
   drop(keys_by_id_, t.id);
+  if (!t.service_id.empty()) drop(keys_by_service_, t.service_id);
   if (!t.registered()) return;
   if (!t.ipv4.empty()) drop(keys_by_addr_, addr_key(t.service_id, t.ipv4, t.port));
   if (!t.ipv6.empty()) drop(keys_by_addr_, addr_key(t.service_id, t.ipv6, t.port));
@@ -990,11 +994,18 @@ std::vector<const Task*> Registry::tasks(const TaskFilter& filter) const {
     service_id = s->id;
   }
   std::vector<const Task*> out;
-  for (const auto& [key, t] : tasks_) {
-    if (!service_id.empty() && t.service_id != service_id) continue;
-    if (filter.last_status && t.last_status != *filter.last_status) continue;
-    if (!filter.include_instances && t.launch == Launch::Instance) continue;
+  const auto keep = [&](const Task& t) {
+    if (filter.last_status && t.last_status != *filter.last_status) return;
+    if (!filter.include_instances && t.launch == Launch::Instance) return;
     out.push_back(&t);
+  };
+  if (!service_id.empty()) {
+    // One service's tasks from the index: the cost follows the service, not the whole state.
+    if (const auto it = keys_by_service_.find(service_id); it != keys_by_service_.end()) {
+      for (const auto& key : it->second) keep(tasks_.find(key)->second);
+    }
+  } else {
+    for (const auto& [key, t] : tasks_) keep(t);
   }
   std::sort(out.begin(), out.end(), [](auto* a, auto* b) {
     return a->created_at != b->created_at ? a->created_at < b->created_at : a->id < b->id;

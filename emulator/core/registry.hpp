@@ -314,8 +314,9 @@ class Registry {
   bool zones_full_ = true;
   std::set<std::string> zones_changed_;  // task keys
   // Indexes over tasks_ (maintained by apply and load), so a registration costs O(log n).
-  std::unordered_map<std::string, std::set<std::string>> keys_by_id_;    // task id -> keys
-  std::unordered_map<std::string, std::set<std::string>> keys_by_addr_;  // registered at ip:port
+  std::unordered_map<std::string, std::set<std::string>> keys_by_id_;       // task id -> keys
+  std::unordered_map<std::string, std::set<std::string>> keys_by_addr_;     // registered at ip:port
+  std::unordered_map<std::string, std::set<std::string>> keys_by_service_;  // service id -> keys
 };
 
 }  // namespace emu::core

@@ -27,6 +27,17 @@ BINARY = os.environ.get("ECS_EMULATOR_BINARY", "")
 DIG = shutil.which("dig") or "/usr/bin/dig"
 
 
+def take_option(name, default=None):
+    """Removes `name VALUE` from sys.argv (before main() hands the rest to unittest); its value,
+    or `default` when absent."""
+    if name not in sys.argv:
+        return default
+    i = sys.argv.index(name)
+    value = sys.argv[i + 1]
+    del sys.argv[i:i + 2]
+    return value
+
+
 def main():
     """Parses --binary and runs unittest.main with the remaining arguments."""
     global BINARY

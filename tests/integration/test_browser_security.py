@@ -402,14 +402,6 @@ class BrowserSecurityTest(unittest.TestCase):
         d.api("DELETE", "/v1/services/page-put.local")
 
 
-def take_artifacts_arg():
-    global ARTIFACTS
-    if "--artifacts" in sys.argv:
-        i = sys.argv.index("--artifacts")
-        ARTIFACTS = sys.argv[i + 1]
-        del sys.argv[i:i + 2]
-
-
 if __name__ == "__main__":
-    take_artifacts_arg()
+    ARTIFACTS = emu.take_option("--artifacts", ARTIFACTS)
     emu.main()

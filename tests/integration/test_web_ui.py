@@ -225,14 +225,6 @@ class WebUiTest(unittest.TestCase):
         self.assertEqual(data, later["events"])
 
 
-def take_artifacts_arg():
-    global ARTIFACTS
-    if "--artifacts" in sys.argv:
-        i = sys.argv.index("--artifacts")
-        ARTIFACTS = sys.argv[i + 1]
-        del sys.argv[i:i + 2]
-
-
 if __name__ == "__main__":
-    take_artifacts_arg()
+    ARTIFACTS = emu.take_option("--artifacts", ARTIFACTS)
     emu.main()
