@@ -9,6 +9,7 @@
 #include "emulator/core/memory_store.hpp"
 #include "emulator/core/model_json.hpp"
 #include "emulator/core/zone_snapshot.hpp"
+#include "tests/support/dns_answers.hpp"
 #include "tests/support/sim_time.hpp"
 
 namespace emu::core {
@@ -59,19 +60,7 @@ struct Fixture {
   const Task* task(unsigned n) const { return registry.task(cid(n).substr(0, 32)); }
   /// The A records DNS would answer now for `name`, unhealthy ones marked (from the snapshot).
   std::vector<std::string> dns_a(const std::string& name) {
-    std::vector<std::string> out;
-    const auto snapshot = registry.zones().load();
-    const std::string wire = ZoneSnapshot::to_wire(name);
-    const auto* node =
-        snapshot->find({reinterpret_cast<const std::uint8_t*>(wire.data()), wire.size()});
-    if (!node) return out;
-    const auto text = [](const std::array<std::uint8_t, 4>& a) {
-      return std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
-             std::to_string(a[3]);
-    };
-    for (const auto& a : node->a_healthy) out.push_back(text(a));
-    for (const auto& a : node->a_unhealthy) out.push_back(text(a) + " unhealthy");
-    return out;
+    return test::a_records(*registry.zones().load(), name);
   }
   std::uint64_t last_event() const { return registry.events().last_index(); }
   std::vector<Event> events_after(std::uint64_t index) const {

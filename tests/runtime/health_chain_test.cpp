@@ -14,6 +14,7 @@
 #include "emulator/core/zone_snapshot.hpp"
 #include "emulator/runtime/health_glue.hpp"
 #include "tests/core/ecs/ecs_test_harness.hpp"
+#include "tests/support/dns_answers.hpp"
 #include "tests/support/fake_probe_executor.hpp"
 #include "tests/support/fake_task_runtime.hpp"
 
@@ -51,18 +52,7 @@ struct Chain : core::ecs::test::EcsHarness {
 
   /// What DNS answers for `name` now (A records; unhealthy ones marked), from the snapshot.
   std::vector<std::string> dns_a(const std::string& name) {
-    std::vector<std::string> out;
-    const auto snapshot = registry.zones().load();
-    const std::string wire = core::ZoneSnapshot::to_wire(name);
-    const auto* node =
-        snapshot->find({reinterpret_cast<const std::uint8_t*>(wire.data()), wire.size()});
-    if (!node) return out;
-    const auto text = [](const std::array<std::uint8_t, 4>& a) {
-      return std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
-             std::to_string(a[3]);
-    };
-    for (const auto& a : node->a_healthy) out.push_back(text(a));
-    for (const auto& a : node->a_unhealthy) out.push_back(text(a) + " unhealthy");
+    auto out = test::a_records(*registry.zones().load(), name);
     std::sort(out.begin(), out.end());
     return out;
   }
