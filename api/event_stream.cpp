@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "api/api_error.hpp"
+#include "api/query_params.hpp"
 #include "emulator/core/native_codec.hpp"
 
 namespace emu::api {
@@ -72,16 +73,11 @@ Result<std::uint64_t> resume_index(std::optional<std::string_view> last_event_id
   if (last_event_id && !last_event_id->empty()) {
     auto v = parse_index(*last_event_id);
     if (!v)
-      return invalid("Last-Event-ID: must be an event index, got '" + std::string(*last_event_id) +
-                     "'");
+      return invalid_field("Last-Event-ID",
+                           "must be an event index, got '" + std::string(*last_event_id) + "'");
     return *v;
   }
-  if (auto after = target.param("after")) {
-    auto v = parse_index(*after);
-    if (!v) return invalid("after: must be an event index, got '" + *after + "'");
-    return *v;
-  }
-  return std::uint64_t{0};
+  return uint_param(target, "after", 0, UINT64_MAX);  // as GET /v1/events reads it
 }
 
 StreamFilter stream_filter(const RequestTarget& target) {
