@@ -32,6 +32,7 @@
 #include "emulator/health/health_monitor.hpp"
 #include "emulator/health/probe_attempt.hpp"
 #include "emulator/timer/asio_timer_driver.hpp"
+#include "tests/support/run_until.hpp"
 
 namespace emu::health {
 namespace {
@@ -44,17 +45,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-/// Runs `io` until `done()` or the deadline; true when done.
-bool run_until(asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds deadline = 10s) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    io.restart();
-    io.run_one_for(20ms);
-  }
-  return true;
-}
+using test::run_until;
 
 /// One probe, run to completion.
 ProbeResult run_probe(asio::io_context& io, ProbeExecutor& executor, const ProbeSpec& spec,

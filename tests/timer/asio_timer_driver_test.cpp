@@ -13,23 +13,14 @@
 
 #include "emulator/core/time.hpp"
 #include "emulator/core/timer_queue.hpp"
+#include "tests/support/run_until.hpp"
 
 namespace emu::timer {
 namespace {
 
 using namespace std::chrono_literals;
 
-/// Runs `io` until `done()` or the deadline; true when done.
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds deadline = 5s) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    io.restart();
-    io.run_one_for(20ms);
-  }
-  return true;
-}
+using test::run_until;
 
 struct AsioTimerDriverTest : ::testing::Test {
   boost::asio::io_context io;
