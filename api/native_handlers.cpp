@@ -6,6 +6,7 @@
 
 #include "api/api_error.hpp"
 #include "api/query_params.hpp"
+#include "api/zone_listing.hpp"
 #include "emulator/core/native_codec.hpp"
 
 namespace emu::api {
@@ -249,6 +250,18 @@ Response NativeHandlers::dns(const Call& call) {
   if (!ctx_.dns_lookup)
     return error_response(Error{Code::Unavailable, "DNS lookups are not wired"});
   return json_response(http::status::ok, ctx_.dns_lookup(name, *type));
+}
+
+Response NativeHandlers::zone(const Call& call) {
+  std::string name = call.params.at(0);
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (auto why = lookup_name_error(name)) return error_response(invalid_field("name", *why));
+  const auto snapshot = ctx_.registry.zones().load();
+  auto records = snapshot ? zone_records(*snapshot, name) : std::nullopt;
+  if (!records)
+    return error_response(not_found("no zone " + name + " (no namespace of that name)"));
+  return json_response(http::status::ok, std::move(*records));
 }
 
 Response NativeHandlers::reset(const Call&) {

@@ -44,6 +44,8 @@ class NativeHandlers {
   Response put_task_health(const Call& call);
   /// GET /v1/dns/{name}?type=A
   Response dns(const Call& call);
+  /// GET /v1/zones/{name}: every record of a zone (a namespace) as Name / Type / TTL / Value
+  Response zone(const Call& call);
   /// POST /v1/reset, POST /moto-api/reset
   Response reset(const Call& call);
 

@@ -116,6 +116,7 @@ Router::Router(ApiContext& ctx, boost::asio::io_context& io)
   add_native("/v1/tasks/{id}", V::delete_, &N::stop_task);
   add_native("/v1/tasks/{id}/health", V::put, &N::put_task_health);
   add_native("/v1/dns/{name}", V::get, &N::dns);
+  add_native("/v1/zones/{name}", V::get, &N::zone);
   add_native("/v1/reset", V::post, &N::reset);
   add_native("/moto-api/reset", V::post, &N::reset);
   add("/v1/wait", V::get, [this](Call& call) { wait(call); });

@@ -367,5 +367,44 @@ TEST_F(CommandProbeGateTest, AllowedWithAll) {
   EXPECT_EQ(status(task), 201u) << task.body();
 }
 
+TEST_F(NativeHandlersTest, ZoneListsEveryRecordWithItsHealthAsTheConsoleTableDoes) {
+  ASSERT_EQ(status(call(verb::put, "/v1/services/web.local",
+                        R"({"records":["A","SRV"],"onUnhealthy":"withdraw","ttl":30})")),
+            201u);
+  const auto a = add_task("web", "10.0.0.1", 80);
+  (void)add_task("web", "10.0.0.2", 81);
+  ASSERT_EQ(status(call(verb::put, "/v1/tasks/" + a + "/health", R"({"status":"UNHEALTHY"})")),
+            200u);
+  sim.advance(std::chrono::seconds(60));                  // past the propagation delay to DNS
+  auto z = body_of(call(verb::get, "/v1/zones/LOCAL."));  // any case, trailing dot or not
+  EXPECT_EQ(z["zone"], "local.");
+  const auto& rr = z["records"];
+  ASSERT_GE(rr.size(), 5u);
+  EXPECT_EQ(rr[0]["type"], "SOA");
+  EXPECT_EQ(rr[0]["name"], "local.");
+  EXPECT_EQ(rr[0]["ttl"], 900);
+  for (int i = 1; i <= 4; ++i) EXPECT_EQ(rr[i]["type"], "NS") << i;
+  std::vector<std::string> a_rows, srv_rows;
+  for (const auto& r : rr) {
+    if (r["name"] != "web.local.") continue;
+    EXPECT_EQ(r["ttl"], 30);
+    const std::string row = r["value"].get<std::string>() + (r["healthy"] ? "" : " (unhealthy)");
+    (r["type"] == "A" ? a_rows : srv_rows).push_back(row);
+  }
+  EXPECT_EQ(a_rows, (std::vector<std::string>{"10.0.0.1 (unhealthy)", "10.0.0.2"}));
+  ASSERT_EQ(srv_rows.size(), 2u);
+  EXPECT_EQ(srv_rows[0].rfind("1 1 8", 0), 0u) << srv_rows[0];  // priority weight port target
+  EXPECT_NE(srv_rows[0].find(".web.local."), std::string::npos) << srv_rows[0];
+  // The SRV targets answer their own A records.
+  bool target_a = false;
+  for (const auto& r : rr)
+    if (r["type"] == "A" && r["name"].get<std::string>().ends_with(".web.local.")) target_a = true;
+  EXPECT_TRUE(target_a);
+
+  auto missing = call(verb::get, "/v1/zones/nope");
+  EXPECT_EQ(status(missing), 404u);
+  EXPECT_EQ(status(call(verb::get, "/v1/zones/" + std::string(300, 'a'))), 400u);
+}
+
 }  // namespace
 }  // namespace emu::api::test
