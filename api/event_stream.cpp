@@ -1,5 +1,6 @@
 #include "api/event_stream.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <charconv>
 #include <utility>
@@ -30,6 +31,12 @@ std::string sse_frame(std::uint64_t id, std::string_view data) {
   return out;
 }
 
+std::string sse_probe_frame(std::string_view data) {
+  std::string out = "event: probe\n";
+  out += sse_frame(0, data).substr(6);  // the data lines without the id
+  return out;
+}
+
 namespace {
 
 std::set<std::string> split_list(const std::string& raw) {
@@ -54,7 +61,13 @@ std::optional<std::uint64_t> parse_index(std::string_view s) {
 
 }  // namespace
 
+bool StreamFilter::wants_probe(std::string_view service) const {
+  if (probes == Probes::None) return false;
+  return services.empty() || services.contains(std::string(service));
+}
+
 bool StreamFilter::matches(const nlohmann::json& event) const {
+  if (probes == Probes::Only) return false;
   if (!types.empty()) {
     auto it = event.find("type");
     if (it == event.end() || !it->is_string() || !types.contains(it->get<std::string>()))
@@ -80,8 +93,17 @@ Result<std::uint64_t> resume_index(std::optional<std::string_view> last_event_id
   return uint_param(target, "after", 0, UINT64_MAX);  // as GET /v1/events reads it
 }
 
-StreamFilter stream_filter(const RequestTarget& target) {
+Result<StreamFilter> stream_filter(const RequestTarget& target) {
   StreamFilter f;
+  if (auto p = target.param("probes")) {
+    if (*p == "1" || *p == "true") {
+      f.probes = StreamFilter::Probes::Also;
+    } else if (*p == "only") {
+      f.probes = StreamFilter::Probes::Only;
+    } else if (*p != "0" && *p != "false") {
+      return invalid_field("probes", "must be 0, 1, true, false or only, got '" + *p + "'");
+    }
+  }
   if (auto s = target.param("service")) {
     for (auto name : split_list(*s)) {
       if (!name.empty() && name.back() == '.') name.pop_back();
@@ -102,6 +124,40 @@ void EventStream::attach() {
   ctx_.registry.add_observer([weak](const core::CommitInfo&) {
     if (auto self = weak.lock()) self->schedule();
   });
+  ctx_.registry.add_probe_listener([weak](const core::Task& task, const core::ProbeRecord& r) {
+    if (auto self = weak.lock()) self->on_probe(task, r);
+  });
+}
+
+void EventStream::count_probe_clients() {
+  probe_clients_ =
+      static_cast<std::size_t>(std::count_if(clients_.begin(), clients_.end(), [](const Client& c) {
+        return c.filter.probes != StreamFilter::Probes::None;
+      }));
+}
+
+void EventStream::on_probe(const core::Task& task, const core::ProbeRecord& record) {
+  if (probe_clients_ == 0) return;  // the common case: no page shows probes
+  const core::Service* s = ctx_.registry.service_by_id(task.service_id);
+  if (!s) return;
+  const std::string service = ctx_.registry.dns_name(*s);
+  std::string frame;
+  for (auto& c : clients_) {
+    if (c.body->closed() || c.body->finished() || !c.filter.wants_probe(service)) continue;
+    if (c.body->backlog() > kMaxBacklog) {
+      c.body->finish();  // too slow, as in pump(): dropped there or at the next heartbeat
+      continue;
+    }
+    if (frame.empty()) {
+      auto j = core::native::to_json(record);
+      j["taskId"] = task.id;
+      j["service"] = service;
+      j["ip"] = task.ipv4.empty() ? task.ipv6 : task.ipv4;
+      j["port"] = task.port;
+      frame = sse_probe_frame(j.dump());
+    }
+    c.body->push(frame);
+  }
 }
 
 Response EventStream::head() {
@@ -117,12 +173,15 @@ void EventStream::open(std::uint64_t after, StreamFilter filter, const OpenStrea
   // The retry hint (ms) for EventSource's reconnect, then the backlog since `after`.
   body->push("retry: 1000\n\n");
   Client c{body, after, std::move(filter)};
+  // A probes-only stream has no lifecycle events to replay.
+  if (c.filter.probes == StreamFilter::Probes::Only) c.after = ctx_.registry.events().last_index();
   // An index from the future (a client that kept one across a reset of its own) starts over.
   if (c.after > ctx_.registry.events().last_index()) c.after = 0;
   open(head(), body);
   if (body->closed()) return;
   const bool more = feed(c);
   clients_.push_back(std::move(c));
+  count_probe_clients();
   if (more) schedule();
   // The heartbeat runs only while a stream is open (an idle daemon keeps no timer).
   if (!stopped_ && heartbeat_.expiry() <= std::chrono::steady_clock::now()) arm_heartbeat();
@@ -167,12 +226,14 @@ void EventStream::pump() {
     more = feed(c) || more;
     return false;
   });
+  count_probe_clients();
   if (more) schedule();
 }
 
 void EventStream::heartbeat() {
   if (stopped_) return;
   std::erase_if(clients_, [](const Client& c) { return c.body->closed(); });
+  count_probe_clients();
   for (auto& c : clients_) c.body->push(": keep-alive\n\n");
   if (!clients_.empty()) arm_heartbeat();
 }
@@ -191,6 +252,7 @@ void EventStream::flush() {
   heartbeat_.cancel();
   for (auto& c : clients_) c.body->finish();
   clients_.clear();
+  probe_clients_ = 0;
 }
 
 }  // namespace emu::api

@@ -6,6 +6,10 @@
 // and idle timers from closing a quiet stream. Commits only schedule a pump on the io thread
 // (DNS runs on its own threads and never waits on this); a client that reads too slowly for its
 // backlog to stay under kMaxBacklog is disconnected, and resumes from its last id.
+// With `?probes=1` (or `only`, for probe results alone) a stream also carries every probe result
+// of its services as it is kept, as `event: probe` frames without an id: they are not lifecycle
+// events, so they move no Last-Event-ID and are not replayed on resume (a task's last 10 are in
+// GET /v1/tasks/{id}).
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -31,19 +35,29 @@ namespace emu::api {
 /// One SSE frame: `id: <id>`, one `data:` line per line of `data`, and the blank line.
 std::string sse_frame(std::uint64_t id, std::string_view data);
 
+/// One probe result as a frame: `event: probe` and `data:` {taskId, service, ip, port, time,
+/// outcome, detail, exitCode, output}; no id.
+std::string sse_probe_frame(std::string_view data);
+
 /// Which events a stream carries (empty sets: all).
 struct StreamFilter {
+  /// Probe results: none (default), as well as the lifecycle events, or only them.
+  enum class Probes { None, Also, Only };
   std::set<std::string> services;  ///< dns names (`game-server.local`)
   std::set<std::string> types;     ///< TaskHealthChanged, ...
+  Probes probes = Probes::None;
   bool matches(const nlohmann::json& event) const;
+  /// Whether a probe result of the service with this dns name goes to the stream.
+  bool wants_probe(std::string_view service) const;
 };
 
 /// The index a stream starts after: `Last-Event-ID` (a reconnecting EventSource) wins over
 /// `?after=`; neither means 0 (every retained event). A malformed one is a 400.
 Result<std::uint64_t> resume_index(std::optional<std::string_view> last_event_id,
                                    const RequestTarget& target);
-/// `?service=a,b&type=X,Y` (a bare service name means the default namespace `local`).
-StreamFilter stream_filter(const RequestTarget& target);
+/// `?service=a,b&type=X,Y&probes=1|only` (a bare service name means the default namespace
+/// `local`). A `probes` value other than 0, 1, true, false or only is a 400.
+Result<StreamFilter> stream_filter(const RequestTarget& target);
 
 class EventStream : public std::enable_shared_from_this<EventStream> {
  public:
@@ -75,6 +89,8 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
 
   void schedule();
   void pump();
+  void on_probe(const core::Task& task, const core::ProbeRecord& record);
+  void count_probe_clients();
   /// Writes the next events to one client; true when more remain.
   bool feed(Client& client);
   void heartbeat();
@@ -86,6 +102,7 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
   std::vector<Client> clients_;
   bool pump_posted_ = false;
   bool stopped_ = false;
+  std::size_t probe_clients_ = 0;  ///< clients with probes != None (a probe costs 0 without)
 };
 
 }  // namespace emu::api

@@ -333,12 +333,13 @@ void Router::event_stream(Call& call) {
   auto after = resume_index(last_id, call.target);
   if (!after) return call.respond(error_response(after.error()));
   // All of the request is read before the transport is asked (the HTTP fuzzer has no stream).
-  StreamFilter filter = stream_filter(call.target);
+  auto filter = stream_filter(call.target);
+  if (!filter) return call.respond(error_response(filter.error()));
   if (!call.open_stream) {
     return call.respond(
         error_response(Error{Code::Unavailable, "this transport cannot stream; use /v1/events"}));
   }
-  streams_->open(*after, std::move(filter), call.open_stream);
+  streams_->open(*after, std::move(*filter), call.open_stream);
 }
 
 void Router::metrics_text(Call& call) {

@@ -159,9 +159,45 @@ async function ecsSide(tasks) {
   return "";
 }
 
+function ticksHtml(results) {
+  return results.map(x => `<span class="tick ${esc(x.outcome)}" title="${esc(shortTime(x.time) + " " +
+    x.outcome + " " + (x.detail || ""))}"></span>`).join("") || '<span class="muted">no probes</span>';
+}
+function resultRowsHtml(results) {
+  return results.slice().reverse().map(x => `<tr><td class="mono">${shortTime(x.time)}</td><td>${esc(x.outcome)}</td>
+    <td>${x.exitCode != null ? "exit " + esc(x.exitCode) : esc(x.detail)}</td>
+    <td><pre>${esc(x.output || "")}</pre></td></tr>`).join("") ||
+    '<tr><td colspan="4" class="empty">No probe results.</td></tr>';
+}
+
+// The service view's probe results arrive on their own stream (probes=only, that service) and
+// update the timelines in place: a probe that changes no health is no event, and no refetch.
+const shown = new Map();  // task id -> its last results, for the tasks on screen
+let probes = null, probesSeen = 0;
+function followProbes(service) {
+  if (probes && probes.service === service) return;
+  if (probes) probes.source.close();
+  probes = null;
+  if (!service) return;
+  const source = new EventSource("/v1/events/stream?probes=only&service=" + encodeURIComponent(service));
+  source.addEventListener("probe", m => {
+    const p = JSON.parse(m.data), results = shown.get(p.taskId);
+    if (!results) return;
+    results.push(p);
+    if (results.length > 10) results.splice(0, results.length - 10);
+    const tl = view.querySelector(`[data-timeline="${CSS.escape(p.taskId)}"]`);
+    if (tl) tl.innerHTML = ticksHtml(results);
+    const rows = view.querySelector(`[data-results="${CSS.escape(p.taskId)}"]`);
+    if (rows) rows.innerHTML = resultRowsHtml(results);
+    document.body.dataset.probes = String(++probesSeen);
+  });
+  probes = { service, source };
+}
+
 const openResults = new Set();
 async function serviceView(r) {
   const name = r.arg;
+  followProbes(name);
   const [svc, tl] = await Promise.all([api("GET", "/v1/services/" + encodeURIComponent(name)),
     api("GET", "/v1/tasks?service=" + encodeURIComponent(name))]);
   const tasks = tl.tasks.sort((a, b) => (a.lastStatus === "STOPPED") - (b.lastStatus === "STOPPED") ||
@@ -170,10 +206,11 @@ async function serviceView(r) {
   let ecs = "";
   try { ecs = await ecsSide(tasks); } catch (e) { ecs = `<p class="muted">ECS: ${esc(e.message)}</p>`; }
   const hc = svc.healthCheck ? `${esc(svc.healthCheck.type)} every ${esc(svc.healthCheck.interval)}` : "none";
+  shown.clear();
   const rows = tasks.slice(page * PAGE, (page + 1) * PAGE).map(t => {
     const results = t.lastResults || [];
-    const ticks = results.map(x => `<span class="tick ${esc(x.outcome)}" title="${esc(shortTime(x.time) + " " +
-      x.outcome + " " + (x.detail || ""))}"></span>`).join("");
+    shown.set(t.taskId, results);
+    const ticks = ticksHtml(results);
     const live = t.lastStatus !== "STOPPED";
     const open = openResults.has(t.taskId);
     return `<tr data-task="${esc(t.taskId)}" data-ip="${esc(t.ip)}">
@@ -181,16 +218,13 @@ async function serviceView(r) {
       <td class="mono">${esc(t.ip)}:${esc(t.port)}</td><td class="${esc(t.lastStatus)}">${esc(t.lastStatus)}</td>
       <td>${badge(t.healthStatus)}</td><td>${t.forcedHealth ? "forced " + esc(t.forcedHealth) : "observed"}</td>
       <td class="mono">${dateTime(t.startedAt || t.createdAt)}</td>
-      <td><div class="timeline">${ticks || '<span class="muted">no probes</span>'}</div></td>
+      <td><div class="timeline" data-timeline="${esc(t.taskId)}">${ticks}</div></td>
       <td class="actions">${live ? `<button class="small" data-act="UNHEALTHY">Unhealthy</button>
         <button class="small" data-act="HEALTHY">Healthy</button><button class="small" data-act="AUTO">Auto</button>
         <button class="small danger" data-act="stop">Stop</button>` : esc(t.stoppedReason || "")}</td></tr>
       ${open ? `<tr class="results"><td></td><td colspan="7"><table><thead><tr><th>Time</th><th>Outcome</th>
-        <th>Exit code / status</th><th>Output</th></tr></thead><tbody>${results.slice().reverse().map(x =>
-        `<tr><td class="mono">${shortTime(x.time)}</td><td>${esc(x.outcome)}</td>
-        <td>${x.exitCode != null ? "exit " + esc(x.exitCode) : esc(x.detail)}</td>
-        <td><pre>${esc(x.output || "")}</pre></td></tr>`).join("") ||
-        '<tr><td colspan="4" class="empty">No probe results.</td></tr>'}</tbody></table></td></tr>` : ""}`;
+        <th>Exit code / status</th><th>Output</th></tr></thead><tbody data-results="${esc(t.taskId)}">${
+        resultRowsHtml(results)}</tbody></table></td></tr>` : ""}`;
   }).join("");
   view.innerHTML = `<h1>${esc(svc.name)}</h1><div class="card"><dl class="kv">
     <dt>Namespace</dt><dd>${esc(svc.namespace)}</dd><dt>Routing</dt><dd>${esc(svc.routing)}</dd>
@@ -308,6 +342,8 @@ async function render() {
   const r = route();
   document.querySelectorAll("nav a").forEach(a => a.classList.toggle("active",
     a.dataset.view === r.view || (r.view === "service" && a.dataset.view === "services")));
+  const began = performance.now();
+  if (r.view !== "service") followProbes(null);
   try {
     if (r.view === "service") await serviceView(r);
     else if (r.view === "dns") await dnsView(r);
@@ -317,14 +353,18 @@ async function render() {
   } catch (e) {
     view.innerHTML = `<div class="card">Could not load: ${esc(e.message)}</div>`;
   }
+  lastRender = performance.now() - began;
   rendering = false;
-  if (again) { again = false; render(); }
+  if (again) { again = false; refresh(); }
 }
-// Coalesces bursts of events into one render (at most every 100 ms).
-let timer = null;
+// Coalesces bursts of events into one render: 100 ms after the first, or twice as long as the
+// last render took when that is longer (a view of 1,000 services under churn then re-reads at
+// most every few hundred ms instead of back to back), so that wait plus render stays under 900 ms.
+let timer = null, lastRender = 0;
 function refresh() {
   if (timer) return;
-  timer = setTimeout(() => { timer = null; render(); }, 100);
+  const wait = Math.max(100, Math.min(2 * lastRender, 900 - lastRender));
+  timer = setTimeout(() => { timer = null; render(); }, wait);
 }
 
 function connect() {

@@ -9,8 +9,13 @@ changes/s) and no stream is open; (b) the same churn with CLIENTS SSE clients re
 gets). Prints the CPU time the DNS threads (named dns-udp) spent per answered query in each, and
 the ratio (b)/(a): 1.0 means the streams cost DNS nothing. CPU per query, not QPS, so that other
 load on the machine does not decide the result.
+With --page, a third setup (c): the same churn with the web page open in headless Chromium on its
+heaviest view (Services: every service's counts, re-read as the stream reports changes), so the
+ratio (c)/(a) is what a page open on a laptop costs DNS. --services and --tasks size the state
+(the issue's scale is --services 1000 --tasks 10).
 
   bench/web/sse_dns.py --binary build/emulator/ecs-emulator [--clients 20] [--churn 200]
+  bench/web/sse_dns.py --binary build/emulator/ecs-emulator --services 1000 --tasks 10 --page
 """
 import argparse
 import http.client
@@ -38,6 +43,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--services", type=int, default=100)
+    ap.add_argument("--tasks", type=int, default=3, help="tasks per service")
+    ap.add_argument("--page", action="store_true", help="also measure with the web page open")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--qps", type=int, default=5000, help="dnsperf query rate")
     ap.add_argument("--churn", type=int, default=200, help="health changes per second")
@@ -47,8 +54,8 @@ def main():
 
     work = tempfile.mkdtemp(prefix="sse-dns-")
     services = [{"name": "svc%d" % i, "namespace": "local", "records": ["A"],
-                 "tasks": [{"ip": "10.0.%d.%d" % (i // 250, i % 250 + j), "port": 80}
-                           for j in range(1, 4)]} for i in range(args.services)]
+                 "tasks": [{"ip": "10.%d.%d.%d" % (1 + i // 250, i % 250, j), "port": 80}
+                           for j in range(1, args.tasks + 1)]} for i in range(args.services)]
     fixture = os.path.join(work, "fixture.json")
     json.dump({"namespaces": [{"name": "local"}], "services": services}, open(fixture, "w"))
     queries = os.path.join(work, "queries.txt")
@@ -139,9 +146,31 @@ def main():
                 sys.exit("dnsperf output not understood:\n" + out)
             return cpu / int(m.group(1)) * 1e6
 
+        page_renders = [0]
+
+        def with_page():
+            """DNS-thread CPU per query with the page open on the Services view."""
+            b = browser()
+            try:
+                b.driver.get("http://127.0.0.1:%d/ui/#/services" % api_port)
+                b.wait(lambda: b.js("return !!document.querySelector('#live.on') && "
+                                    "!!document.querySelector('tr[data-service]')"), 30, "page")
+                r0 = b.js("return +document.body.dataset.rendered || 0")
+                result = dnsperf()
+                page_renders[0] += 1 if b.js("return +document.body.dataset.rendered || 0") > r0 else 0
+                return result
+            finally:
+                b.quit()
+
+        def browser():
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                            "tests", "integration"))
+            import test_web_ui  # the tests' Chromium: Debian's, headless, loopback only
+            return test_web_ui.Chromium(work)
+
         churner = threading.Thread(target=churn, daemon=True)
         churner.start()
-        without, with_streams = [], []
+        without, with_streams, with_pages = [], [], []
         for _ in range(args.repeat):
             without.append(dnsperf())
             halt = threading.Event()
@@ -157,6 +186,8 @@ def main():
             halt.set()
             for c in clients:
                 c.join(0.1)
+            if args.page:
+                with_pages.append(with_page())
         stop.set()
         churner.join(5)
         a, b = statistics.median(without), statistics.median(with_streams)
@@ -168,6 +199,12 @@ def main():
         print("DNS-thread CPU per query (us), churn, %3d SSE clients: %s (median %.2f)" % (
             args.clients, ", ".join("%.2f" % q for q in with_streams), b))
         print("ratio with/without streams: %.3f" % (b / a))
+        if args.page:
+            c = statistics.median(with_pages)
+            print("DNS-thread CPU per query (us), churn, web page open:  %s (median %.2f; the page "
+                  "re-rendered during %d of %d runs)" % (", ".join("%.2f" % q for q in with_pages), c,
+                                                         page_renders[0], args.repeat))
+            print("ratio with page/without: %.3f" % (c / a))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)

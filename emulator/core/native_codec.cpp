@@ -428,15 +428,17 @@ json to_json(const Service& s, const Registry& registry) {
           {"createdAt", iso8601(s.created_at)}};
 }
 
+json to_json(const ProbeRecord& r) {
+  json j{{"time", iso8601(r.time)}, {"outcome", r.ok ? "PASS" : "FAIL"}, {"detail", r.detail}};
+  if (r.exit_code) j["exitCode"] = *r.exit_code;
+  if (!r.output.empty()) j["output"] = r.output;
+  return j;
+}
+
 json to_json(const Task& t, const Registry& registry) {
   const Service* s = registry.service_by_id(t.service_id);
   json results = json::array();
-  for (const auto& r : t.last_results) {
-    json jr{{"time", iso8601(r.time)}, {"outcome", r.ok ? "PASS" : "FAIL"}, {"detail", r.detail}};
-    if (r.exit_code) jr["exitCode"] = *r.exit_code;
-    if (!r.output.empty()) jr["output"] = r.output;
-    results.push_back(std::move(jr));
-  }
+  for (const auto& r : t.last_results) results.push_back(to_json(r));
   json j{{"taskId", t.id},
          {"taskArn", t.arn},
          {"service", s ? registry.dns_name(*s) : ""},

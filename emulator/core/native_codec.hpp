@@ -38,6 +38,9 @@ Result<TaskSpec> parse_task(const json& body, const std::string& path);
 json to_json(const HealthCheckSpec& spec);
 json to_json(const Namespace& ns, const Registry& registry);
 json to_json(const Service& service, const Registry& registry);
+/// One probe result as a task's `lastResults` lists it (time, outcome PASS/FAIL, detail, exitCode,
+/// output).
+json to_json(const ProbeRecord& record);
 json to_json(const Task& task, const Registry& registry);
 json to_json(const Event& event);
 

@@ -976,6 +976,7 @@ void Registry::add_probe_result(std::string_view key, ProbeRecord record) {
   if (record.output.size() > 4096) record.output.resize(4096);
   history.push_back(std::move(record));
   while (history.size() > 10) history.pop_front();
+  for (const auto& listener : probe_listeners_) listener(it->second, history.back());
 }
 
 const Task* Registry::task(std::string_view key_or_id) const {

@@ -186,7 +186,8 @@ class Registry {
   /// the propagation delay. Only records: what to do about an UNHEALTHY task is its lifecycle
   /// owner's decision (the ECS scheduler, EndpointPolicy). A STOPPED task's health stays as it is.
   Result<HealthChange> set_health(std::string_view key, Health observed, std::string reason);
-  /// Keeps a probe result in the task's history (memory only, last 10).
+  /// Keeps a probe result in the task's history (memory only, last 10) and tells the probe
+  /// listeners (not a commit: a result that changes no health changes no state).
   void add_probe_result(std::string_view key, ProbeRecord record);
   /// Finds by key (task id, or `<service-id>/<instance-id>` for instances) or by plain task id.
   const Task* task(std::string_view key_or_id) const;
@@ -253,6 +254,11 @@ class Registry {
   /// Called after every commit, on the core thread, in commit order: a commit that an observer
   /// makes is told to every observer after the one being told.
   void add_observer(Observer observer) { observers_.push_back(std::move(observer)); }
+  /// Called with every probe result as it is kept (core thread), the task as it is then.
+  using ProbeListener = std::function<void(const Task&, const ProbeRecord&)>;
+  void add_probe_listener(ProbeListener listener) {
+    probe_listeners_.push_back(std::move(listener));
+  }
   /// The ZoneModel of the current state (what the snapshot was built from).
   ZoneModel zone_model() const;
 
@@ -302,6 +308,7 @@ class Registry {
   CloudMapState cloudmap_;
   SnapshotHolder zones_;
   std::vector<Observer> observers_;
+  std::vector<ProbeListener> probe_listeners_;
   std::deque<CommitInfo> untold_;  // commits observers have not been told yet
   bool telling_ = false;
   int bulk_depth_ = 0;

@@ -51,7 +51,7 @@ TEST(ResumeIndex, AMalformedIndexIsABadRequestNamingItsSource) {
 }
 
 TEST(StreamFilterTest, BareServiceNamesMeanTheDefaultNamespace) {
-  auto f = stream_filter(target_of("/v1/events/stream?service=Web,api.prod.&type=TaskStopped"));
+  auto f = *stream_filter(target_of("/v1/events/stream?service=Web,api.prod.&type=TaskStopped"));
   EXPECT_TRUE(f.services.contains("web.local"));
   EXPECT_TRUE(f.services.contains("api.prod"));
   EXPECT_TRUE(f.matches({{"service", "web.local"}, {"type", "TaskStopped"}}));
@@ -146,6 +146,68 @@ TEST_F(EventStreamTest, FiltersByServiceAndType) {
   settle();
   ASSERT_EQ(s.ids().size(), 1u) << s.written;
   EXPECT_NE(s.written.find(api_task), std::string::npos);
+}
+
+TEST(StreamFilterTest, ProbesAreOffByDefaultAndABadValueNamesTheParameter) {
+  EXPECT_EQ(stream_filter(target_of("/v1/events/stream"))->probes, StreamFilter::Probes::None);
+  EXPECT_EQ(stream_filter(target_of("/v1/events/stream?probes=1"))->probes,
+            StreamFilter::Probes::Also);
+  auto only = *stream_filter(target_of("/v1/events/stream?probes=only&service=web"));
+  EXPECT_EQ(only.probes, StreamFilter::Probes::Only);
+  EXPECT_TRUE(only.wants_probe("web.local"));
+  EXPECT_FALSE(only.wants_probe("api.local"));
+  EXPECT_FALSE(only.matches({{"service", "web.local"}, {"type", "TaskRegistered"}}));
+  auto bad = stream_filter(target_of("/v1/events/stream?probes=yes"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "probes");
+}
+
+TEST(SseFrame, AProbeFrameIsNamedAndHasNoId) {
+  EXPECT_EQ(sse_probe_frame(R"({"outcome":"PASS"})"),
+            "event: probe\ndata: {\"outcome\":\"PASS\"}\n\n");
+}
+
+core::ProbeRecord probe(bool ok, std::string detail) {
+  core::ProbeRecord r;
+  r.ok = ok;
+  r.detail = std::move(detail);
+  return r;
+}
+
+TEST_F(EventStreamTest, ProbeResultsReachOnlyTheStreamsThatAskForThemAndMoveNoId) {
+  const auto web = add_task("web", "10.0.0.1", 80);
+  const auto api = add_task("api", "10.0.0.2", 80);
+  FakeStream plain, also, only;
+  open(plain, "/v1/events/stream");
+  open(also, "/v1/events/stream?probes=1");
+  open(only, "/v1/events/stream?probes=only&service=web");
+  const auto plain_ids = plain.ids();
+  const auto also_ids = also.ids();
+  EXPECT_TRUE(only.ids().empty());  // no lifecycle backlog
+
+  registry.add_probe_result(web, probe(false, "http 503"));
+  registry.add_probe_result(api, probe(true, "http 200"));
+  settle();
+  EXPECT_EQ(plain.written.find("event: probe"), std::string::npos);
+  EXPECT_EQ(plain.ids(), plain_ids);
+  EXPECT_EQ(also.ids(), also_ids);  // probe frames carry no id
+  // Both results to `also`; only web's to `only`, with the task and its outcome.
+  std::size_t n = 0;
+  for (auto p = also.written.find("event: probe"); p != std::string::npos;
+       p = also.written.find("event: probe", p + 1))
+    ++n;
+  EXPECT_EQ(n, 2u);
+  const auto at = only.written.find("event: probe\ndata: ");
+  ASSERT_NE(at, std::string::npos) << only.written;
+  const auto data_at = at + std::string("event: probe\ndata: ").size();
+  auto j = json::parse(only.written.substr(data_at, only.written.find('\n', data_at) - data_at));
+  EXPECT_EQ(j["taskId"], web);
+  EXPECT_EQ(j["service"], "web.local");
+  EXPECT_EQ(j["outcome"], "FAIL");
+  EXPECT_EQ(j["detail"], "http 503");
+  EXPECT_EQ(j["ip"], "10.0.0.1");
+  EXPECT_EQ(only.written.find(api), std::string::npos);
+  EXPECT_TRUE(only.ids().empty());
 }
 
 TEST_F(EventStreamTest, AClosedClientIsDroppedAndShutdownEndsTheRest) {
