@@ -557,8 +557,11 @@ TEST_F(AsioProbeExecutorTest, EscapeeThatCalledSetsidDiesWhenTheProbePasses) {
   const PidFile guard{temp_file("setsid")};
   const std::string& pids = guard.path;
   // The escapee has a child of its own (in the escapee's new group): two generations to kill.
-  const ProbeResult r = run_probe(
-      io, executor, shell(escapee(pids, "sleep 300 & echo $! >> " + pids + "; wait") + "exit 0"));
+  // The probe passes once both pids are written (else the kill on exit can beat the second one).
+  const ProbeResult r =
+      run_probe(io, executor,
+                shell(escapee(pids, "sleep 300 & echo $! >> " + pids + "; wait") +
+                      "while [ $(wc -l < " + pids + ") -lt 2 ]; do sleep 0.01; done; exit 0"));
   EXPECT_EQ(r.outcome, Outcome::Pass) << r.detail;
   EXPECT_EQ(r.exit_code, 0);
   ASSERT_TRUE(run_until(io, [&] { return read_pids(pids).size() == 2; }));
