@@ -56,8 +56,14 @@ def status_kib(pid, key):
 
 
 def metrics(conn):
-    conn.request("GET", "/metrics")
-    resp = conn.getresponse()
+    try:
+        conn.request("GET", "/metrics")
+        resp = conn.getresponse()
+    except (http.client.RemoteDisconnected, ConnectionError):
+        # Idle through 10,000 registrations, the keep-alive connection was closed: once more.
+        conn.close()
+        conn.request("GET", "/metrics")
+        resp = conn.getresponse()
     text = resp.read().decode()
     out = {}
     for line in text.splitlines():

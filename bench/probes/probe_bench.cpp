@@ -6,7 +6,8 @@
 // prober's CPU and RSS are measured alone. Loopback only: 127.0.<1..>.<1..250>, port 0.
 //
 //   probe_bench [--endpoints 2000] [--tcp-percent 50] [--seconds 30] [--interval-ms 1000]
-//               [--timeout-ms 500] [--warmup-s 3] [--burst]   (--burst: no staggering)
+//               [--timeout-ms 500] [--warmup-s 3] [--slack-ms 1] [--burst]
+//       --burst: no staggering; --slack-ms: the timer driver's coalescing slack
 //   probe_bench --serve-only --endpoints 2000 --seconds 120
 //       only the endpoints, "ip port http|tcp" lines then "end" on stdout; used by
 //       daemon_bench.py to probe them through the real daemon. Exits after --seconds.
@@ -29,7 +30,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -52,6 +56,7 @@ struct Options {
   int timeout_ms = 500;
   int warmup_s = 3;
   bool burst = false;
+  int slack_ms = static_cast<int>(emu::timer::AsioTimerDriver::kDefaultSlack.count());
   bool serve_only = false;  ///< only the endpoints: listing on stdout, exits after --seconds
 };
 
@@ -131,6 +136,28 @@ double cpu_seconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+/// user+sys CPU seconds of another process (the endpoints), from /proc/<pid>/stat.
+double cpu_seconds_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; fields >> field && i <= 15; ++i) {
+    if (i == 14 || i == 15) ticks += std::atof(field.c_str());  // utime, stime
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double load_average() {
+  std::ifstream in("/proc/loadavg");
+  double one = 0;
+  in >> one;
+  return one;
+}
+
 long status_kib(const char* key) {
   std::ifstream in("/proc/self/status");
   std::string line;
@@ -152,7 +179,10 @@ class TimingExecutor final : public emu::health::ProbeExecutor {
             durations_us.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
                                        std::chrono::steady_clock::now() - start)
                                        .count());
-            if (!r.ok()) ++failures;
+            if (!r.ok()) {
+              ++failures;
+              ++failure_details[r.detail];
+            }
           }
           done(std::move(r));
         });
@@ -162,6 +192,7 @@ class TimingExecutor final : public emu::health::ProbeExecutor {
   bool recording = false;
   std::vector<long> durations_us;
   long failures = 0;
+  std::map<std::string, long> failure_details;  ///< "timeout after 500ms", "connect: ..."
 
  private:
   ProbeExecutor& inner_;
@@ -201,6 +232,8 @@ int main(int argc, char** argv) {
       o.timeout_ms = next();
     else if (a == "--warmup-s")
       o.warmup_s = next();
+    else if (a == "--slack-ms")
+      o.slack_ms = next();
     else if (a == "--burst")
       o.burst = true;
     else if (a == "--serve-only")
@@ -208,7 +241,8 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: probe_bench [--endpoints N] [--tcp-percent P] [--seconds S] "
-                   "[--interval-ms I] [--timeout-ms T] [--warmup-s W] [--burst] [--serve-only]\n");
+                   "[--interval-ms I] [--timeout-ms T] [--warmup-s W] [--slack-ms S] [--burst] "
+                   "[--serve-only]\n");
       return 2;
     }
   }
@@ -252,7 +286,7 @@ int main(int argc, char** argv) {
   asio::io_context io;
   emu::SteadyTimeSource clock;
   emu::TimerQueue timers;
-  emu::timer::AsioTimerDriver driver{io, clock, timers};
+  emu::timer::AsioTimerDriver driver{io, clock, timers, emu::Duration(o.slack_ms)};
   emu::health::AsioProbeExecutor real{io};
   TimingExecutor executor{real};
   NullSink sink;
@@ -280,9 +314,12 @@ int main(int argc, char** argv) {
   const emu::health::MonitorStats warm = monitor.stats();
   executor.recording = true;
   const double cpu0 = cpu_seconds();
+  const double endpoints_cpu0 = cpu_seconds_of(child);
+  const double load0 = load_average();
   const auto wall0 = std::chrono::steady_clock::now();
   io.run_for(std::chrono::seconds(o.seconds));
   const double cpu = cpu_seconds() - cpu0;
+  const double endpoints_cpu = cpu_seconds_of(child) - endpoints_cpu0;
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   const emu::health::MonitorStats s = monitor.stats();
@@ -294,8 +331,9 @@ int main(int argc, char** argv) {
               : 0;
   std::printf("endpoints            %d (%d%% tcp, %s)\n", o.endpoints, o.tcp_percent,
               o.burst ? "all at once" : "staggered");
-  std::printf("interval / timeout   %d ms / %d ms, measured %.1f s after %d s warm-up\n",
-              o.interval_ms, o.timeout_ms, wall, o.warmup_s);
+  std::printf(
+      "interval / timeout   %d ms / %d ms, timer slack %d ms, measured %.1f s after %d s warm-up\n",
+      o.interval_ms, o.timeout_ms, o.slack_ms, wall, o.warmup_s);
   std::printf(
       "probes               %lu started, %.0f /s, %zu results, %ld failed, %lu timeouts, %lu "
       "skipped ticks\n",
@@ -303,6 +341,8 @@ int main(int argc, char** argv) {
       executor.durations_us.size(), executor.failures,
       static_cast<unsigned long>(s.timeouts - warm.timeouts),
       static_cast<unsigned long>(s.skipped_ticks - warm.skipped_ticks));
+  for (const auto& [detail, count] : executor.failure_details)
+    std::printf("  failed              %ld x %s\n", count, detail.c_str());
   std::printf("probe duration       p50 %ld us, p99 %ld us, max %ld us\n",
               percentile(executor.durations_us, 0.5), percentile(executor.durations_us, 0.99),
               percentile(executor.durations_us, 1.0));
@@ -310,9 +350,13 @@ int main(int argc, char** argv) {
               static_cast<long>(s.max_lateness.count()));
   std::printf("prober CPU           %.1f %% of one core (%.2f s user+sys)\n", 100.0 * cpu / wall,
               cpu);
+  std::printf("endpoints' process   %.1f %% of one core (the listeners, a separate process)\n",
+              100.0 * endpoints_cpu / wall);
   std::printf("prober RSS           %ld KiB (before watch: %ld KiB, peak %ld KiB)\n",
               status_kib("VmRSS:"), rss_before, status_kib("VmHWM:"));
   std::printf("unhealthy            %ld transitions\n", sink.unhealthy);
+  std::printf("load average         %.2f at the start, %.2f at the end (%ld CPUs)\n", load0,
+              load_average(), sysconf(_SC_NPROCESSORS_ONLN));
 
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);

@@ -8,14 +8,22 @@
 // is out of file descriptors, memory or processes (SkipReason::Resources), or the probe is a
 // command and commands are not allowed (SkipReason::CommandsDisabled).
 //
+// Timeouts: one steady_timer for all attempts, armed at the earliest deadline of a min-heap
+// (deadlines of finished attempts are dropped lazily when they reach the top), instead of a
+// timer per attempt.
+//
 // Shutdown: destroying the executor abandons the attempts in flight without calling their
 // callbacks: sockets are closed and command probes' process groups are killed and reaped. This is
 // safe whether or not the io_context is still running (or was stopped with probes in flight).
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "emulator/health/probe_executor.hpp"
 
@@ -49,12 +57,27 @@ class AsioProbeExecutor final : public ProbeExecutor {
   std::size_t in_flight() const;
 
  private:
-  using Table = std::unordered_map<AttemptId, std::weak_ptr<ProbeAttempt>>;
+  using Clock = std::chrono::steady_clock;
+  struct Deadline {
+    Clock::time_point at;
+    AttemptId id = 0;
+  };
+  // Shared (weakly) with the completion wrappers, which erase their entry even after a cancel(),
+  // and with the deadline timer's handler.
+  struct State {
+    explicit State(boost::asio::io_context& io) : timer(io) {}
+    std::unordered_map<AttemptId, std::weak_ptr<ProbeAttempt>> attempts;
+    std::vector<Deadline> deadlines;  // a min-heap on `at`
+    boost::asio::steady_timer timer;
+    std::optional<Clock::time_point> armed_for;
+  };
+
+  static void arm(const std::shared_ptr<State>& state);
+  static void on_deadline(const std::shared_ptr<State>& state);
 
   boost::asio::io_context& io_;
   const ProbeExecutorOptions options_;
-  // Shared with the completion wrappers, which erase their entry even after a cancel().
-  std::shared_ptr<Table> attempts_ = std::make_shared<Table>();
+  std::shared_ptr<State> state_;
   AttemptId next_id_ = 1;
 };
 

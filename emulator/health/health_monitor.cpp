@@ -56,7 +56,7 @@ void HealthMonitor::watch(Target target) {
   w.next_tick = now;
   start_probe(w, now);
   w.next_tick = now + std::max(kMinInterval, w.target.check.interval);
-  w.tick_timer = timers_.schedule(w.next_tick, [this, id] { on_tick(id); });
+  w.tick_timer = timers_.schedule(w.next_tick, [this, &w] { on_tick(w); });
 }
 
 void HealthMonitor::unwatch(const std::string& task_id) {
@@ -84,10 +84,9 @@ bool HealthMonitor::probing(const std::string& task_id) const {
   return it != watches_.end() && it->second.running.has_value();
 }
 
-void HealthMonitor::on_tick(const std::string& task_id) {
-  const auto it = watches_.find(task_id);
-  if (it == watches_.end()) return;
-  Watch& w = it->second;
+// Timer callbacks hold the Watch by reference: a map node stays where it is, and stop() cancels
+// both of a watch's timers before it is erased (no lookup, no copy of the id per timer).
+void HealthMonitor::on_tick(Watch& w) {
   const TimePoint now = clock_.now();
   const TimePoint scheduled = w.next_tick;
   const Duration interval = std::max(kMinInterval, w.target.check.interval);
@@ -95,8 +94,7 @@ void HealthMonitor::on_tick(const std::string& task_id) {
   TimePoint next = scheduled + interval;
   if (next <= now) next += interval * ((now - next) / interval + 1);
   w.next_tick = next;
-  const std::string id = task_id;  // the timer callback owns task_id; keep our own copy
-  w.tick_timer = timers_.schedule(next, [this, id] { on_tick(id); });
+  w.tick_timer = timers_.schedule(next, [this, &w] { on_tick(w); });
   if (w.running) {
     ++stats_.skipped_ticks;  // never two at once: this tick is skipped
     return;
@@ -126,8 +124,7 @@ void HealthMonitor::start_probe(Watch& w, TimePoint scheduled) {
                       on_result(id, attempt, std::move(result));
                     });
   // Envoy's split: the timeout belongs to the policy owner, not the transport.
-  running.timeout_timer =
-      timers_.schedule(now + timeout, [this, id, attempt] { on_timeout(id, attempt); });
+  running.timeout_timer = timers_.schedule(now + timeout, [this, &w] { on_timeout(w); });
   w.running = running;
 }
 
@@ -145,10 +142,10 @@ void HealthMonitor::on_result(const std::string& task_id, std::uint64_t attempt,
   judge(task_id, w, std::move(result));
 }
 
-void HealthMonitor::on_timeout(const std::string& task_id, std::uint64_t attempt) {
-  const auto it = watches_.find(task_id);
-  if (it == watches_.end() || !it->second.running || it->second.running->attempt != attempt) return;
-  Watch& w = it->second;
+void HealthMonitor::on_timeout(Watch& w) {
+  // The timer is cancelled whenever the attempt ends otherwise: it is the running attempt's.
+  if (!w.running) return;
+  const std::string task_id = w.target.task_id;
   executor_.cancel(w.running->executor_id);  // its late result will be ignored by attempt id
   observe_duration(w);
   w.running.reset();

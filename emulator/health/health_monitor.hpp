@@ -108,10 +108,10 @@ class HealthMonitor {
     bool disabled_reported = false;  // once per watch: "command probes are disabled"
   };
 
-  void on_tick(const std::string& task_id);
+  void on_tick(Watch& w);
   void start_probe(Watch& w, TimePoint scheduled);
   void on_result(const std::string& task_id, std::uint64_t attempt, ProbeResult result);
-  void on_timeout(const std::string& task_id, std::uint64_t attempt);
+  void on_timeout(Watch& w);
   void judge(const std::string& task_id, Watch& w, ProbeResult result);
   void skipped(const std::string& task_id, Watch& w, const ProbeResult& result);
   void stop(Watch& w);

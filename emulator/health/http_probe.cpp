@@ -2,7 +2,6 @@
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 namespace emu::health {
 
@@ -14,13 +13,13 @@ constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 void HttpProbe::do_start() {
   const auto endpoint = endpoint_of(spec_);
   if (!endpoint) return finish(ProbeResult::fail("http: bad address '" + spec_.ip + "'"));
-  request_.method(http::verb::get);
-  request_.target(spec_.path.empty() ? "/" : spec_.path);
-  request_.version(11);
-  request_.set(http::field::host, authority_of(spec_));
-  request_.set(http::field::user_agent, "ecs-emulator-health/1");
-  request_.set(http::field::connection, "close");
+  // The request is the same bytes Beast would serialize, written as one buffer.
+  request_ = "GET " + (spec_.path.empty() ? std::string("/") : spec_.path) +
+             " HTTP/1.1\r\nHost: " + authority_of(spec_) +
+             "\r\nUser-Agent: ecs-emulator-health/1\r\nConnection: close\r\n\r\n";
   parser_.header_limit(kHeaderLimit);
+  // The daemon's own shortage (EMFILE at socket()) reads like the connect's: "connect: ...".
+  if (const auto ec = open_probe_socket(socket_, *endpoint)) return finish(io_error("connect", ec));
   socket_.async_connect(
       *endpoint, [self = self()](const boost::system::error_code& ec) { self->on_connect(ec); });
 }
@@ -28,8 +27,8 @@ void HttpProbe::do_start() {
 void HttpProbe::on_connect(const boost::system::error_code& ec) {
   if (finished()) return;
   if (ec) return finish(io_error("connect", ec));
-  http::async_write(
-      socket_, request_,
+  boost::asio::async_write(
+      socket_, boost::asio::buffer(request_),
       [self = self()](const boost::system::error_code& ec, std::size_t) { self->on_write(ec); });
 }
 
@@ -46,8 +45,7 @@ void HttpProbe::on_read(const boost::system::error_code& ec) {
   if (ec) return finish(io_error("http: read", ec));
   const unsigned status = parser_.get().result_int();
   boost::system::error_code ignored;
-  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  socket_.close(ignored);  // a reset (SO_LINGER 0): no FIN exchange, no TIME_WAIT
   ProbeResult result = status >= 200 && status <= 399
                            ? ProbeResult::pass("http " + std::to_string(status))
                            : ProbeResult::fail("http " + std::to_string(status));

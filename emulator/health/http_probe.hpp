@@ -5,8 +5,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <string>
 
 #include "emulator/health/probe_attempt.hpp"
 
@@ -29,7 +29,7 @@ class HttpProbe final : public ProbeAttempt {
 
   boost::asio::ip::tcp::socket socket_{io_};
   boost::beast::flat_buffer buffer_;
-  boost::beast::http::request<boost::beast::http::empty_body> request_;
+  std::string request_;
   boost::beast::http::response_parser<boost::beast::http::empty_body> parser_;
 };
 

@@ -17,16 +17,9 @@ std::string format_duration(Duration d) {
 }  // namespace
 
 ProbeAttempt::ProbeAttempt(boost::asio::io_context& io, ProbeSpec spec, Duration timeout, Done done)
-    : io_(io), spec_(std::move(spec)), timeout_(timeout), timer_(io), done_(std::move(done)) {}
+    : io_(io), spec_(std::move(spec)), timeout_(timeout), done_(std::move(done)) {}
 
-void ProbeAttempt::start() {
-  timer_.expires_after(timeout_);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec == boost::asio::error::operation_aborted || self->finished_) return;
-    self->cancel("timeout after " + format_duration(self->timeout_));
-  });
-  do_start();
-}
+void ProbeAttempt::expire() { cancel("timeout after " + format_duration(timeout_)); }
 
 void ProbeAttempt::cancel(std::string why) {
   if (finished_ || stop_reason_) return;
@@ -41,13 +34,11 @@ void ProbeAttempt::abandon() {
     if (!stop_reason_) stop_reason_ = "abandoned";
     do_abandon();
   }
-  timer_.cancel();
 }
 
 void ProbeAttempt::finish(ProbeResult result) {
   if (finished_) return;
   finished_ = true;
-  timer_.cancel();
   if (stop_reason_) {
     result.outcome = Outcome::Fail;
     result.skip_reason = SkipReason::None;
@@ -66,6 +57,16 @@ std::optional<boost::asio::ip::tcp::endpoint> endpoint_of(const ProbeSpec& spec)
   const auto address = boost::asio::ip::make_address(spec.ip, ec);
   if (ec) return std::nullopt;
   return boost::asio::ip::tcp::endpoint{address, spec.port};
+}
+
+boost::system::error_code open_probe_socket(boost::asio::ip::tcp::socket& socket,
+                                            const boost::asio::ip::tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  socket.open(endpoint.protocol(), ec);
+  if (ec) return ec;
+  boost::system::error_code ignored;
+  socket.set_option(boost::asio::socket_base::linger(true, 0), ignored);
+  return {};
 }
 
 std::string authority_of(const ProbeSpec& spec) {

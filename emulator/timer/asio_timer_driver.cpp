@@ -1,10 +1,12 @@
 #include "emulator/timer/asio_timer_driver.hpp"
 
+#include <algorithm>
+
 namespace emu::timer {
 
 AsioTimerDriver::AsioTimerDriver(boost::asio::io_context& io, const TimeSource& time,
-                                 TimerQueue& timers)
-    : timer_(io), time_(time), timers_(timers) {}
+                                 TimerQueue& timers, Duration slack)
+    : timer_(io), time_(time), timers_(timers), slack_(std::max(Duration::zero(), slack)) {}
 
 void AsioTimerDriver::start() {
   stopped_ = false;
@@ -22,10 +24,11 @@ void AsioTimerDriver::arm() {
   if (stopped_) return;
   const auto next = timers_.next_deadline();
   if (!next) return;
-  if (armed_ && armed_for_ <= *next) return;  // already waking early enough
+  const TimePoint wake = *next + slack_;
+  if (armed_ && armed_for_ <= wake) return;  // already waking early enough
   armed_ = true;
-  armed_for_ = *next;
-  timer_.expires_at(*next);
+  armed_for_ = wake;
+  timer_.expires_at(wake);
   timer_.async_wait([this](const boost::system::error_code& ec) { on_timer(ec); });
 }
 

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -412,6 +413,46 @@ TEST_F(AsioProbeExecutorTest, TcpListenerClosedDuringTheTest) {
   EXPECT_EQ(r.detail, "connect: connection refused");
 }
 
+TEST_F(AsioProbeExecutorTest, TcpProbeClosesWithAResetAndLeavesNoTimeWait) {
+  // SO_LINGER 0: the probe's close is a reset, so the prober keeps no TIME_WAIT socket (10,000
+  // probes a second would otherwise hold 600,000). The listener sees the reset.
+  tcp::acceptor listener{io, tcp::endpoint{asio::ip::make_address("127.0.0.3"), 0}};
+  const ProbeResult r = run_probe(
+      io, executor, spec_for(core::ProbeType::Tcp, "127.0.0.3", listener.local_endpoint().port()));
+  ASSERT_EQ(r.outcome, Outcome::Pass);
+  // The connection is in the accept queue (the handshake completed) and the reset has arrived:
+  // neither call blocks, and non-blocking mode makes sure of it.
+  listener.non_blocking(true);
+  tcp::socket accepted{io};
+  boost::system::error_code ec;
+  listener.accept(accepted, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  accepted.non_blocking(true);
+  std::array<char, 16> byte{};
+  (void)accepted.read_some(asio::buffer(byte), ec);
+  EXPECT_EQ(ec, asio::error::connection_reset) << ec.message();
+}
+
+TEST_F(AsioProbeExecutorTest, EachAttemptTimesOutAtItsOwnDeadline) {
+  // One timer for all attempts: a short timeout started after a long one still fires first, and
+  // the long one keeps its own deadline.
+  TinyHttpServer server{io, "127.0.0.1"};
+  server.silent = true;
+  const ProbeSpec spec = spec_for(core::ProbeType::Http, "127.0.0.1", server.port);
+  std::optional<ProbeResult> slow;
+  std::optional<ProbeResult> fast;
+  executor.run(spec, 1s, [&](ProbeResult r) { slow = std::move(r); });
+  executor.run(spec, 100ms, [&](ProbeResult r) { fast = std::move(r); });
+  ASSERT_TRUE(run_until(io, [&] { return fast.has_value(); }));
+  EXPECT_EQ(fast->detail, "timeout after 100ms");
+  EXPECT_FALSE(slow.has_value());
+  EXPECT_EQ(executor.in_flight(), 1u);
+  ASSERT_TRUE(run_until(io, [&] { return slow.has_value(); }));
+  EXPECT_EQ(slow->detail, "timeout after 1s");
+  EXPECT_EQ(executor.in_flight(), 0u);
+  server.stop();
+}
+
 // --- grpc -----------------------------------------------------------------------------------
 
 TEST_F(AsioProbeExecutorTest, GrpcServingThenNotServingThenKilled) {
@@ -557,8 +598,11 @@ TEST_F(AsioProbeExecutorTest, EscapeeThatCalledSetsidDiesWhenTheProbePasses) {
   const PidFile guard{temp_file("setsid")};
   const std::string& pids = guard.path;
   // The escapee has a child of its own (in the escapee's new group): two generations to kill.
-  const ProbeResult r = run_probe(
-      io, executor, shell(escapee(pids, "sleep 300 & echo $! >> " + pids + "; wait") + "exit 0"));
+  // The probe passes once both pids are written (else the kill on exit can beat the second one).
+  const ProbeResult r =
+      run_probe(io, executor,
+                shell(escapee(pids, "sleep 300 & echo $! >> " + pids + "; wait") +
+                      "while [ $(wc -l < " + pids + ") -lt 2 ]; do sleep 0.01; done; exit 0"));
   EXPECT_EQ(r.outcome, Outcome::Pass) << r.detail;
   EXPECT_EQ(r.exit_code, 0);
   ASSERT_TRUE(run_until(io, [&] { return read_pids(pids).size() == 2; }));
