@@ -172,6 +172,8 @@ Result<void> EcsEngine::load() {
     } else if (t->launch == Launch::Simulated && (t->last_status != TaskStatus::Running ||
                                                   t->desired_status == TaskStatus::Stopped)) {
       schedule_step(t->id);
+    } else if (t->launch == Launch::Docker && t->last_status == TaskStatus::Deprovisioning) {
+      schedule_step(t->id);  // its containers are gone already: nothing to wait for
     }
   }
   for (const auto& [key, s] : services_) mark_dirty(key);
@@ -192,7 +194,6 @@ void EcsEngine::clear() {
   tags_.clear();
   steps_.clear();
   launches_.clear();
-  stop_asked_.clear();
   known_stopped_.clear();
   dirty_.clear();
 }
@@ -261,18 +262,7 @@ void EcsEngine::on_commit(const CommitInfo& info) {
         remove_later(std::move(containers));
       }
       known_stopped_.erase(key);
-      stop_asked_.erase(key);
       continue;
-    }
-    if (t->launch == Launch::Docker && t->last_status == TaskStatus::Stopped &&
-        !stop_asked_.count(t->id)) {
-      // Stopped by someone else (Registry::stop_task, a deleted Cloud Map service, a failed
-      // start): containers that still run are stopped too.
-      const auto it = extras_.find(t->id);
-      if (it != extras_.end() &&
-          std::any_of(it->second.containers.begin(), it->second.containers.end(), live)) {
-        schedule_container_stop(t->id, false);
-      }
     }
     if (is_ecs_task(*t) && !t->ecs_service.empty()) {
       mark_dirty(service_key(t->region, t->cluster, t->ecs_service));
@@ -564,8 +554,10 @@ void EcsEngine::schedule_step(const std::string& task_id) {
 
 void EcsEngine::step(const std::string& task_id) {
   const Task* current = registry_.task(task_id);
-  if (!current || current->launch != Launch::Simulated ||
-      current->last_status == TaskStatus::Stopped)
+  // Docker tasks step only from DEPROVISIONING: the runtime's reports move them before that.
+  if (!current || current->last_status == TaskStatus::Stopped ||
+      (current->launch != Launch::Simulated &&
+       !(current->launch == Launch::Docker && current->last_status == TaskStatus::Deprovisioning)))
     return;
   Task t = *current;
   auto event = step_towards_desired(t.last_status, t.desired_status);
@@ -621,8 +613,8 @@ Result<Task> EcsEngine::begin_stop(const Task& task, std::string code, std::stri
   auto put = move(t, TaskEvent::StopRequested, cause);
   if (!put) return put.error();
   if (t.launch == Launch::Docker) {
-    // Docker: STOPPED once the containers have exited (on_container_exited).
-    schedule_container_stop(t.id, true);
+    // Docker: DEPROVISIONING once the containers have exited (on_container_exited), then STOPPED.
+    schedule_container_stop(t.id);
   } else {
     schedule_step(t.id);
   }
@@ -638,6 +630,12 @@ Result<Task> EcsEngine::stop_task(const std::string& region, const std::string& 
   if (!t || !is_ecs_task(*t) || t->region != region || t->cluster != cluster_name) {
     return invalid_parameter("The referenced task was not found.");
   }
+  return begin_stop(*t, "UserInitiated", reason.empty() ? "Task stopped by user" : reason);
+}
+
+Result<Task> EcsEngine::stop_task(const std::string& task_id, const std::string& reason) {
+  const Task* t = registry_.task(task_id);
+  if (!t || !is_ecs_task(*t)) return not_found("task " + task_id + " not found");
   return begin_stop(*t, "UserInitiated", reason.empty() ? "Task stopped by user" : reason);
 }
 
@@ -727,8 +725,7 @@ void EcsEngine::launch(const std::string& task_id) {
   runtime_->launch(plan);
 }
 
-void EcsEngine::schedule_container_stop(const std::string& task_id, bool again) {
-  if (!stop_asked_.insert(task_id).second && !again) return;
+void EcsEngine::schedule_container_stop(const std::string& task_id) {
   const auto gen = generation_;
   timers_.schedule(time_.now(), [this, task_id, gen] {
     if (gen == generation_) stop_containers(task_id);
@@ -759,6 +756,10 @@ void EcsEngine::stop_containers(const std::string& task_id) {
 void EcsEngine::finish_stop(const std::string& task_id) {
   const Task* cur = registry_.task(task_id);
   if (!cur || cur->last_status == TaskStatus::Stopped) return;
+  if (cur->last_status == TaskStatus::Deprovisioning) {
+    schedule_step(task_id);  // a repeated report (or adopted after a restart): STOPPED next
+    return;
+  }
   Task t = *cur;
   if (const auto it = extras_.find(task_id); it != extras_.end()) {
     // ECS: the task's exit code is its first essential container's.
@@ -769,7 +770,19 @@ void EcsEngine::finish_stop(const std::string& task_id) {
       }
     }
   }
-  (void)move(t, TaskEvent::Terminated);
+  if (t.last_status == TaskStatus::Deactivating) {
+    // The containers exited before they were asked to stop: out of Cloud Map, then on.
+    auto put = move(t, TaskEvent::Deactivated);
+    if (!put) return;
+    t = *put;
+  }
+  if (t.last_status != TaskStatus::Stopping) {
+    (void)move(t,
+               TaskEvent::Terminated);  // not stopping through the lifecycle: nothing to wait for
+    return;
+  }
+  // All containers have exited: DEPROVISIONING, then STOPPED after a step (as simulated tasks).
+  if (auto put = move(t, TaskEvent::ContainersStopped); put) schedule_step(task_id);
 }
 
 void EcsEngine::fail_start(const std::string& task_id, const std::string& reason) {
@@ -784,9 +797,15 @@ void EcsEngine::fail_start(const std::string& task_id, const std::string& reason
     also.push_back(extra_row(task_id));
   }
   // Counts for the ECS throttle (reconcile_service): stopped before RUNNING with this code
-  // (a task already stopping keeps its own). Containers created before the failure are stopped
-  // by on_commit (Docker task STOPPED, live containers).
-  (void)move(*cur, TaskEvent::Terminated, {kTaskFailedToStart, reason}, {}, std::move(also));
+  // (a task already stopping keeps its own).
+  auto put = move(*cur, TaskEvent::Terminated, {kTaskFailedToStart, reason}, {}, std::move(also));
+  if (!put) return;
+  // Containers created before the failure must not stay.
+  const auto it = extras_.find(task_id);
+  if (it != extras_.end() &&
+      std::any_of(it->second.containers.begin(), it->second.containers.end(), live)) {
+    schedule_container_stop(task_id);
+  }
 }
 
 void EcsEngine::on_containers_created(const std::string& task_id,
@@ -818,7 +837,7 @@ void EcsEngine::on_containers_created(const std::string& task_id,
   std::optional<TaskEvent> event;
   if (t.desired_status == TaskStatus::Stopped) {
     // Stopped while the launch was under way: these containers must not stay.
-    schedule_container_stop(task_id, true);
+    schedule_container_stop(task_id);
   } else if (t.last_status == TaskStatus::Provisioning) {
     event = TaskEvent::Provisioned;
   }
@@ -841,7 +860,7 @@ void EcsEngine::on_task_started(const std::string& task_id, const std::string& i
   if (cur->desired_status == TaskStatus::Stopped || cur->last_status == TaskStatus::Stopped) {
     // ECS: a task asked to stop while it started does not start; its containers stop.
     save_extra(task_id);
-    schedule_container_stop(task_id, true);
+    schedule_container_stop(task_id);
     return;
   }
   if (cur->last_status > TaskStatus::Pending) {  // a repeated report
@@ -1027,7 +1046,7 @@ void EcsEngine::adopt_task(const std::string& task_id,
   if (!cur) return;
   if (cur->desired_status == TaskStatus::Stopped) {
     // It was stopping: finish (stop_containers finishes at once when nothing is left).
-    schedule_container_stop(task_id, true);
+    schedule_container_stop(task_id);
     return;
   }
   if (cur->last_status <= TaskStatus::Pending) {

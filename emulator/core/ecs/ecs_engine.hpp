@@ -147,6 +147,9 @@ class EcsEngine {
   /// Starts stopping a task (desiredStatus STOPPED; DEACTIVATING ... STOPPED); code UserInitiated.
   Result<Task> stop_task(const std::string& region, const std::string& cluster,
                          const std::string& task_id, const std::string& reason);
+  /// The same for an ECS task given by id alone (the native DELETE /v1/tasks/{id}): NotFound
+  /// for a task that is not one of ours.
+  Result<Task> stop_task(const std::string& task_id, const std::string& reason);
   /// ECS tasks (simulated or Docker) of a region and cluster, any status.
   std::vector<const Task*> tasks(const std::string& region, const std::string& cluster) const;
   const TaskExtra* task_extra(const std::string& task_id) const;
@@ -230,7 +233,7 @@ class EcsEngine {
   // Docker tasks
   void schedule_launch(const std::string& task_id);
   void launch(const std::string& task_id);
-  void schedule_container_stop(const std::string& task_id, bool again);
+  void schedule_container_stop(const std::string& task_id);
   void stop_containers(const std::string& task_id);
   void finish_stop(const std::string& task_id);
   void start_docker_task(const std::string& task_id, const std::string& ipv4,
@@ -267,7 +270,6 @@ class EcsEngine {
   std::map<std::string, TimerQueue::Id> steps_;             // task id -> pending lifecycle step
   TaskRuntime* runtime_ = nullptr;                          // null: tasks are simulated
   std::map<std::string, TimerQueue::Id> launches_;          // task id -> launch not yet asked
-  std::set<std::string> stop_asked_;                        // Docker tasks the runtime stops
   std::set<std::string> known_stopped_;                     // service tasks already accounted for
   std::set<std::string> dirty_;
   std::optional<TimerQueue::Id> reconcile_timer_;

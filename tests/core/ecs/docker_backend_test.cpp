@@ -79,6 +79,8 @@ struct DockerHarness : EcsHarness {
     return engine.run_task(in)->tasks.front().id;
   }
   const Task& task(const std::string& id) const { return *registry.task(id); }
+  /// One lifecycle step: a task whose containers have all exited goes DEPROVISIONING -> STOPPED.
+  void step() { sim.advance(EcsConfig{}.step); }
   const Task* running() const {
     for (const Task* t : active()) {
       if (t->last_status == TaskStatus::Running) return t;
@@ -200,6 +202,9 @@ TEST(DockerBackendTest, UnhealthyContainerStopsTheTaskWhichIsReplaced) {
   EXPECT_TRUE(h.has_event("(service web) (task " + sick + ") failed container health checks."));
 
   h.engine.on_container_exited(sick, "web", 137, "");
+  EXPECT_EQ(h.task(sick).last_status, TaskStatus::Deprovisioning);
+  EXPECT_FALSE(h.task(sick).stopped_at.has_value());
+  h.step();
   EXPECT_EQ(h.task(sick).last_status, TaskStatus::Stopped);
   EXPECT_EQ(h.task(sick).exit_code, 137);
   EXPECT_TRUE(h.task(sick).stopped_at.has_value());
@@ -247,6 +252,8 @@ TEST(DockerBackendTest, EssentialContainerExitStopsTheTaskWhichIsReplaced) {
   const std::string gone = h.running()->id;
   h.engine.on_container_exited(gone, "web", 3, "");
   h.sim.settle();
+  EXPECT_EQ(h.task(gone).last_status, TaskStatus::Deprovisioning);
+  h.step();
   const Task& t = h.task(gone);
   EXPECT_EQ(t.last_status, TaskStatus::Stopped);
   EXPECT_EQ(t.stop_code, "EssentialContainerExited");
@@ -290,6 +297,8 @@ TEST(DockerBackendTest, SidecarsStopWithTheirEssentialContainer) {
   ASSERT_EQ(h.runtime.stops.size(), 1u);
   EXPECT_EQ(h.runtime.stops[0].container_ids, std::vector<std::string>{docker_id(id, "envoy")});
   h.engine.on_container_exited(id, "envoy", 143, "");
+  EXPECT_EQ(h.task(id).last_status, TaskStatus::Deprovisioning);
+  h.step();
   EXPECT_EQ(h.task(id).last_status, TaskStatus::Stopped);
   EXPECT_EQ(h.task(id).exit_code, 2);  // the first essential container's
 }
@@ -310,6 +319,8 @@ TEST(DockerBackendTest, StopTaskIsUserInitiatedAndEndsWhenTheContainersExit) {
   h.sim.advance(1h);
   EXPECT_EQ(h.task(id).last_status, TaskStatus::Stopping);  // Docker decides when
   h.engine.on_container_exited(id, "web", 0, "");
+  EXPECT_EQ(h.task(id).last_status, TaskStatus::Deprovisioning);
+  h.step();
   EXPECT_EQ(h.task(id).last_status, TaskStatus::Stopped);
   EXPECT_EQ(h.task(id).stop_code, "UserInitiated");
   EXPECT_EQ(h.task(id).exit_code, 0);
@@ -329,6 +340,8 @@ TEST(DockerBackendTest, ExitsReportedFromInsideStopEndTheTask) {
   h.start_all();
   ASSERT_TRUE(h.engine.stop_task("us-east-1", "demo", id, "bye"));
   h.sim.settle();
+  EXPECT_EQ(h.task(id).last_status, TaskStatus::Deprovisioning);
+  h.step();
   EXPECT_EQ(h.task(id).last_status, TaskStatus::Stopped);
   EXPECT_EQ(h.task(id).stopped_reason, "bye");
   EXPECT_EQ(h.task(id).exit_code, 137);
@@ -350,6 +363,7 @@ TEST(DockerBackendTest, ForcedUnhealthyTaskIsStoppedByTheSchedulerWithItsContain
   EXPECT_EQ(h.runtime.launches.size(), 3u);  // replaced
   h.engine.on_container_exited(sick, "web", 137, "");
   EXPECT_EQ(h.engine.task_extra(sick)->containers[0].last_status, "STOPPED");
+  h.step();
   EXPECT_EQ(h.task(sick).last_status, TaskStatus::Stopped);
   EXPECT_EQ(h.task(sick).stop_code, "ServiceSchedulerInitiated");
   EXPECT_EQ(h.task(sick).stopped_reason, "Task failed container health checks");
@@ -446,7 +460,7 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
   h.sim.settle();
   h.start_all();
   h.engine.on_container_exited(done, "web", 0, "");
-  h.sim.settle();
+  h.step();
   ASSERT_EQ(h.task(done).last_status, TaskStatus::Stopped);
   std::vector<std::string> tasks;
   for (const Task* t : h.active()) tasks.push_back(t->id);
@@ -501,7 +515,7 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
   EXPECT_EQ(orphans,
             (std::vector<std::string>{docker_id(done, "web"),
                                       docker_id("ffffffffffffffffffffffffffffffff", "web")}));
-  h.sim.settle();
+  h.step();
   const Task* kept = registry.task(tasks[0]);
   EXPECT_EQ(kept->last_status, TaskStatus::Running);
   EXPECT_EQ(kept->health(), Health::Healthy);  // Docker's health applies
@@ -543,7 +557,7 @@ TEST(DockerBackendTest, AdoptRelaunchesATaskThatHadNoContainerYet) {
   c.state = "exited";
   c.exit_code = 1;
   EXPECT_TRUE(engine.adopt({c}).empty());
-  h.sim.settle();
+  h.step();
   ASSERT_EQ(runtime.launches.size(), 1u);
   EXPECT_EQ(runtime.launches[0].task_id, waiting);
   EXPECT_EQ(registry.task(waiting)->last_status, TaskStatus::Provisioning);
@@ -576,7 +590,7 @@ TEST(DockerBackendTest, PurgedTaskHasItsContainersRemoved) {
   h.sim.settle();
   h.start_all();
   h.engine.on_container_exited(id, "web", 0, "");
-  h.sim.settle();
+  h.step();
   ASSERT_EQ(h.task(id).last_status, TaskStatus::Stopped);
   EXPECT_TRUE(h.runtime.removes.empty());  // kept while the STOPPED task is visible
   h.sim.advance(2h);
