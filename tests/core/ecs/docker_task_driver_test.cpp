@@ -1,4 +1,4 @@
-// The Docker launch backend of EcsEngine: a fake TaskRuntime records what the engine asks and the
+// DockerTaskDriver (through EcsEngine): a fake TaskRuntime records what the driver asks and the
 // tests play Docker's reports back (on_*), in simulated time.
 
 #include <gtest/gtest.h>
@@ -94,7 +94,7 @@ struct DockerHarness : EcsHarness {
 
 // A Docker task's container data is written with the lifecycle move it causes: one commit per
 // report, and a failed commit changes neither the task nor what is stored.
-TEST(DockerBackendTest, EachReportIsOneCommit) {
+TEST(DockerTaskDriverTest, EachReportIsOneCommit) {
   DockerHarness h;
   const std::string id = h.run_one();
   h.sim.settle();
@@ -128,7 +128,7 @@ TEST(DockerBackendTest, EachReportIsOneCommit) {
   EXPECT_EQ(h.store.commits(), commits + 2);
 }
 
-TEST(DockerBackendTest, ServiceTasksLaunchAsContainersAndRegisterOnceStarted) {
+TEST(DockerTaskDriverTest, ServiceTasksLaunchAsContainersAndRegisterOnceStarted) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(3), {}));
   h.sim.settle();
@@ -175,7 +175,7 @@ TEST(DockerBackendTest, ServiceTasksLaunchAsContainersAndRegisterOnceStarted) {
   EXPECT_EQ(back->containers, extra->containers);
 }
 
-TEST(DockerBackendTest, UnhealthyContainerStopsTheTaskWhichIsReplaced) {
+TEST(DockerTaskDriverTest, UnhealthyContainerStopsTheTaskWhichIsReplaced) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(3), {}));
   h.sim.settle();
@@ -215,7 +215,7 @@ TEST(DockerBackendTest, UnhealthyContainerStopsTheTaskWhichIsReplaced) {
   EXPECT_TRUE(h.has_event("Amazon ECS replaced 1 tasks due to an unhealthy status."));
 }
 
-TEST(DockerBackendTest, TaskHealthIsTheWorstOfItsEssentialCheckedContainers) {
+TEST(DockerTaskDriverTest, TaskHealthIsTheWorstOfItsEssentialCheckedContainers) {
   DockerHarness h;
   auto td = test::web_definition();
   ContainerInfo sidecar;  // essential, without a health check: does not count
@@ -244,7 +244,7 @@ TEST(DockerBackendTest, TaskHealthIsTheWorstOfItsEssentialCheckedContainers) {
   EXPECT_TRUE(h.runtime.stops.empty());
 }
 
-TEST(DockerBackendTest, EssentialContainerExitStopsTheTaskWhichIsReplaced) {
+TEST(DockerTaskDriverTest, EssentialContainerExitStopsTheTaskWhichIsReplaced) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(3), {}));
   h.sim.settle();
@@ -267,7 +267,7 @@ TEST(DockerBackendTest, EssentialContainerExitStopsTheTaskWhichIsReplaced) {
   EXPECT_EQ(h.engine.task_extra(gone)->containers[0].exit_code, 3);
 }
 
-TEST(DockerBackendTest, SidecarsStopWithTheirEssentialContainer) {
+TEST(DockerTaskDriverTest, SidecarsStopWithTheirEssentialContainer) {
   DockerHarness h;
   auto td = test::web_definition();
   for (const char* name : {"envoy", "metrics"}) {
@@ -303,7 +303,7 @@ TEST(DockerBackendTest, SidecarsStopWithTheirEssentialContainer) {
   EXPECT_EQ(h.task(id).exit_code, 2);  // the first essential container's
 }
 
-TEST(DockerBackendTest, StopTaskIsUserInitiatedAndEndsWhenTheContainersExit) {
+TEST(DockerTaskDriverTest, StopTaskIsUserInitiatedAndEndsWhenTheContainersExit) {
   DockerHarness h;
   const auto id = h.run_one();
   h.sim.settle();
@@ -326,7 +326,7 @@ TEST(DockerBackendTest, StopTaskIsUserInitiatedAndEndsWhenTheContainersExit) {
   EXPECT_EQ(h.task(id).exit_code, 0);
 }
 
-TEST(DockerBackendTest, ExitsReportedFromInsideStopEndTheTask) {
+TEST(DockerTaskDriverTest, ExitsReportedFromInsideStopEndTheTask) {
   DockerHarness h;
   h.runtime.on_stop = [&](const FakeRuntime::Stop& stop) {
     // Containers already gone report at once.
@@ -347,7 +347,7 @@ TEST(DockerBackendTest, ExitsReportedFromInsideStopEndTheTask) {
   EXPECT_EQ(h.task(id).exit_code, 137);
 }
 
-TEST(DockerBackendTest, ForcedUnhealthyTaskIsStoppedByTheSchedulerWithItsContainers) {
+TEST(DockerTaskDriverTest, ForcedUnhealthyTaskIsStoppedByTheSchedulerWithItsContainers) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(2), {}));
   h.sim.settle();
@@ -382,7 +382,7 @@ TEST(DockerBackendTest, ForcedUnhealthyTaskIsStoppedByTheSchedulerWithItsContain
   EXPECT_EQ(h.task(other).stopped_reason, "Task failed container health checks");
 }
 
-TEST(DockerBackendTest, TaskStoppedBeforeItsContainersExistStopsAtOnce) {
+TEST(DockerTaskDriverTest, TaskStoppedBeforeItsContainersExistStopsAtOnce) {
   DockerHarness h;
   RunTaskInput in;
   in.region = "us-east-1";
@@ -409,7 +409,7 @@ TEST(DockerBackendTest, TaskStoppedBeforeItsContainersExistStopsAtOnce) {
   EXPECT_EQ(h.runtime.stops.back().container_ids, std::vector<std::string>{docker_id(late, "web")});
 }
 
-TEST(DockerBackendTest, RepeatedLaunchFailuresAreThrottled) {
+TEST(DockerTaskDriverTest, RepeatedLaunchFailuresAreThrottled) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(1), {}));
   h.sim.settle();
@@ -434,7 +434,7 @@ TEST(DockerBackendTest, RepeatedLaunchFailuresAreThrottled) {
   EXPECT_EQ(h.svc().start_failures, 0);
 }
 
-TEST(DockerBackendTest, MissingCloudMapServiceFailsTheStartAndStopsTheContainers) {
+TEST(DockerTaskDriverTest, MissingCloudMapServiceFailsTheStartAndStopsTheContainers) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(1), {}));
   // The Cloud Map service goes away before the scheduler starts the task.
@@ -449,7 +449,7 @@ TEST(DockerBackendTest, MissingCloudMapServiceFailsTheStartAndStopsTheContainers
   EXPECT_EQ(h.runtime.stops[0].task_id, id);
 }
 
-TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
+TEST(DockerTaskDriverTest, AdoptAfterRestartStartsNothingTwice) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(3), {}));
   h.sim.settle();
@@ -535,7 +535,7 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
   EXPECT_TRUE(runtime.stops.empty());
 }
 
-TEST(DockerBackendTest, AdoptRelaunchesATaskThatHadNoContainerYet) {
+TEST(DockerTaskDriverTest, AdoptRelaunchesATaskThatHadNoContainerYet) {
   DockerHarness h;
   const auto waiting = h.run_one();
   const auto exited = h.run_one();
@@ -567,7 +567,7 @@ TEST(DockerBackendTest, AdoptRelaunchesATaskThatHadNoContainerYet) {
   EXPECT_EQ(registry.task(exited)->exit_code, 1);
 }
 
-TEST(DockerBackendTest, HealthCheckTimesAreScaled) {
+TEST(DockerTaskDriverTest, HealthCheckTimesAreScaled) {
   EcsConfig config;
   config.time_scale = 0.1;
   config.docker_network = "ecs-demo";
@@ -584,7 +584,7 @@ TEST(DockerBackendTest, HealthCheckTimesAreScaled) {
   EXPECT_EQ(body["HostConfig"]["NetworkMode"], "ecs-demo");
 }
 
-TEST(DockerBackendTest, PurgedTaskHasItsContainersRemoved) {
+TEST(DockerTaskDriverTest, PurgedTaskHasItsContainersRemoved) {
   DockerHarness h;
   const auto id = h.run_one();
   h.sim.settle();
@@ -601,7 +601,7 @@ TEST(DockerBackendTest, PurgedTaskHasItsContainersRemoved) {
   EXPECT_EQ(h.engine.task_extra(id), nullptr);
 }
 
-TEST(DockerBackendTest, ResetRemovesEveryContainer) {
+TEST(DockerTaskDriverTest, ResetRemovesEveryContainer) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(2), {}));
   h.sim.settle();
@@ -613,7 +613,7 @@ TEST(DockerBackendTest, ResetRemovesEveryContainer) {
   EXPECT_EQ(h.runtime.launches.size(), 2u);  // and nothing is started again
 }
 
-TEST(DockerBackendTest, TheInstanceKeepsItsIdentityAcrossAReset) {
+TEST(DockerTaskDriverTest, TheInstanceKeepsItsIdentityAcrossAReset) {
   DockerHarness h;
   const std::string id = h.engine.instance_id();
   ASSERT_EQ(id.size(), 16u);
