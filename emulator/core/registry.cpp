@@ -984,7 +984,7 @@ void Registry::add_probe_result(std::string_view key, ProbeRecord record) {
   auto& history = it->second.last_results;
   if (record.output.size() > 4096) record.output.resize(4096);
   history.push_back(std::move(record));
-  while (history.size() > 10) history.pop_front();
+  if (history.size() > 10) history.erase(history.begin(), history.end() - 10);
 }
 
 const Task* Registry::task(std::string_view key_or_id) const {
