@@ -4,7 +4,6 @@
 // in the codecs only (api/, store/).
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -150,7 +149,9 @@ struct Task {
   std::optional<WallTime> stopping_at;
   std::optional<WallTime> stopped_at;
   std::int64_t version = 1;
-  std::deque<ProbeRecord> last_results;  ///< newest last; memory only (not persisted)
+  /// Newest last, at most 10; memory only (not persisted). A vector: an empty one allocates
+  /// nothing, and every commit copies tasks (a deque allocates even when empty).
+  std::vector<ProbeRecord> last_results;
 
   /// The task's healthStatus: the forced value while there is one, else the observed one.
   Health health() const { return forced.value_or(observed); }

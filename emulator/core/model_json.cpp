@@ -1,5 +1,10 @@
 #include "emulator/core/model_json.hpp"
 
+#include <charconv>
+#include <limits>
+
+#include "emulator/core/native_codec.hpp"
+
 namespace emu::core::persist {
 namespace {
 using nlohmann::json;
@@ -209,6 +214,470 @@ Result<Task> task_from(const json& j) {
     t.version = j.value("version", std::int64_t{1});
     return t;
   });
+}
+
+// --------------------------------------------------------------------------- task rows
+
+namespace {
+
+/// Writes JSON as nlohmann's dump() does: no spaces, strings escaped the same way. The caller
+/// gives keys in std::map order (dump()'s order). Gives up (ok() false) on text outside ASCII,
+/// whose UTF-8 checks belong to dump().
+class BodyWriter {
+ public:
+  explicit BodyWriter(std::string& out) : out_(out) {}
+  bool ok() const { return ok_; }
+
+  void open() {
+    out_ += '{';
+    first_ = true;
+  }
+  void close() {  // a nested object ends: its parent goes on after it
+    out_ += '}';
+    first_ = false;
+  }
+  void key(std::string_view k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    text(k);
+    out_ += ':';
+  }
+  void str(std::string_view k, std::string_view v) {
+    key(k);
+    text(v);
+  }
+  void num(std::string_view k, std::int64_t v) {
+    key(k);
+    number(v);
+  }
+  void time(std::string_view k, const std::optional<WallTime>& t) {
+    key(k);
+    if (t) {
+      number(epoch_millis(*t));
+    } else {
+      out_ += "null";
+    }
+  }
+  void strings(std::string_view k, const std::vector<std::string>& list) {
+    key(k);
+    out_ += '[';
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (i) out_ += ',';
+      text(list[i]);
+    }
+    out_ += ']';
+  }
+  void text(std::string_view v) {
+    out_ += '"';
+    for (const char c : v) {
+      const auto u = static_cast<unsigned char>(c);
+      switch (c) {
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\b':
+          out_ += "\\b";
+          break;
+        case '\f':
+          out_ += "\\f";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
+        default:
+          if (u < 0x20) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out_ += "\\u00";
+            out_ += kHex[u >> 4];
+            out_ += kHex[u & 0xf];
+          } else {
+            ok_ = ok_ && u < 0x80;
+            out_ += c;
+          }
+      }
+    }
+    out_ += '"';
+  }
+  void number(std::int64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+  }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+  bool ok_ = true;
+};
+
+// hc_json's keys, in order.
+void write_hc(BodyWriter& w, const HealthCheckSpec& h) {
+  w.key("healthCheck");
+  w.open();
+  w.strings("command", h.command);
+  w.str("grpcService", h.grpc_service);
+  w.num("intervalMs", h.interval.count());
+  w.str("path", h.path);
+  if (h.port) w.num("port", *h.port);
+  w.num("retries", h.retries);
+  w.num("startPeriodMs", h.start_period.count());
+  w.num("timeoutMs", h.timeout.count());
+  w.str("type", to_string(h.type));
+  w.close();
+}
+
+/// Reads the JSON this file writes, without a tree. Every method returns false on anything it
+/// does not expect (the caller then takes the general parser, which decides what it means).
+class BodyReader {
+ public:
+  explicit BodyReader(std::string_view in) : in_(in) {}
+
+  bool at_end() {
+    ws();
+    return pos_ == in_.size();
+  }
+  bool eat(char c) {
+    ws();
+    if (pos_ < in_.size() && in_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  bool peek(char c) {
+    ws();
+    return pos_ < in_.size() && in_[pos_] == c;
+  }
+  bool literal(std::string_view word) {
+    ws();
+    if (in_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+  /// A string of ASCII text.
+  bool text(std::string& out) {
+    if (!eat('"')) return false;
+    out.clear();
+    while (pos_ < in_.size()) {
+      const std::size_t start = pos_;
+      while (pos_ < in_.size() && in_[pos_] != '"' && in_[pos_] != '\\') {
+        const auto u = static_cast<unsigned char>(in_[pos_]);
+        if (u < 0x20 || u >= 0x80) return false;
+        ++pos_;
+      }
+      out.append(in_.substr(start, pos_ - start));
+      if (pos_ >= in_.size()) return false;
+      if (in_[pos_++] == '"') return true;
+      if (pos_ >= in_.size()) return false;
+      switch (in_[pos_++]) {
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          unsigned v = 0;
+          if (pos_ + 4 > in_.size()) return false;
+          for (int i = 0; i < 4; ++i) {
+            const char c = in_[pos_++];
+            v <<= 4;
+            if (c >= '0' && c <= '9') {
+              v |= static_cast<unsigned>(c - '0');
+            } else if (c >= 'a' && c <= 'f') {
+              v |= static_cast<unsigned>(c - 'a' + 10);
+            } else if (c >= 'A' && c <= 'F') {
+              v |= static_cast<unsigned>(c - 'A' + 10);
+            } else {
+              return false;
+            }
+          }
+          if (v >= 0x80) return false;  // outside ASCII: the general parser
+          out += static_cast<char>(v);
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+    return false;
+  }
+  /// An integer within [lo, hi] (no fraction, no exponent).
+  bool integer(std::int64_t& out, std::int64_t lo, std::int64_t hi) {
+    ws();
+    const char* begin = in_.data() + pos_;
+    const char* end = in_.data() + in_.size();
+    if (begin < end && *begin == '-' && begin + 1 < end && begin[1] == '0') return false;
+    if (begin < end && *begin == '0' && begin + 1 < end && begin[1] >= '0' && begin[1] <= '9')
+      return false;  // a leading zero is not JSON
+    const auto r = std::from_chars(begin, end, out);
+    if (r.ec != std::errc{} || out < lo || out > hi) return false;
+    if (r.ptr < end && (*r.ptr == '.' || *r.ptr == 'e' || *r.ptr == 'E')) return false;
+    pos_ += static_cast<std::size_t>(r.ptr - begin);
+    return true;
+  }
+  template <typename T>
+  bool integer_as(T& out) {
+    std::int64_t v = 0;
+    if (!integer(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max())) return false;
+    out = static_cast<T>(v);
+    return true;
+  }
+  bool time(std::optional<WallTime>& out) {
+    if (literal("null")) {
+      out.reset();
+      return true;
+    }
+    std::int64_t v = 0;
+    if (!integer_as(v)) return false;
+    out = from_epoch_millis(v);
+    return true;
+  }
+  /// An object's members: f(key) reads each value. A key without escapes is a view of the
+  /// input (no copy); the view lives until the next key.
+  template <typename F>
+  bool members(F&& f) {
+    if (!eat('{')) return false;
+    if (eat('}')) return true;
+    std::string scratch;
+    do {
+      std::string_view key;
+      if (!name(key, scratch) || !eat(':') || !f(key)) return false;
+    } while (eat(','));
+    return eat('}');
+  }
+  bool name(std::string_view& out, std::string& scratch) {
+    if (!peek('"')) return false;
+    const std::size_t start = pos_ + 1;
+    std::size_t end = start;
+    while (end < in_.size() && in_[end] != '"' && in_[end] != '\\' &&
+           static_cast<unsigned char>(in_[end]) >= 0x20 &&
+           static_cast<unsigned char>(in_[end]) < 0x80)
+      ++end;
+    if (end < in_.size() && in_[end] == '"') {
+      out = in_.substr(start, end - start);
+      pos_ = end + 1;
+      return true;
+    }
+    if (!text(scratch)) return false;
+    out = scratch;
+    return true;
+  }
+  bool strings(std::vector<std::string>& out) {
+    out.clear();
+    if (!eat('[')) return false;
+    if (eat(']')) return true;
+    do {
+      if (!text(out.emplace_back())) return false;
+    } while (eat(','));
+    return eat(']');
+  }
+  bool string_map(std::map<std::string, std::string>& out) {
+    out.clear();
+    std::string value;
+    return members([&](std::string_view key) {
+      if (!text(value)) return false;
+      out.insert_or_assign(std::string(key), value);
+      return true;
+    });
+  }
+
+ private:
+  void ws() {
+    while (pos_ < in_.size() &&
+           (in_[pos_] == ' ' || in_[pos_] == '\n' || in_[pos_] == '\r' || in_[pos_] == '\t'))
+      ++pos_;
+  }
+
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+bool read_hc(BodyReader& r, HealthCheckSpec& h) {
+  h = HealthCheckSpec{};
+  std::string text;
+  return r.members([&](std::string_view k) {
+    if (k == "type") {
+      if (!r.text(text)) return false;
+      h.type = parse_probe_type(text).value_or(ProbeType::None);
+    } else if (k == "path") {
+      return r.text(h.path);
+    } else if (k == "port") {
+      std::uint16_t port = 0;
+      if (!r.integer_as(port)) return false;
+      h.port = port;
+    } else if (k == "grpcService") {
+      return r.text(h.grpc_service);
+    } else if (k == "command") {
+      return r.strings(h.command);
+    } else if (k == "intervalMs" || k == "timeoutMs" || k == "startPeriodMs") {
+      int v = 0;  // hc_from reads these as int
+      if (!r.integer_as(v)) return false;
+      (k == "intervalMs"  ? h.interval
+       : k == "timeoutMs" ? h.timeout
+                          : h.start_period) = Duration(v);
+    } else if (k == "retries") {
+      return r.integer_as(h.retries);
+    } else {
+      return false;
+    }
+    return true;
+  });
+}
+
+// Fills a task from its body; false when the text needs the general parser.
+bool read_task(std::string_view body, Task& t) {
+  BodyReader r(body);
+  bool has_id = false, has_source = false;
+  std::string text;
+  const bool ok = r.members([&](std::string_view k) {
+    if (k == "id") {
+      has_id = true;
+      return r.text(t.id);
+    }
+    if (k == "arn") return r.text(t.arn);
+    if (k == "serviceId") return r.text(t.service_id);
+    if (k == "region") return r.text(t.region);
+    if (k == "cluster") return r.text(t.cluster);
+    if (k == "ecsService") return r.text(t.ecs_service);
+    if (k == "taskDefinitionArn") return r.text(t.task_definition_arn);
+    if (k == "startedBy") return r.text(t.started_by);
+    if (k == "group") return r.text(t.group);
+    if (k == "ipv4") return r.text(t.ipv4);
+    if (k == "ipv6") return r.text(t.ipv6);
+    if (k == "healthReason") return r.text(t.health_reason);
+    if (k == "stopCode") return r.text(t.stop_code);
+    if (k == "stoppedReason") return r.text(t.stopped_reason);
+    if (k == "containerId") return r.text(t.container_id);
+    if (k == "creatorRequestId") return r.text(t.creator_request_id);
+    if (k == "port") return r.integer_as(t.port);
+    if (k == "attributes") return r.string_map(t.attributes);
+    if (k == "version") return r.integer_as(t.version);
+    if (k == "startedAt") return r.time(t.started_at);
+    if (k == "stoppingAt") return r.time(t.stopping_at);
+    if (k == "stoppedAt") return r.time(t.stopped_at);
+    if (k == "createdAt") {
+      std::int64_t v = 0;
+      if (!r.integer_as(v)) return false;
+      t.created_at = from_epoch_millis(v);
+      return true;
+    }
+    if (k == "exitCode") {
+      int v = 0;
+      if (!r.integer_as(v)) return false;
+      t.exit_code = v;
+      return true;
+    }
+    if (k == "healthCheck") {
+      HealthCheckSpec h;
+      if (!read_hc(r, h)) return false;
+      t.health_check = std::move(h);
+      return true;
+    }
+    if (!r.text(text)) return false;  // the rest are enum names
+    if (k == "launch") {
+      t.launch = parse_launch(text).value_or(Launch::External);
+    } else if (k == "source") {
+      has_source = true;
+      t.source = parse_task_source(text).value_or(TaskSource::Emulator);
+    } else if (k == "lastStatus") {
+      t.last_status = parse_task_status(text).value_or(TaskStatus::Running);
+    } else if (k == "desiredStatus") {
+      t.desired_status = parse_task_status(text).value_or(TaskStatus::Running);
+    } else if (k == "health") {
+      t.observed = parse_health(text).value_or(Health::Unknown);
+    } else if (k == "dnsHealth") {
+      t.dns_health = parse_health(text).value_or(Health::Unknown);
+    } else if (k == "forced") {
+      t.forced = parse_health(text);
+    } else {
+      return false;  // a field this reader does not know
+    }
+    return true;
+  });
+  // Rows from before `source` existed need task_from's translation.
+  return ok && r.at_end() && has_id && has_source;
+}
+
+}  // namespace
+
+std::string task_body(const Task& t) {
+  std::string out;
+  out.reserve(768);
+  BodyWriter w(out);
+  w.open();
+  w.str("arn", t.arn);
+  w.key("attributes");
+  w.open();
+  for (const auto& [k, v] : t.attributes) w.str(k, v);
+  w.close();
+  w.str("cluster", t.cluster);
+  w.str("containerId", t.container_id);
+  w.num("createdAt", epoch_millis(t.created_at));
+  w.str("creatorRequestId", t.creator_request_id);
+  w.str("desiredStatus", to_string(t.desired_status));
+  w.str("dnsHealth", to_string(t.dns_health));
+  w.str("ecsService", t.ecs_service);
+  if (t.exit_code) w.num("exitCode", *t.exit_code);
+  if (t.forced) w.str("forced", to_string(*t.forced));
+  w.str("group", t.group);
+  w.str("health", to_string(t.observed));
+  if (t.health_check) write_hc(w, *t.health_check);
+  w.str("healthReason", t.health_reason);
+  w.str("id", t.id);
+  w.str("ipv4", t.ipv4);
+  w.str("ipv6", t.ipv6);
+  w.str("lastStatus", to_string(t.last_status));
+  w.str("launch", to_string(t.launch));
+  w.num("port", t.port);
+  w.str("region", t.region);
+  w.str("serviceId", t.service_id);
+  w.str("source", to_string(t.source));
+  w.time("startedAt", t.started_at);
+  w.str("startedBy", t.started_by);
+  w.str("stopCode", t.stop_code);
+  w.time("stoppedAt", t.stopped_at);
+  w.str("stoppedReason", t.stopped_reason);
+  w.time("stoppingAt", t.stopping_at);
+  w.str("taskDefinitionArn", t.task_definition_arn);
+  w.num("version", t.version);
+  w.close();
+  if (!w.ok()) return to_json(t).dump();  // non-ASCII text: dump() checks its UTF-8
+  return out;
+}
+
+Result<Task> task_from_body(std::string_view body) {
+  if (Task t; read_task(body, t)) return t;
+  auto parsed = native::parse_json(body);
+  if (!parsed) return parsed.error();
+  return task_from(*parsed);
 }
 
 }  // namespace emu::core::persist

@@ -103,32 +103,42 @@ Result<void> Registry::load() {
   keys_by_addr_.clear();
   keys_by_service_.clear();
   cloudmap_.clear();
+  const auto task_rows = static_cast<std::size_t>(
+      std::count_if(contents->entities.begin(), contents->entities.end(),
+                    [](const StoredEntity& row) { return row.kind == "task"; }));
+  keys_by_id_.reserve(task_rows);  // no rehashing while 10,000 tasks are indexed
+  keys_by_addr_.reserve(task_rows);
   for (const auto& row : contents->entities) {
     if (auto ours = cloudmap_.load_row(row); !ours) {
       return ours.error();
     } else if (*ours) {
       continue;
     }
+    const auto where = [&](const Error& e) {
+      return Error{Code::Internal, "state row " + row.kind + "/" + row.id + ": " + e.message};
+    };
+    if (row.kind == "task") {
+      // Most rows are tasks: read without a JSON tree (persist::task_from_body).
+      auto t = persist::task_from_body(row.body);
+      if (!t) return where(t.error());
+      std::string key = task_key(*t);
+      index_task(key, *t);
+      tasks_.insert_or_assign(tasks_.end(), std::move(key), std::move(*t));  // rows in key order
+      continue;
+    }
+    // Unknown kinds belong to other layers (ECS entities); they load them themselves.
+    if (row.kind != "namespace" && row.kind != "service") continue;
     const auto parsed = native::parse_json(row.body);
-    if (!parsed)
-      return Error{Code::Internal,
-                   "state row " + row.kind + "/" + row.id + ": " + parsed.error().message};
+    if (!parsed) return where(parsed.error());
     if (row.kind == "namespace") {
       auto n = persist::namespace_from(*parsed);
       if (!n) return n.error();
       namespaces_[n->id] = std::move(*n);
-    } else if (row.kind == "service") {
+    } else {
       auto s = persist::service_from(*parsed);
       if (!s) return s.error();
       services_[s->id] = std::move(*s);
-    } else if (row.kind == "task") {
-      auto t = persist::task_from(*parsed);
-      if (!t) return t.error();
-      std::string key = task_key(*t);
-      index_task(key, *t);
-      tasks_[std::move(key)] = std::move(*t);
     }
-    // Unknown kinds belong to other layers (ECS entities); they load them themselves.
   }
   events_.resume_after(contents->event_index);
   zones_full_ = true;
@@ -154,8 +164,7 @@ Result<void> Registry::commit(Pending& p) {
   for (const auto& s : p.services)
     batch.changes.push_back({StoreChange::Op::Upsert, "service", s.id, persist::to_json(s).dump()});
   for (const auto& t : p.tasks)
-    batch.changes.push_back(
-        {StoreChange::Op::Upsert, "task", task_key(t), persist::to_json(t).dump()});
+    batch.changes.push_back({StoreChange::Op::Upsert, "task", task_key(t), persist::task_body(t)});
   for (auto& c : p.also) batch.changes.push_back(std::move(c));
   for (const auto& e : p.events) {
     if (e.as<StateReset>()) {
@@ -975,7 +984,7 @@ void Registry::add_probe_result(std::string_view key, ProbeRecord record) {
   auto& history = it->second.last_results;
   if (record.output.size() > 4096) record.output.resize(4096);
   history.push_back(std::move(record));
-  while (history.size() > 10) history.pop_front();
+  if (history.size() > 10) history.erase(history.begin(), history.end() - 10);
   for (const auto& listener : probe_listeners_) listener(it->second, history.back());
 }
 

@@ -19,6 +19,18 @@ constexpr int kBusyTimeoutMs = 2000;
 // Bounds the WAL file left behind after a checkpoint (SQLite otherwise keeps its high-water size).
 constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit = 67108864";
 
+// The page cache, at most 64 MiB (SQLite's default is 2 MiB). A state of 10,000 tasks is ~14 MiB
+// of pages: with the default, a commit into it reads its pages back from the OS and a fixture's
+// one big transaction spills to the WAL before it commits. The cache grows only with the file.
+constexpr const char* kCacheSize = "PRAGMA cache_size = -65536";
+
+// Checkpoint the WAL every 8,192 pages (32 MiB) rather than SQLite's 1,000. Each commit into a
+// large state dirties other pages than the last one did, so a checkpoint copies about one page per
+// commit back into the database file, plus an fsync: fewer, larger checkpoints copy each hot page
+// once. A clean shutdown still checkpoints everything; after kill -9 the next open reads at most
+// this much WAL back. Durability is the same: a commit is in the WAL before COMMIT returns.
+constexpr const char* kWalAutocheckpoint = "PRAGMA wal_autocheckpoint = 8192";
+
 /// One schema step. Steps are applied in order, all pending ones in one transaction, and
 /// PRAGMA user_version records the last one. Never edit a released step: append a new one.
 struct Migration {
@@ -183,6 +195,8 @@ Result<void> SqliteStore::configure(Sync sync) {
       !r) {
     return r;
   }
+  if (auto r = exec(kCacheSize, "cannot set cache_size"); !r) return r;
+  if (auto r = exec(kWalAutocheckpoint, "cannot set wal_autocheckpoint"); !r) return r;
   return exec(kJournalSizeLimit, "cannot set journal_size_limit");
 }
 
