@@ -92,6 +92,12 @@ function pageParam(params, total) {
   const p = Math.max(0, parseInt(params.get("page") || "0", 10) || 0);
   return Math.min(p, Math.max(0, Math.ceil(total / PAGE) - 1));
 }
+// A filter box's text: what is typed in it now when the view shows it (a render that started
+// before the last keystrokes must not put back older text), else the URL's.
+function filterText(id, r) {
+  const el = document.getElementById(id);
+  return el ? el.value : (r.params.get("q") || "");
+}
 // Keeps the focus and caret of an input across re-renders (the filter boxes).
 function keepFocus(render) {
   const a = document.activeElement;
@@ -107,12 +113,12 @@ function keepFocus(render) {
 async function servicesView(r) {
   const data = await api("GET", "/v1/overview");
   state.overview = data;
-  const q = (r.params.get("q") || "").toLowerCase();
+  const q = filterText("svc-filter", r).toLowerCase();
   const list = data.services.filter(s => !q || s.name.toLowerCase().includes(q));
   const page = pageParam(r.params, list.length);
   keepFocus(() => {
     view.innerHTML = `<h1>Services</h1>
-      <div class="toolbar"><input id="svc-filter" placeholder="Filter by name" value="${esc(q)}">
+      <div class="toolbar"><input id="svc-filter" placeholder="Filter by name" value="${esc(filterText("svc-filter", r))}">
       <span class="muted">${data.services.length} services, ${data.tasks.running} running tasks</span></div>
       <table id="services"><thead><tr><th>Name</th><th>Namespace</th><th>Routing</th><th>Records</th>
       <th class="num">TTL</th><th class="num">Running</th><th class="num">Healthy</th>
@@ -265,7 +271,7 @@ function dnsRows(lookup) {
 let lastAsk = null;
 async function dnsView(r) {
   const data = await api("GET", "/v1/overview");
-  const q = (r.params.get("q") || "").toLowerCase();
+  const q = filterText("dns-filter", r).toLowerCase();
   const list = data.services.filter(s => !q || s.name.toLowerCase().includes(q));
   const page = pageParam(r.params, list.length);
   const asks = [];
@@ -289,7 +295,7 @@ async function dnsView(r) {
         <button class="primary">Query</button></form>
       <div id="ask-result">${lastAsk ? askResult(lastAsk) : ""}</div>
       <h2>What each name answers now</h2>
-      <div class="toolbar"><input id="dns-filter" placeholder="Filter by name" value="${esc(q)}"></div>
+      <div class="toolbar"><input id="dns-filter" placeholder="Filter by name" value="${esc(filterText("dns-filter", r))}"></div>
       <table id="dns"><thead><tr><th>Name</th><th>Type</th><th class="num">TTL</th><th>Value</th></tr></thead>
       <tbody>${lookups.map(dnsRows).join("") || '<tr><td colspan="4" class="empty">No names.</td></tr>'}</tbody></table>`;
     view.querySelector("#dns").after(pager(list.length, page, p => { r.params.set("page", p); setParams(r.params); refresh(); }));

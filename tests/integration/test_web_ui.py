@@ -26,6 +26,8 @@ import emu  # noqa: E402
 import test_browser_security as tbs  # noqa: E402  (Chromium flags and process cleanup)
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    ElementNotInteractableException, NoSuchElementException, StaleElementReferenceException)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -80,6 +82,28 @@ class Chromium:
     def js(self, script, *args):
         return self.driver.execute_script(script, *args)
 
+    def element_do(self, by, what, action):
+        """Finds the element and acts on it, again if a live re-render replaced it in between
+        (the page re-renders as events arrive; a user's click or keystroke never notices)."""
+        deadline = time.monotonic() + STEP
+        while True:
+            try:
+                return action(self.driver.find_element(by, what))
+            except (StaleElementReferenceException, ElementNotInteractableException,
+                    NoSuchElementException):
+                if time.monotonic() > deadline:
+                    raise
+
+    def click(self, css):
+        self.element_do(By.CSS_SELECTOR, css, lambda e: e.click())
+
+    def text(self, css):
+        return self.element_do(By.CSS_SELECTOR, css, lambda e: e.text)
+
+    def type_into(self, element_id, text):
+        for ch in text:  # a key at a time, as a user types (the page keeps focus and caret)
+            self.element_do(By.ID, element_id, lambda e: e.send_keys(ch))
+
     def shot(self, name):
         os.makedirs(ARTIFACTS, exist_ok=True)
         path = os.path.join(ARTIFACTS, name + ".png")
@@ -121,7 +145,7 @@ class WebUiTest(unittest.TestCase):
         # Services: the demo fixture's one service with its three running tasks.
         b.wait(lambda: b.js("return !!document.querySelector('tr[data-service=\"game-server.local\"]')"),
                STEP, "game-server.local in Services")
-        row = b.driver.find_element(By.CSS_SELECTOR, 'tr[data-service="game-server.local"]').text
+        row = b.text('tr[data-service="game-server.local"]')
         self.assertIn("MULTIVALUE", row)
         self.assertIn("A, SRV", row)
         b.shot("services")
@@ -130,8 +154,8 @@ class WebUiTest(unittest.TestCase):
         self.go("#/dns")
         b.wait(lambda: self.values("game-server.local") == {"10.0.0.1", "10.0.0.2", "10.0.0.3"},
                STEP, "three A records in the DNS table")
-        b.driver.find_element(By.ID, "ask-name").send_keys("game-server.local")
-        b.driver.find_element(By.CSS_SELECTOR, "#ask button").click()
+        b.type_into("ask-name", "game-server.local")
+        b.click("#ask button")
         b.wait(lambda: "NOERROR" in b.js(
             "const a = document.getElementById('ask-answer'); return a ? a.textContent : ''"),
             STEP, "the ask box's answer")
@@ -155,11 +179,10 @@ class WebUiTest(unittest.TestCase):
         print("new task shown after %.0f ms" % ((time.monotonic() - start) * 1000))
 
         # Mark one UNHEALTHY from the page, confirming in the dialog.
-        b.driver.find_element(By.CSS_SELECTOR,
-                              'tr[data-ip="10.0.0.1"] button[data-act="UNHEALTHY"]').click()
+        b.click('tr[data-ip="10.0.0.1"] button[data-act="UNHEALTHY"]')
         b.wait(lambda: b.js("return document.getElementById('confirm').open"), STEP, "confirm")
         task = b.js("return document.querySelector('tr[data-ip=\"10.0.0.1\"]').dataset.task")
-        b.driver.find_element(By.ID, "confirm-ok").click()
+        b.click("#confirm-ok")
         start = time.monotonic()
         self.go("#/dns")
         b.wait(lambda: self.values("game-server.local") == {"10.0.0.2", "10.0.0.3", "10.0.0.4"},
@@ -187,7 +210,7 @@ class WebUiTest(unittest.TestCase):
         self.go("#/service/web.local")
         b.wait(lambda: b.js("return document.querySelectorAll('#tasks .tick.PASS').length") >= 3,
                STEP, "probe results in the timeline")
-        b.driver.find_element(By.CSS_SELECTOR, "#tasks button[data-toggle]").click()
+        b.click("#tasks button[data-toggle]")
         b.wait(lambda: b.js("return document.querySelectorAll('tr.results tr').length") > 2,
                STEP, "the results table")
         b.shot("service-probes")

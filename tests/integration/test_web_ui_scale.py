@@ -23,8 +23,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emu  # noqa: E402
 import test_web_ui as twu  # noqa: E402  (the Chromium driver and its screenshots)
 
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
 
 SERVICES = 1000
 TASKS = 10
@@ -75,10 +73,15 @@ class WebUiScaleTest(unittest.TestCase):
         d, n, deadline = cls.daemon, 0, time.monotonic() + 600
         while not cls.halt.is_set() and time.monotonic() < deadline:
             svc = name(900 + n % 100)
-            _, body = d.api("POST", "/v1/services/%s.local/tasks" % svc,
-                            {"ip": "10.9.%d.%d" % (n // 250 % 250, n % 250 + 1), "port": 9000},
-                            expect=201)
-            d.api("DELETE", "/v1/tasks/" + body["taskId"], expect=200)
+            try:
+                _, body = d.api("POST", "/v1/services/%s.local/tasks" % svc,
+                                {"ip": "10.9.%d.%d" % (n // 250 % 250, n % 250 + 1), "port": 9000},
+                                expect=201)
+                d.api("DELETE", "/v1/tasks/" + body["taskId"], expect=200)
+            except OSError:
+                if cls.halt.is_set():
+                    return  # the daemon is going away with the test
+                raise
             cls.churned += 2
             n += 1
             cls.halt.wait(2.0 / CHURN_PER_SECOND)
@@ -90,23 +93,11 @@ class WebUiScaleTest(unittest.TestCase):
         return self.js("return [...document.querySelectorAll('#%s tr[%s]')].map(r => r.getAttribute('%s'))"
                        % (table, attr, attr))
 
-    def element_do(self, by, what, action):
-        """Finds the element and acts on it, again if a live re-render replaced it in between
-        (what a user's click or keystroke never notices)."""
-        deadline = time.monotonic() + STEP
-        while True:
-            try:
-                return action(self.browser.driver.find_element(by, what))
-            except StaleElementReferenceException:
-                if time.monotonic() > deadline:
-                    raise
-
     def click(self, css):
-        self.element_do(By.CSS_SELECTOR, css, lambda e: e.click())
+        self.browser.click(css)
 
     def type_into(self, element_id, text):
-        for ch in text:  # a key at a time, as a user types (the page keeps focus and caret)
-            self.element_do(By.ID, element_id, lambda e: e.send_keys(ch))
+        self.browser.type_into(element_id, text)
 
     def go(self, hash_route):
         self.js("location.hash = arguments[0]", hash_route)
@@ -129,10 +120,10 @@ class WebUiScaleTest(unittest.TestCase):
         b.js("window.__sameDocument = 42")
         self.assertEqual(self.rows("services", "data-service"),
                          [name(i) + ".local" for i in range(50)])
-        toolbar = b.driver.find_element(By.CSS_SELECTOR, ".toolbar .muted").text
+        toolbar = b.text(".toolbar .muted")
         self.assertIn("1000 services", toolbar)
         self.assertIn("10000 running tasks", toolbar)
-        self.assertIn("of 1000", b.driver.find_element(By.CSS_SELECTOR, ".pager").text)
+        self.assertIn("of 1000", b.text(".pager"))
         b.shot("scale-services")
 
         self.churn_thread.start()
