@@ -171,6 +171,10 @@ void Router::set_aws_handler(std::string prefix, AwsHandler handler) {
   aws_.set_handler(std::move(prefix), std::move(handler));
 }
 
+void Router::set_rest_service(std::string first_segment, RestService service) {
+  rest_[std::move(first_segment)] = std::move(service);
+}
+
 void Router::handle(Request req, Respond respond) {
   handle(std::move(req), std::move(respond), ConnectionToken{});
 }
@@ -198,11 +202,21 @@ void Router::handle(Request req, Respond respond, ConnectionToken connection,
 
   // Before anything is routed: a page of a foreign origin, or a rebound name, gets 403 (SPEC 12).
   const bool aws = req.find("X-Amz-Target") != req.end();
+  // A REST service (Route 53) is known by its path's first segment; parsing the target is pure,
+  // and its errors are answered after the guard like any other request's.
+  auto target = parse_target(req.target());
+  const RestService* rest = nullptr;
+  if (!aws && target && !target->segments.empty()) {
+    if (const auto it = rest_.find(target->segments.front()); it != rest_.end()) {
+      rest = &it->second;
+    }
+  }
   auto guard =
       check_request(header(req, http::field::host), header(req, http::field::origin), ctx_.guard);
   if (guard.verdict != GuardVerdict::Allow) {
     log_refusal(guard.verdict, req, guard.message);
     const bool origin = guard.verdict == GuardVerdict::ForeignOrigin;
+    if (rest) return finish("refused", rest->fail(http::status::forbidden, guard.message));
     return finish("refused", aws ? AwsDispatch::aws_error(http::status::forbidden,
                                                           "AccessDeniedException", guard.message)
                                  : error_response(http::status::forbidden,
@@ -241,8 +255,17 @@ void Router::handle(Request req, Respond respond, ConnectionToken connection,
     return finish({"aws", std::move(operation)}, std::move(res));
   }
 
-  auto target = parse_target(req.target());
   if (!target) return finish(label, error_response(target.error()));
+  if (rest) {
+    RestReply reply;
+    try {
+      reply = rest->handle(req, *target);
+    } catch (const std::exception& e) {
+      // A bug, never bad input: the service answers its errors itself.
+      reply = {rest->fail(http::status::internal_server_error, e.what()), "unknown"};
+    }
+    return finish({"aws", rest->service + ":" + reply.operation}, std::move(reply.response));
+  }
   if (target->path == "/" && req.method() == http::verb::post) {
     return finish("aws",
                   AwsDispatch::aws_error(http::status::bad_request, "UnknownOperationException",

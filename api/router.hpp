@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 #include "api/long_poll.hpp"
 #include "api/native_handlers.hpp"
 #include "api/request_guard.hpp"
+#include "api/rest_service.hpp"
 #include "api/web_ui.hpp"
 
 namespace emu::api {
@@ -46,6 +48,9 @@ class Router {
   /// Plugs in the AWS JSON 1.1 handler of a target prefix ("AmazonEC2ContainerServiceV20141113",
   /// "Route53AutoNaming_v20170314"); until then those targets get UnknownOperationException.
   void set_aws_handler(std::string prefix, AwsHandler handler);
+  /// Plugs in a REST service under the first path segment `first_segment` ("2013-04-01" for
+  /// Route 53); its requests pass the same RequestGuard and are counted as AWS calls.
+  void set_rest_service(std::string first_segment, RestService service);
   /// The AWS dispatch table.
   AwsDispatch& aws() { return aws_; }
 
@@ -92,6 +97,7 @@ class Router {
   std::shared_ptr<EventStream> streams_;
   std::shared_ptr<ApiMetrics> metrics_;
   AwsDispatch aws_;
+  std::map<std::string, RestService, std::less<>> rest_;  // by first path segment
   std::vector<Route> routes_;
   struct RefusalLog {
     std::optional<std::chrono::steady_clock::time_point> logged;

@@ -83,22 +83,46 @@ int type_order(const std::string& type) {
 
 }  // namespace
 
-std::optional<json> zone_records(const Snapshot& snapshot, std::string_view zone) {
+namespace {
+const Snapshot::Zone* find_zone(const Snapshot& snapshot, std::string_view zone) {
   const std::string wire = Snapshot::to_wire(zone);
-  if (wire.empty()) return std::nullopt;
+  if (wire.empty()) return nullptr;
   const auto& zones = snapshot.zones();
   const auto z = std::find_if(zones.begin(), zones.end(),
                               [&](const Snapshot::Zone& x) { return x.apex == wire; });
-  if (z == zones.end()) return std::nullopt;
-  const auto index = static_cast<std::uint32_t>(z - zones.begin());
-  const std::string apex = dotted(z->apex);
+  return z == zones.end() ? nullptr : &*z;
+}
+
+ApexRecords apex_of(const Snapshot::Zone& z) {
+  ApexRecords out;
+  out.zone = dotted(z.apex);
+  out.soa_ttl = u32(z.soa_tail, kTtlAt);
+  out.soa = soa_value(z.soa_tail);
+  for (const auto& ns : z.ns_tails) {
+    std::size_t at = kRdataAt;
+    out.ns_ttl = u32(ns, kTtlAt);
+    out.ns.push_back(dotted(ns, at));
+  }
+  return out;
+}
+}  // namespace
+
+std::optional<ApexRecords> apex_records(const Snapshot& snapshot, std::string_view zone) {
+  const Snapshot::Zone* z = find_zone(snapshot, zone);
+  if (!z) return std::nullopt;
+  return apex_of(*z);
+}
+
+std::optional<json> zone_records(const Snapshot& snapshot, std::string_view zone) {
+  const Snapshot::Zone* z = find_zone(snapshot, zone);
+  if (!z) return std::nullopt;
+  const auto index = static_cast<std::uint32_t>(z - snapshot.zones().data());
+  const ApexRecords apex_rr = apex_of(*z);
+  const std::string& apex = apex_rr.zone;
 
   json records = json::array();
-  records.push_back(row(apex, "SOA", u32(z->soa_tail, kTtlAt), soa_value(z->soa_tail)));
-  for (const auto& ns : z->ns_tails) {
-    std::size_t at = kRdataAt;
-    records.push_back(row(apex, "NS", u32(ns, kTtlAt), dotted(ns, at)));
-  }
+  records.push_back(row(apex, "SOA", apex_rr.soa_ttl, apex_rr.soa));
+  for (const auto& ns : apex_rr.ns) records.push_back(row(apex, "NS", apex_rr.ns_ttl, ns));
   std::vector<json> names;
   snapshot.for_each_node([&](const Snapshot::Node& n) {
     if (n.zone != index || n.kind == Snapshot::Kind::Apex) return;

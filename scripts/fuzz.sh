@@ -4,8 +4,9 @@
 # timeout or OOM; prints each target's `Done N runs` line.
 #   scripts/fuzz.sh [SECONDS_EACH] [TARGET...]   (default 60 s; targets dns http fixture, default all)
 #   env BUILD_DIR (default build-fuzz)
-# Targets: dns (decode -> answer, dns/fuzz), http (HTTP/1.1 bytes -> Router with the native, ECS
-# and Cloud Map handlers, api/fuzz), fixture (fixture file -> parse -> apply, twice, api/fuzz).
+# Targets: dns (decode -> answer, dns/fuzz), http (HTTP/1.1 bytes -> Router with the native, ECS,
+# Cloud Map and Route 53 handlers, api/fuzz), fixture (fixture file -> parse -> apply, twice,
+# api/fuzz).
 # The corpora grow in BUILD_DIR/corpus/<target> (the seeds in the repo are read, never written);
 # a failing input is saved as BUILD_DIR/artifacts/<target>/crash-* (or leak-, timeout-, oom-):
 # replay it with `BUILD_DIR/<dir>/<target>_fuzz FILE` (HTTP_FUZZ_TRACE=1 / FIXTURE_FUZZ_TRACE=1

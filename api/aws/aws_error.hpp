@@ -12,7 +12,7 @@
 namespace emu::api::aws {
 
 /// Which AWS API answers: each has its own generic exception names.
-enum class AwsApi { Ecs, CloudMap };
+enum class AwsApi { Ecs, CloudMap, Route53 };
 
 /// An error as AWS sends it.
 struct AwsError {
@@ -25,9 +25,18 @@ struct AwsError {
 /// (ServerException, InternalFailure), 503 for ServiceUnavailable, 400 for the client's.
 http::status aws_status(std::string_view type);
 
+/// The HTTP status Route 53 answers with for error code `code`, from botocore's route53 model:
+/// 404 for the NoSuch* codes, 409 for the *AlreadyExists ones, 401 NotAuthorizedException,
+/// 500 InternalFailure, 501 NotImplemented, 503 ServiceUnavailable, 404 UnknownOperationException
+/// (a path that is no operation), 400 otherwise.
+http::status route53_status(std::string_view code);
+
 /// Maps `e` once. Without an aws_type, ECS answers ServerException (Internal, Unavailable) or
 /// InvalidParameterException; Cloud Map answers InvalidInput, `not_found_type` (NotFound),
-/// ResourceInUse (Conflict, IllegalTransition), ServiceUnavailable or InternalFailure.
+/// ResourceInUse (Conflict, IllegalTransition), ServiceUnavailable or InternalFailure. Route 53
+/// answers InvalidInput, `not_found_type` (NotFound; NoSuchHostedZone by default),
+/// ConcurrentModification (Conflict, IllegalTransition), ServiceUnavailable or InternalFailure,
+/// with route53_status.
 AwsError to_aws_error(const Error& e, AwsApi api, std::string_view not_found_type = {});
 
 /// An error AWS itself names (`type` from the service's model), with the status it implies.

@@ -396,7 +396,7 @@ Response CloudMapHandlers::create_namespace(const AwsCall& call, const std::stri
   const auto name = in.str("Name", true, type == "HTTP" ? 1024 : 253);
   const auto request_id = in.str("CreatorRequestId", false, 64);
   const auto description = in.str("Description", false, 1024);
-  if (type != "HTTP") in.str("Vpc", true, 64);
+  const auto vpc = type != "HTTP" ? in.str("Vpc", true, 64) : std::string();
   const auto tags = read_tags(in, false);
   std::optional<std::int64_t> soa_ttl;
   if (const auto* props = in.object("Properties")) {
@@ -451,6 +451,7 @@ Response CloudMapHandlers::create_namespace(const AwsCall& call, const std::stri
   spec.creator_request_id = request_id;
   spec.region = call.region;
   spec.tags = tags;
+  spec.vpc = vpc;
   const auto op = operation(call, "CREATE_NAMESPACE");
   auto created = registry_.put_namespace(spec, &op);
   if (!created) return from_error(call, created.error(), "NamespaceNotFound");

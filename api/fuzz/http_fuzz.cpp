@@ -1,15 +1,15 @@
 // libFuzzer: any bytes as what a client sends on one HTTP/1.1 connection. Requests are read as
 // HttpSession reads them (Beast's request parser, HttpConfig's body limit, pipelining until the
 // first error or `Connection: close`) and handed to the daemon's Router with the ECS and Cloud
-// Map handlers installed as emulator/runtime/daemon.cpp does, over a fresh in-memory state per
-// input (so a crash reproduces from its input alone; the seeds build state within one input).
-// After each request the posted work runs and simulated time moves on, so ECS lifecycles and
-// answers that come later are exercised too.
+// Map handlers (and Route 53's REST-XML) installed as emulator/runtime/daemon.cpp does, over a
+// fresh in-memory state per input (so a crash reproduces from its input alone; the seeds build
+// state within one input). After each request the posted work runs and simulated time moves on, so
+// ECS lifecycles and answers that come later are exercised too.
 //
 // Fails on: a crash or sanitizer report, an exception out of Router::handle, a request answered
 // zero or two times, a 500 (SPEC: ServerException only for bugs; the router turns a handler's
 // exception into one), a response Beast cannot serialise and parse back as exactly one message,
-// or a JSON content type whose body is not JSON.
+// a JSON content type whose body is not JSON, or an XML one whose body is not well-formed XML.
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
@@ -35,6 +35,8 @@
 #include "api/aws/cloudmap_handlers.hpp"
 #include "api/aws/ecs_handlers.hpp"
 #include "api/http_config.hpp"
+#include "api/route53/route53_handlers.hpp"
+#include "api/route53/route53_xml.hpp"
 #include "api/router.hpp"
 #include "emulator/core/ecs/ecs_engine.hpp"
 #include "emulator/core/endpoint_policy.hpp"
@@ -137,6 +139,7 @@ struct ApiState {
     router.emplace(ctx, io);
     api::aws::install_ecs(*router, ecs_handlers);
     api::aws::install_cloudmap(*router, registry, sim.clock);
+    api::route53::install_route53(*router, registry);
   }
   ~ApiState() { router.reset(); }  // before the registry it observes and the io its timers use
 
@@ -176,6 +179,9 @@ void check_response(const api::Request& req, const api::Response& res) {
   if (type.find("json") != std::string_view::npos && !res.body().empty() &&
       !nlohmann::json::accept(res.body())) {
     fail("a JSON content type with a body that is not JSON", &req);
+  }
+  if (type.find("xml") != std::string_view::npos && !api::route53::well_formed(res.body())) {
+    fail("an XML content type with a body that is not one well-formed XML document", &req);
   }
 }
 

@@ -70,6 +70,7 @@ struct Namespace {
   std::string type = "DNS_PRIVATE";  ///< DNS_PRIVATE | DNS_PUBLIC | HTTP
   std::string description;
   std::string hosted_zone_id;  ///< Z + 21 [A-Z0-9]
+  std::string vpc;  ///< private DNS: the VPC given at creation (Route 53 shows it); may be empty
   std::string creator_request_id;
   std::uint32_t negative_ttl = 5;  ///< SOA minimum / negative-answer TTL (AWS: 900; ours: short)
   WallTime created_at{};

@@ -62,6 +62,7 @@ json to_json(const Namespace& n) {
           {"type", n.type},
           {"description", n.description},
           {"hostedZoneId", n.hosted_zone_id},
+          {"vpc", n.vpc},
           {"creatorRequestId", n.creator_request_id},
           {"negativeTtl", n.negative_ttl},
           {"createdAt", epoch_millis(n.created_at)},
@@ -134,6 +135,7 @@ Result<Namespace> namespace_from(const json& j) {
     n.type = j.value("type", "DNS_PRIVATE");
     n.description = j.value("description", "");
     n.hosted_zone_id = j.value("hostedZoneId", "");
+    n.vpc = j.value("vpc", "");
     n.creator_request_id = j.value("creatorRequestId", "");
     n.negative_ttl = j.value("negativeTtl", 5u);
     n.created_at = from_epoch_millis(j.value("createdAt", std::int64_t{0}));

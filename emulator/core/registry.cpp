@@ -539,6 +539,7 @@ Result<Namespace> Registry::put_namespace(const NamespaceSpec& spec, const Opera
     n.type = spec.type;
     n.creator_request_id = spec.creator_request_id;
     n.tags = spec.tags;
+    n.vpc = spec.vpc;
     if (!spec.region.empty()) n.region = spec.region;
     // Cloud Map: a namespace's ARN names the region of the call that created it.
     n.arn =

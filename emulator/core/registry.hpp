@@ -48,6 +48,7 @@ struct NamespaceSpec {
   std::string creator_request_id;
   std::string region;  ///< empty = the registry's
   std::map<std::string, std::string> tags;
+  std::string vpc;  ///< private DNS namespaces: the VPC (set at creation only)
 };
 
 /// Create or update a discovery service (native PUT /v1/services/{dns-name}); unset = keep/default.

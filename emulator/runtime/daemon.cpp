@@ -14,6 +14,7 @@
 #include "api/aws/cloudmap_handlers.hpp"
 #include "api/aws/ecs_handlers.hpp"  // ECS layer
 #include "api/http_listener.hpp"
+#include "api/route53/route53_handlers.hpp"
 #include "api/router.hpp"
 #include "dns/dns_server.hpp"
 #include "emulator/core/ecs/ecs_engine.hpp"  // ECS layer
@@ -207,6 +208,7 @@ int Daemon::run() {
   // --- Cloud Map (Route53AutoNaming_v20170314) ---
   api::aws::install_cloudmap(router, registry, clock);
   // --- end Cloud Map ---
+  api::route53::install_route53(router, registry);  // Route 53: the namespaces' hosted zones
   api::HttpConfig hc;
   hc.listen = config_.api_listen;
   hc.max_connections = config_.api_max_connections;

@@ -96,6 +96,29 @@ const Case kCases[] = {
      "TooManyTagsException", http::status::bad_request},
     {"CloudMapSerialization", aws_error("SerializationException", "x"), AwsApi::CloudMap, "",
      "SerializationException", http::status::bad_request},
+    // Route 53: its own generic codes, and the statuses of botocore's route53 model.
+    {"Route53InvalidArgument", invalid("bad"), AwsApi::Route53, "", "InvalidInput",
+     http::status::bad_request},
+    {"Route53TooLarge", Error{Code::TooLarge, "big"}, AwsApi::Route53, "", "InvalidInput",
+     http::status::bad_request},
+    {"Route53NotFoundDefault", not_found("gone"), AwsApi::Route53, "", "NoSuchHostedZone",
+     http::status::not_found},
+    {"Route53NoSuchChange", not_found("gone"), AwsApi::Route53, "NoSuchChange", "NoSuchChange",
+     http::status::not_found},
+    {"Route53Conflict", conflict("busy"), AwsApi::Route53, "", "ConcurrentModification",
+     http::status::bad_request},
+    {"Route53IllegalTransition", Error{Code::IllegalTransition, "no"}, AwsApi::Route53, "",
+     "ConcurrentModification", http::status::bad_request},
+    {"Route53Unavailable", Error{Code::Unavailable, "disk"}, AwsApi::Route53, "",
+     "ServiceUnavailable", http::status::service_unavailable},
+    {"Route53Internal", Error{Code::Internal, "bug"}, AwsApi::Route53, "", "InternalFailure",
+     http::status::internal_server_error},
+    {"Route53AlreadyExists", aws_error("HostedZoneAlreadyExists", "x"), AwsApi::Route53, "",
+     "HostedZoneAlreadyExists", http::status::conflict},
+    {"Route53NotImplemented", aws_error("NotImplemented", "x"), AwsApi::Route53, "",
+     "NotImplemented", http::status::not_implemented},
+    {"Route53InvalidChangeBatch", aws_error("InvalidChangeBatch", "x"), AwsApi::Route53, "",
+     "InvalidChangeBatch", http::status::bad_request},
 };
 
 class AwsErrorTest : public ::testing::TestWithParam<Case> {};
@@ -118,6 +141,11 @@ TEST(AwsErrorTest, StatusFollowsTheExceptionName) {
   EXPECT_EQ(aws_status("ServiceUnavailable"), http::status::service_unavailable);
   EXPECT_EQ(aws_status("ClusterNotFoundException"), http::status::bad_request);
   EXPECT_EQ(aws_status("NamespaceAlreadyExists"), http::status::bad_request);
+  // Route 53's statuses are its own: Cloud Map's *AlreadyExists stay 400.
+  EXPECT_EQ(route53_status("NoSuchHostedZone"), http::status::not_found);
+  EXPECT_EQ(route53_status("HostedZoneNotEmpty"), http::status::bad_request);
+  EXPECT_EQ(route53_status("NotAuthorizedException"), http::status::unauthorized);
+  EXPECT_EQ(route53_status("InternalFailure"), http::status::internal_server_error);
 }
 
 TEST(AwsErrorTest, EcsErrorsNameTheirTypeOutsideTheMessage) {
