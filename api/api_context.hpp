@@ -30,6 +30,10 @@ struct ApiContext {
   core::CommandProbes command_probes = core::CommandProbes::Off;
   /// --allowed-origins / --allowed-hosts: which pages and names may reach the API (SPEC 12).
   RequestGuardConfig guard;
+  /// Stops an ECS task (simulated or Docker) through its lifecycle owner, the ECS engine
+  /// (DEACTIVATING ... STOPPED, its containers stopped): DELETE /v1/tasks/{id} of an ECS task.
+  /// Unset (no ECS layer): such a task is not the native API's to stop (Conflict).
+  std::function<Result<core::Task>(const std::string& task_id)> stop_ecs_task;
 };
 
 }  // namespace emu::api

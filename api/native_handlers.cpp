@@ -6,6 +6,7 @@
 
 #include "api/api_error.hpp"
 #include "api/query_params.hpp"
+#include "emulator/core/ecs/ecs_model.hpp"
 #include "emulator/core/native_codec.hpp"
 
 namespace emu::api {
@@ -207,8 +208,15 @@ Response NativeHandlers::get_task(const Call& call) {
 
 Response NativeHandlers::stop_task(const Call& call) {
   const auto& id = call.params.at(0);
-  if (!ctx_.registry.task(id)) return error_response(not_found("task " + id + " not found"));
-  auto t = ctx_.registry.stop_task(id, "UserInitiated", "Task stopped by user");
+  const core::Task* found = ctx_.registry.task(id);
+  if (!found) return error_response(not_found("task " + id + " not found"));
+  // An ECS task steps through its stop states under its owner; anything else stops at once.
+  const bool ecs = core::ecs::is_ecs_task(*found);
+  if (ecs && !ctx_.stop_ecs_task) {
+    return error_response(conflict("task " + id + " is an ECS task: stop it with ECS StopTask"));
+  }
+  auto t = ecs ? ctx_.stop_ecs_task(id)
+               : ctx_.registry.stop_task(id, "UserInitiated", "Task stopped by user");
   if (!t) return error_response(t.error());
   return json_response(http::status::ok, native::to_json(*t, ctx_.registry));
 }

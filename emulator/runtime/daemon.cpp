@@ -193,6 +193,7 @@ int Daemon::run() {
     return dns_lookup(registry.zones(), name, type);
   };
   ctx.ready = [&] { return ready; };
+  ctx.stop_ecs_task = [&](const std::string& id) { return ecs.stop_task(id, ""); };
   ctx.version = version();
   ctx.command_probes = config_.allow_command_probes;
   ctx.guard.allowed_origins = config_.allowed_origins;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "emulator/core/ecs/ecs_engine.hpp"
 #include "tests/api/api_test_env.hpp"
 
 namespace emu::api::test {
@@ -232,6 +233,46 @@ TEST_F(NativeHandlersTest, GetAndStopTask) {
   EXPECT_EQ(status(call(verb::get, "/v1/tasks/" + id)), 200u);
   EXPECT_EQ(status(call(verb::get, "/v1/tasks/0123456789abcdef0123456789abcdef")), 404u);
   EXPECT_EQ(status(call(verb::delete_, "/v1/tasks/0123456789abcdef0123456789abcdef")), 404u);
+}
+
+TEST_F(NativeHandlersTest, StopOfAnEcsTaskGoesThroughItsLifecycle) {
+  core::ecs::EcsEngine engine(sim.clock, sim.timers, store, registry, core::ecs::EcsConfig{}, 5);
+  core::ecs::Cluster cluster;
+  cluster.region = "us-east-1";
+  cluster.name = "demo";
+  ASSERT_TRUE(engine.create_cluster(cluster, {}));
+  core::ecs::TaskDefinition td;
+  td.region = "us-east-1";
+  td.family = "web";
+  td.containers.push_back({});
+  td.containers.back().name = "web";
+  td.containers.back().image = "nginx";
+  auto registered = engine.register_task_definition(td, {});
+  ASSERT_TRUE(registered);
+  core::ecs::RunTaskInput in;
+  in.region = "us-east-1";
+  in.cluster = "demo";
+  in.task_definition_arn = registered->arn;
+  auto run = engine.run_task(in);
+  ASSERT_TRUE(run);
+  const std::string id = run->tasks.at(0).id;
+  sim.advance(std::chrono::seconds(1));
+  ASSERT_EQ(registry.task(id)->last_status, core::TaskStatus::Running);
+
+  // Without the ECS layer wired in, an ECS task is not the native API's to stop.
+  auto refused = call(verb::delete_, "/v1/tasks/" + id);
+  EXPECT_EQ(status(refused), 409u);
+  EXPECT_EQ(registry.task(id)->last_status, core::TaskStatus::Running);
+
+  ctx.stop_ecs_task = [&](const std::string& task_id) { return engine.stop_task(task_id, ""); };
+  auto stopped = call(verb::delete_, "/v1/tasks/" + id);
+  ASSERT_EQ(status(stopped), 200u) << stopped.body();
+  EXPECT_EQ(body_of(stopped)["lastStatus"], "DEACTIVATING");
+  EXPECT_EQ(body_of(stopped)["desiredStatus"], "STOPPED");
+  EXPECT_EQ(body_of(stopped)["stopCode"], "UserInitiated");
+  sim.advance(std::chrono::seconds(1));
+  EXPECT_EQ(registry.task(id)->last_status, core::TaskStatus::Stopped);
+  EXPECT_EQ(registry.task(id)->stopped_reason, "Task stopped by user");
 }
 
 TEST_F(NativeHandlersTest, ForceHealthAndBack) {

@@ -64,6 +64,17 @@ struct Chain : core::ecs::test::EcsHarness {
     }
     return out;
   }
+  /// The states the task's events moved it to, oldest first (one per change of lastStatus).
+  std::vector<TaskStatus> statuses(const std::string& task_id) const {
+    std::vector<TaskStatus> out;
+    for (const auto& e : events) {
+      const auto d = e.detail();
+      if (d.value("taskId", "") != task_id || !d.contains("newStatus")) continue;
+      const auto s = core::parse_task_status(d["newStatus"].get<std::string>());
+      if (s && (out.empty() || out.back() != *s)) out.push_back(*s);
+    }
+    return out;
+  }
   std::string native_endpoint(const std::string& service, const std::string& ip) {
     core::TaskSpec spec;
     spec.ipv4 = ip;
@@ -208,6 +219,7 @@ TEST(HealthChainTest, DockerServiceTaskReportedUnhealthyIsStoppedWithItsContaine
   const std::string sick = c.docker.launches[0].task_id;
   c.engine.on_container_health(sick, "web", Health::Healthy, "");
   EXPECT_EQ(c.dns_a("web.local"), (std::vector<std::string>{"172.18.0.10", "172.18.0.11"}));
+  const std::size_t started = c.statuses(sick).size();
 
   // Docker's healthcheck failed its retries: the task's health, then the scheduler's stop.
   c.engine.on_container_health(sick, "web", Health::Unhealthy, "exit 1");
@@ -223,13 +235,26 @@ TEST(HealthChainTest, DockerServiceTaskReportedUnhealthyIsStoppedWithItsContaine
   ASSERT_EQ(c.docker.stops.size(), 1u);
   EXPECT_EQ(c.docker.stops[0].container_ids,
             std::vector<std::string>{test::FakeTaskRuntime::docker_id(sick, "web")});
+  EXPECT_TRUE(c.docker.removes.empty());    // stopped, not removed: the STOPPED task stays listed
   ASSERT_EQ(c.docker.launches.size(), 3u);  // the replacement starts meanwhile
   c.engine.on_container_exited(sick, "web", 143, "");
+  EXPECT_EQ(c.registry.task(sick)->last_status, TaskStatus::Deprovisioning);
+  c.sim.advance(c.engine.config().step);
   EXPECT_EQ(c.registry.task(sick)->last_status, TaskStatus::Stopped);
   EXPECT_EQ(c.registry.task(sick)->exit_code, 143);
+  // Every stop state, in order (SPEC 6), as simulated tasks show them.
+  const auto states = c.statuses(sick);
+  ASSERT_GE(states.size(), started);
+  EXPECT_THAT(
+      std::vector<TaskStatus>(states.begin() + static_cast<std::ptrdiff_t>(started), states.end()),
+      ElementsAre(TaskStatus::Deactivating, TaskStatus::Stopping, TaskStatus::Deprovisioning,
+                  TaskStatus::Stopped));
+  EXPECT_EQ(c.docker.stops.size(), 1u);  // asked once
   test::FakeTaskRuntime::start(c.engine, c.docker.launches[2], "172.18.0.12");
   c.sim.settle();
   EXPECT_EQ(c.dns_a("web.local"), (std::vector<std::string>{"172.18.0.11", "172.18.0.12"}));
+  EXPECT_EQ(c.running_ips(), (std::vector<std::string>{"172.18.0.11", "172.18.0.12"}));
+  EXPECT_EQ(c.docker.launches.size(), 3u);      // one replacement, no more
   EXPECT_THAT(c.monitor.watched(), IsEmpty());  // Docker checks its containers, not our probes
   EXPECT_TRUE(c.has_event("Amazon ECS replaced 1 tasks due to an unhealthy status."));
 }

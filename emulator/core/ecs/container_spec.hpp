@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "emulator/core/ecs/ecs_engine.hpp"
+#include "emulator/core/ecs/ecs_config.hpp"
 #include "emulator/core/ecs/ecs_model.hpp"
 #include "emulator/core/ecs/task_runtime.hpp"
 #include "emulator/core/model.hpp"

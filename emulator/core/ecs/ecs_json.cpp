@@ -293,4 +293,21 @@ Result<TaskExtra> task_extra_from(const json& j) {
   }
 }
 
+StoreChange row(const Cluster& c) {
+  return {StoreChange::Op::Upsert, "cluster", c.region + "/" + c.name, to_json(c).dump()};
+}
+StoreChange row(const TaskDefinition& td) {
+  return {StoreChange::Op::Upsert, "task-definition", td.arn, to_json(td).dump()};
+}
+StoreChange row(const EcsService& s) {
+  return {StoreChange::Op::Upsert, "ecs-service", service_key(s.region, s.cluster, s.name),
+          to_json(s).dump()};
+}
+
+Result<void> commit(Store& store, std::vector<StoreChange> changes) {
+  StoreBatch batch;
+  batch.changes = std::move(changes);
+  return store.commit(batch);
+}
+
 }  // namespace emu::core::ecs::stored

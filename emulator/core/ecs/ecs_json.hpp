@@ -3,10 +3,11 @@
 // "ecs-task", "ecs-tags"): JSON bodies of the generic Store. Times are epoch milliseconds.
 
 #include <nlohmann/json.hpp>
+#include <vector>
 
-#include "emulator/core/ecs/ecs_engine.hpp"
 #include "emulator/core/ecs/ecs_model.hpp"
 #include "emulator/core/result.hpp"
+#include "emulator/core/store.hpp"
 
 namespace emu::core::ecs::stored {
 
@@ -22,5 +23,12 @@ Result<EcsService> service_from(const nlohmann::json& j);
 Result<TaskExtra> task_extra_from(const nlohmann::json& j);
 Result<ContainerInfo> container_from(const nlohmann::json& j);
 Result<TaskContainer> task_container_from(const nlohmann::json& j);
+
+/// The Upsert of an entity's row (kind and id as load() expects them).
+StoreChange row(const Cluster& c);
+StoreChange row(const TaskDefinition& td);
+StoreChange row(const EcsService& s);
+/// Writes `changes` in one store commit.
+Result<void> commit(Store& store, std::vector<StoreChange> changes);
 
 }  // namespace emu::core::ecs::stored

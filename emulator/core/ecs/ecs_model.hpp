@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "emulator/core/model.hpp"
@@ -141,6 +142,49 @@ struct EcsService {
   int replaced_unhealthy = 0;                  ///< to mention in the next "has started" event
   WallTime created_at{};
   nlohmann::json request = nlohmann::json::object();  ///< the CreateService body (idempotency)
+};
+
+/// A container the runtime created and that has not exited (yet).
+inline bool is_live(const TaskContainer& c) {
+  return !c.docker_id.empty() && c.last_status != "STOPPED";
+}
+
+/// ECS data of a task that core::Task has no field for (persisted as kind "ecs-task").
+struct TaskExtra {
+  std::string launch_type = "FARGATE";
+  std::string availability_zone;
+  nlohmann::json overrides = nlohmann::json::object();
+  nlohmann::json network_configuration;   ///< null = none
+  std::vector<TaskContainer> containers;  ///< Docker tasks: one per container definition
+};
+
+/// RunTask (and a service's task starts).
+struct RunTaskInput {
+  std::string region;
+  std::string cluster = "default";
+  std::string task_definition_arn;
+  int count = 1;
+  std::string started_by;
+  std::string group;  ///< empty = family:<family>
+  TaskExtra extra;
+  Tags tags;
+};
+
+/// RunTask's result: started tasks, and failures (e.g. no free IP).
+struct RunTaskOutput {
+  std::vector<Task> tasks;
+  std::vector<std::pair<std::string, std::string>> failures;  ///< (arn, reason)
+};
+
+/// UpdateService: unset = unchanged.
+struct ServiceUpdate {
+  std::optional<int> desired_count;
+  std::optional<std::string> task_definition_arn;
+  std::optional<std::vector<ServiceRegistry>> registries;
+  std::optional<nlohmann::json> network_configuration;
+  std::optional<nlohmann::json> deployment_configuration;
+  std::optional<int> health_check_grace_period;
+  bool force_new_deployment = false;
 };
 
 /// Key of a service: region/cluster/name.

@@ -1,4 +1,4 @@
-// The Docker launch backend of EcsEngine: a fake TaskRuntime records what the engine asks and the
+// DockerTaskDriver (through EcsEngine): a fake TaskRuntime records what the driver asks and the
 // tests play Docker's reports back (on_*), in simulated time.
 
 #include <gtest/gtest.h>
@@ -79,6 +79,8 @@ struct DockerHarness : EcsHarness {
     return engine.run_task(in)->tasks.front().id;
   }
   const Task& task(const std::string& id) const { return *registry.task(id); }
+  /// One lifecycle step: a task whose containers have all exited goes DEPROVISIONING -> STOPPED.
+  void step() { sim.advance(EcsConfig{}.step); }
   const Task* running() const {
     for (const Task* t : active()) {
       if (t->last_status == TaskStatus::Running) return t;
@@ -92,7 +94,7 @@ struct DockerHarness : EcsHarness {
 
 // A Docker task's container data is written with the lifecycle move it causes: one commit per
 // report, and a failed commit changes neither the task nor what is stored.
-TEST(DockerBackendTest, EachReportIsOneCommit) {
+TEST(DockerTaskDriverTest, EachReportIsOneCommit) {
   DockerHarness h;
   const std::string id = h.run_one();
   h.sim.settle();
@@ -126,7 +128,7 @@ TEST(DockerBackendTest, EachReportIsOneCommit) {
   EXPECT_EQ(h.store.commits(), commits + 2);
 }
 
-TEST(DockerBackendTest, ServiceTasksLaunchAsContainersAndRegisterOnceStarted) {
+TEST(DockerTaskDriverTest, ServiceTasksLaunchAsContainersAndRegisterOnceStarted) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(3), {}));
   h.sim.settle();
@@ -173,7 +175,7 @@ TEST(DockerBackendTest, ServiceTasksLaunchAsContainersAndRegisterOnceStarted) {
   EXPECT_EQ(back->containers, extra->containers);
 }
 
-TEST(DockerBackendTest, UnhealthyContainerStopsTheTaskWhichIsReplaced) {
+TEST(DockerTaskDriverTest, UnhealthyContainerStopsTheTaskWhichIsReplaced) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(3), {}));
   h.sim.settle();
@@ -200,6 +202,9 @@ TEST(DockerBackendTest, UnhealthyContainerStopsTheTaskWhichIsReplaced) {
   EXPECT_TRUE(h.has_event("(service web) (task " + sick + ") failed container health checks."));
 
   h.engine.on_container_exited(sick, "web", 137, "");
+  EXPECT_EQ(h.task(sick).last_status, TaskStatus::Deprovisioning);
+  EXPECT_FALSE(h.task(sick).stopped_at.has_value());
+  h.step();
   EXPECT_EQ(h.task(sick).last_status, TaskStatus::Stopped);
   EXPECT_EQ(h.task(sick).exit_code, 137);
   EXPECT_TRUE(h.task(sick).stopped_at.has_value());
@@ -210,7 +215,7 @@ TEST(DockerBackendTest, UnhealthyContainerStopsTheTaskWhichIsReplaced) {
   EXPECT_TRUE(h.has_event("Amazon ECS replaced 1 tasks due to an unhealthy status."));
 }
 
-TEST(DockerBackendTest, TaskHealthIsTheWorstOfItsEssentialCheckedContainers) {
+TEST(DockerTaskDriverTest, TaskHealthIsTheWorstOfItsEssentialCheckedContainers) {
   DockerHarness h;
   auto td = test::web_definition();
   ContainerInfo sidecar;  // essential, without a health check: does not count
@@ -239,7 +244,7 @@ TEST(DockerBackendTest, TaskHealthIsTheWorstOfItsEssentialCheckedContainers) {
   EXPECT_TRUE(h.runtime.stops.empty());
 }
 
-TEST(DockerBackendTest, EssentialContainerExitStopsTheTaskWhichIsReplaced) {
+TEST(DockerTaskDriverTest, EssentialContainerExitStopsTheTaskWhichIsReplaced) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(3), {}));
   h.sim.settle();
@@ -247,6 +252,8 @@ TEST(DockerBackendTest, EssentialContainerExitStopsTheTaskWhichIsReplaced) {
   const std::string gone = h.running()->id;
   h.engine.on_container_exited(gone, "web", 3, "");
   h.sim.settle();
+  EXPECT_EQ(h.task(gone).last_status, TaskStatus::Deprovisioning);
+  h.step();
   const Task& t = h.task(gone);
   EXPECT_EQ(t.last_status, TaskStatus::Stopped);
   EXPECT_EQ(t.stop_code, "EssentialContainerExited");
@@ -260,7 +267,7 @@ TEST(DockerBackendTest, EssentialContainerExitStopsTheTaskWhichIsReplaced) {
   EXPECT_EQ(h.engine.task_extra(gone)->containers[0].exit_code, 3);
 }
 
-TEST(DockerBackendTest, SidecarsStopWithTheirEssentialContainer) {
+TEST(DockerTaskDriverTest, SidecarsStopWithTheirEssentialContainer) {
   DockerHarness h;
   auto td = test::web_definition();
   for (const char* name : {"envoy", "metrics"}) {
@@ -290,11 +297,13 @@ TEST(DockerBackendTest, SidecarsStopWithTheirEssentialContainer) {
   ASSERT_EQ(h.runtime.stops.size(), 1u);
   EXPECT_EQ(h.runtime.stops[0].container_ids, std::vector<std::string>{docker_id(id, "envoy")});
   h.engine.on_container_exited(id, "envoy", 143, "");
+  EXPECT_EQ(h.task(id).last_status, TaskStatus::Deprovisioning);
+  h.step();
   EXPECT_EQ(h.task(id).last_status, TaskStatus::Stopped);
   EXPECT_EQ(h.task(id).exit_code, 2);  // the first essential container's
 }
 
-TEST(DockerBackendTest, StopTaskIsUserInitiatedAndEndsWhenTheContainersExit) {
+TEST(DockerTaskDriverTest, StopTaskIsUserInitiatedAndEndsWhenTheContainersExit) {
   DockerHarness h;
   const auto id = h.run_one();
   h.sim.settle();
@@ -310,12 +319,14 @@ TEST(DockerBackendTest, StopTaskIsUserInitiatedAndEndsWhenTheContainersExit) {
   h.sim.advance(1h);
   EXPECT_EQ(h.task(id).last_status, TaskStatus::Stopping);  // Docker decides when
   h.engine.on_container_exited(id, "web", 0, "");
+  EXPECT_EQ(h.task(id).last_status, TaskStatus::Deprovisioning);
+  h.step();
   EXPECT_EQ(h.task(id).last_status, TaskStatus::Stopped);
   EXPECT_EQ(h.task(id).stop_code, "UserInitiated");
   EXPECT_EQ(h.task(id).exit_code, 0);
 }
 
-TEST(DockerBackendTest, ExitsReportedFromInsideStopEndTheTask) {
+TEST(DockerTaskDriverTest, ExitsReportedFromInsideStopEndTheTask) {
   DockerHarness h;
   h.runtime.on_stop = [&](const FakeRuntime::Stop& stop) {
     // Containers already gone report at once.
@@ -329,12 +340,14 @@ TEST(DockerBackendTest, ExitsReportedFromInsideStopEndTheTask) {
   h.start_all();
   ASSERT_TRUE(h.engine.stop_task("us-east-1", "demo", id, "bye"));
   h.sim.settle();
+  EXPECT_EQ(h.task(id).last_status, TaskStatus::Deprovisioning);
+  h.step();
   EXPECT_EQ(h.task(id).last_status, TaskStatus::Stopped);
   EXPECT_EQ(h.task(id).stopped_reason, "bye");
   EXPECT_EQ(h.task(id).exit_code, 137);
 }
 
-TEST(DockerBackendTest, ForcedUnhealthyTaskIsStoppedByTheSchedulerWithItsContainers) {
+TEST(DockerTaskDriverTest, ForcedUnhealthyTaskIsStoppedByTheSchedulerWithItsContainers) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(2), {}));
   h.sim.settle();
@@ -350,6 +363,7 @@ TEST(DockerBackendTest, ForcedUnhealthyTaskIsStoppedByTheSchedulerWithItsContain
   EXPECT_EQ(h.runtime.launches.size(), 3u);  // replaced
   h.engine.on_container_exited(sick, "web", 137, "");
   EXPECT_EQ(h.engine.task_extra(sick)->containers[0].last_status, "STOPPED");
+  h.step();
   EXPECT_EQ(h.task(sick).last_status, TaskStatus::Stopped);
   EXPECT_EQ(h.task(sick).stop_code, "ServiceSchedulerInitiated");
   EXPECT_EQ(h.task(sick).stopped_reason, "Task failed container health checks");
@@ -368,7 +382,7 @@ TEST(DockerBackendTest, ForcedUnhealthyTaskIsStoppedByTheSchedulerWithItsContain
   EXPECT_EQ(h.task(other).stopped_reason, "Task failed container health checks");
 }
 
-TEST(DockerBackendTest, TaskStoppedBeforeItsContainersExistStopsAtOnce) {
+TEST(DockerTaskDriverTest, TaskStoppedBeforeItsContainersExistStopsAtOnce) {
   DockerHarness h;
   RunTaskInput in;
   in.region = "us-east-1";
@@ -395,7 +409,7 @@ TEST(DockerBackendTest, TaskStoppedBeforeItsContainersExistStopsAtOnce) {
   EXPECT_EQ(h.runtime.stops.back().container_ids, std::vector<std::string>{docker_id(late, "web")});
 }
 
-TEST(DockerBackendTest, RepeatedLaunchFailuresAreThrottled) {
+TEST(DockerTaskDriverTest, RepeatedLaunchFailuresAreThrottled) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(1), {}));
   h.sim.settle();
@@ -420,7 +434,7 @@ TEST(DockerBackendTest, RepeatedLaunchFailuresAreThrottled) {
   EXPECT_EQ(h.svc().start_failures, 0);
 }
 
-TEST(DockerBackendTest, MissingCloudMapServiceFailsTheStartAndStopsTheContainers) {
+TEST(DockerTaskDriverTest, MissingCloudMapServiceFailsTheStartAndStopsTheContainers) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(1), {}));
   // The Cloud Map service goes away before the scheduler starts the task.
@@ -435,7 +449,7 @@ TEST(DockerBackendTest, MissingCloudMapServiceFailsTheStartAndStopsTheContainers
   EXPECT_EQ(h.runtime.stops[0].task_id, id);
 }
 
-TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
+TEST(DockerTaskDriverTest, AdoptAfterRestartStartsNothingTwice) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(3), {}));
   h.sim.settle();
@@ -446,7 +460,7 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
   h.sim.settle();
   h.start_all();
   h.engine.on_container_exited(done, "web", 0, "");
-  h.sim.settle();
+  h.step();
   ASSERT_EQ(h.task(done).last_status, TaskStatus::Stopped);
   std::vector<std::string> tasks;
   for (const Task* t : h.active()) tasks.push_back(t->id);
@@ -501,7 +515,7 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
   EXPECT_EQ(orphans,
             (std::vector<std::string>{docker_id(done, "web"),
                                       docker_id("ffffffffffffffffffffffffffffffff", "web")}));
-  h.sim.settle();
+  h.step();
   const Task* kept = registry.task(tasks[0]);
   EXPECT_EQ(kept->last_status, TaskStatus::Running);
   EXPECT_EQ(kept->health(), Health::Healthy);  // Docker's health applies
@@ -521,7 +535,7 @@ TEST(DockerBackendTest, AdoptAfterRestartStartsNothingTwice) {
   EXPECT_TRUE(runtime.stops.empty());
 }
 
-TEST(DockerBackendTest, AdoptRelaunchesATaskThatHadNoContainerYet) {
+TEST(DockerTaskDriverTest, AdoptRelaunchesATaskThatHadNoContainerYet) {
   DockerHarness h;
   const auto waiting = h.run_one();
   const auto exited = h.run_one();
@@ -543,7 +557,7 @@ TEST(DockerBackendTest, AdoptRelaunchesATaskThatHadNoContainerYet) {
   c.state = "exited";
   c.exit_code = 1;
   EXPECT_TRUE(engine.adopt({c}).empty());
-  h.sim.settle();
+  h.step();
   ASSERT_EQ(runtime.launches.size(), 1u);
   EXPECT_EQ(runtime.launches[0].task_id, waiting);
   EXPECT_EQ(registry.task(waiting)->last_status, TaskStatus::Provisioning);
@@ -553,7 +567,7 @@ TEST(DockerBackendTest, AdoptRelaunchesATaskThatHadNoContainerYet) {
   EXPECT_EQ(registry.task(exited)->exit_code, 1);
 }
 
-TEST(DockerBackendTest, HealthCheckTimesAreScaled) {
+TEST(DockerTaskDriverTest, HealthCheckTimesAreScaled) {
   EcsConfig config;
   config.time_scale = 0.1;
   config.docker_network = "ecs-demo";
@@ -570,13 +584,13 @@ TEST(DockerBackendTest, HealthCheckTimesAreScaled) {
   EXPECT_EQ(body["HostConfig"]["NetworkMode"], "ecs-demo");
 }
 
-TEST(DockerBackendTest, PurgedTaskHasItsContainersRemoved) {
+TEST(DockerTaskDriverTest, PurgedTaskHasItsContainersRemoved) {
   DockerHarness h;
   const auto id = h.run_one();
   h.sim.settle();
   h.start_all();
   h.engine.on_container_exited(id, "web", 0, "");
-  h.sim.settle();
+  h.step();
   ASSERT_EQ(h.task(id).last_status, TaskStatus::Stopped);
   EXPECT_TRUE(h.runtime.removes.empty());  // kept while the STOPPED task is visible
   h.sim.advance(2h);
@@ -587,7 +601,7 @@ TEST(DockerBackendTest, PurgedTaskHasItsContainersRemoved) {
   EXPECT_EQ(h.engine.task_extra(id), nullptr);
 }
 
-TEST(DockerBackendTest, ResetRemovesEveryContainer) {
+TEST(DockerTaskDriverTest, ResetRemovesEveryContainer) {
   DockerHarness h;
   ASSERT_TRUE(h.engine.create_service(h.web(2), {}));
   h.sim.settle();
@@ -599,7 +613,7 @@ TEST(DockerBackendTest, ResetRemovesEveryContainer) {
   EXPECT_EQ(h.runtime.launches.size(), 2u);  // and nothing is started again
 }
 
-TEST(DockerBackendTest, TheInstanceKeepsItsIdentityAcrossAReset) {
+TEST(DockerTaskDriverTest, TheInstanceKeepsItsIdentityAcrossAReset) {
   DockerHarness h;
   const std::string id = h.engine.instance_id();
   ASSERT_EQ(id.size(), 16u);
