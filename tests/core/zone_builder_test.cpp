@@ -241,6 +241,49 @@ TEST(ZoneBuilderTest, UnchangedPiecesAreShared) {
   EXPECT_EQ(builder.snapshot(), second);  // nothing changed: the same snapshot
 }
 
+// A change to a large service patches the node published the time before, once no snapshot holds
+// it, instead of copying all its addresses again; a node a snapshot still holds is never touched.
+TEST(ZoneBuilderTest, ServiceNodeIsPatchedOnceNoSnapshotHoldsIt) {
+  ZoneModel m;
+  ZoneNamespace ns{.name = "local"};
+  ZoneService svc = service("web", "web", true, false, true);
+  for (int i = 0; i < 100; ++i) {
+    ZoneEndpoint e;
+    e.key = "web/" + std::to_string(100 + i);
+    e.instance_id = "i" + std::to_string(i);
+    e.ipv4 = std::array<std::uint8_t, 4>{10, 0, 0, std::uint8_t(i)};
+    e.port = 80;
+    svc.endpoints.push_back(e);
+  }
+  ns.services.push_back(svc);
+  m.namespaces.push_back(ns);
+  ZoneBuilder builder;
+  builder.load(m);
+  const auto find = [](const ZoneSnapshot& s) {
+    const std::string w = ZoneSnapshot::to_wire("web.local");
+    return s.find({reinterpret_cast<const std::uint8_t*>(w.data()), w.size()});
+  };
+  const auto unhealthy = [&](int i) {
+    auto& e = m.namespaces[0].services[0].endpoints[std::size_t(i)];
+    e.healthy = false;
+    builder.set_endpoint("web", e);
+    return builder.snapshot();
+  };
+  auto first = builder.snapshot();
+  const std::string first_text = dump(*first);
+  auto second = unhealthy(10);
+  auto third = unhealthy(20);  // `first` still holds its node: a new one
+  const ZoneSnapshot::Node* second_node = find(*second);
+  EXPECT_NE(find(*third), find(*first));
+  EXPECT_EQ(dump(*first), first_text);
+  second.reset();  // nobody holds second's node any more
+  const auto fourth = unhealthy(30);
+  EXPECT_EQ(find(*fourth), second_node);  // patched and published again
+  EXPECT_EQ(find(*fourth)->a_unhealthy.size(), 3u);
+  EXPECT_EQ(dump(*fourth), dump(*ZoneSnapshot::build(m)));
+  EXPECT_EQ(dump(*first), first_text);
+}
+
 // Through the Registry: random registrations, stops, deregistrations and health changes; what it
 // publishes after each command equals a full build of its state.
 TEST(ZoneBuilderTest, RegistryPublishesWhatAFullBuildWould) {
