@@ -202,20 +202,25 @@ TEST(ZoneBuilderTest, UnknownServiceIsNotPublished) {
   EXPECT_EQ(dump(*builder.snapshot()), before);
 }
 
+// `n` endpoints <key>/100.. with instance ids i0.., at 10.0.<net>.<i>:80.
+void add_endpoints(ZoneService& svc, int n, std::uint8_t net) {
+  for (int i = 0; i < n; ++i) {
+    ZoneEndpoint e;
+    e.key = svc.key + "/" + std::to_string(100 + i);
+    e.instance_id = "i" + std::to_string(i);
+    e.ipv4 = std::array<std::uint8_t, 4>{10, 0, net, std::uint8_t(i)};
+    e.port = 80;
+    svc.endpoints.push_back(e);
+  }
+}
+
 TEST(ZoneBuilderTest, UnchangedPiecesAreShared) {
   ZoneModel m;
   ZoneNamespace ns{.name = "local"};
   for (int s = 0; s < 50; ++s) {
     ZoneService svc =
         service("svc-" + std::to_string(s), "svc-" + std::to_string(s), true, false, true);
-    for (int i = 0; i < 20; ++i) {
-      ZoneEndpoint e;
-      e.key = svc.key + "/" + std::to_string(100 + i);
-      e.instance_id = "i" + std::to_string(i);
-      e.ipv4 = std::array<std::uint8_t, 4>{10, 0, std::uint8_t(s), std::uint8_t(i)};
-      e.port = 80;
-      svc.endpoints.push_back(e);
-    }
+    add_endpoints(svc, 20, std::uint8_t(s));
     ns.services.push_back(svc);
   }
   m.namespaces.push_back(ns);
@@ -247,14 +252,7 @@ TEST(ZoneBuilderTest, ServiceNodeIsPatchedOnceNoSnapshotHoldsIt) {
   ZoneModel m;
   ZoneNamespace ns{.name = "local"};
   ZoneService svc = service("web", "web", true, false, true);
-  for (int i = 0; i < 100; ++i) {
-    ZoneEndpoint e;
-    e.key = "web/" + std::to_string(100 + i);
-    e.instance_id = "i" + std::to_string(i);
-    e.ipv4 = std::array<std::uint8_t, 4>{10, 0, 0, std::uint8_t(i)};
-    e.port = 80;
-    svc.endpoints.push_back(e);
-  }
+  add_endpoints(svc, 100, 0);
   ns.services.push_back(svc);
   m.namespaces.push_back(ns);
   ZoneBuilder builder;
