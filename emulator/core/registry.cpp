@@ -94,8 +94,12 @@ Registry::Registry(const TimeSource& time, TimerQueue& timers, Store& store, Reg
 }
 
 Result<void> Registry::load() {
-  auto contents = store_.load();
+  const auto contents = store_.load();
   if (!contents) return contents.error();
+  return load(*contents);
+}
+
+Result<void> Registry::load(const StoreContents& contents) {
   namespaces_.clear();
   services_.clear();
   tasks_.clear();
@@ -104,11 +108,11 @@ Result<void> Registry::load() {
   keys_by_service_.clear();
   cloudmap_.clear();
   const auto task_rows = static_cast<std::size_t>(
-      std::count_if(contents->entities.begin(), contents->entities.end(),
+      std::count_if(contents.entities.begin(), contents.entities.end(),
                     [](const StoredEntity& row) { return row.kind == "task"; }));
   keys_by_id_.reserve(task_rows);  // no rehashing while 10,000 tasks are indexed
   keys_by_addr_.reserve(task_rows);
-  for (const auto& row : contents->entities) {
+  for (const auto& row : contents.entities) {
     if (auto ours = cloudmap_.load_row(row); !ours) {
       return ours.error();
     } else if (*ours) {
@@ -140,9 +144,9 @@ Result<void> Registry::load() {
       services_[s->id] = std::move(*s);
     }
   }
-  events_.resume_after(contents->event_index);
+  events_.resume_after(contents.event_index);
   zones_full_ = true;
-  cloudmap_.finish_load(contents->event_index);
+  cloudmap_.finish_load(contents.event_index);
   publish_zones();
   return {};
 }

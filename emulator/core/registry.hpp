@@ -130,6 +130,8 @@ class Registry {
 
   /// Reads the store into memory and publishes the zones (at startup).
   Result<void> load();
+  /// The same from rows already read (the daemon reads the store once for every layer).
+  Result<void> load(const StoreContents& contents);
   const RegistryConfig& config() const { return config_; }
 
   // Namespaces ------------------------------------------------------------------------------
@@ -193,6 +195,12 @@ class Registry {
   /// Finds by key (task id, or `<service-id>/<instance-id>` for instances) or by plain task id.
   const Task* task(std::string_view key_or_id) const;
   std::vector<const Task*> tasks(const TaskFilter& filter = {}) const;
+  /// Calls f(key, task) for every task in key order, without building a list (startup over
+  /// 10,000 tasks). f must not change the registry.
+  template <typename F>
+  void for_each_task(F&& f) const {
+    for (const auto& [key, task] : tasks_) f(key, task);
+  }
   /// Erases STOPPED tasks older than the retention.
   Result<void> purge_stopped();
 

@@ -1,8 +1,10 @@
 #include "emulator/core/zone_snapshot.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -167,24 +169,72 @@ std::string position_key(std::size_t i) {
   return "#" + std::string(k.size() < 10 ? 10 - k.size() : 0, '0') + k;
 }
 
-// Sorted-by-key pools: `keys` parallel to `values`.
+// Sorted-by-key pools: `keys` parallel to `values`. Both return the position they changed.
 template <typename T>
-void pool_insert(std::vector<T>& values, std::vector<Key>& keys, Key key, T value) {
+std::size_t pool_insert(std::vector<T>& values, std::vector<Key>& keys, Key key, T value) {
   const auto it =
       std::lower_bound(keys.begin(), keys.end(), key, [](Key a, Key b) { return *a < *b; });
   const auto at = it - keys.begin();
   keys.insert(it, key);
   values.insert(values.begin() + at, std::move(value));
+  return static_cast<std::size_t>(at);
 }
 
 template <typename T>
-void pool_erase(std::vector<T>& values, std::vector<Key>& keys, Key key) {
+std::optional<std::size_t> pool_erase(std::vector<T>& values, std::vector<Key>& keys, Key key) {
   const auto it =
       std::lower_bound(keys.begin(), keys.end(), key, [](Key a, Key b) { return *a < *b; });
-  if (it == keys.end() || *it != key) return;
-  values.erase(values.begin() + (it - keys.begin()));
+  if (it == keys.end() || *it != key) return std::nullopt;
+  const auto at = it - keys.begin();
+  values.erase(values.begin() + at);
   keys.erase(it);
+  return static_cast<std::size_t>(at);
 }
+
+// One change to one of a service node's six pools, replayed onto an older copy of the node.
+struct PoolEdit {
+  enum Pool : std::uint8_t {
+    AHealthy,
+    AUnhealthy,
+    AaaaHealthy,
+    AaaaUnhealthy,
+    SrvHealthy,
+    SrvUnhealthy
+  };
+  Pool pool = AHealthy;
+  bool insert = false;
+  std::uint32_t at = 0;
+  std::array<std::uint8_t, 16> addr{};  ///< A (first 4 bytes) or AAAA inserted
+  const Srv* srv = nullptr;             ///< SRV inserted
+
+  template <typename T>
+  static void apply_to(std::vector<T>& pool, const PoolEdit& e, const T& value) {
+    if (e.insert) {
+      pool.insert(pool.begin() + e.at, value);
+    } else {
+      pool.erase(pool.begin() + e.at);
+    }
+  }
+
+  void apply(Node& n) const {
+    std::array<std::uint8_t, 4> a4{};
+    std::copy_n(addr.begin(), 4, a4.begin());
+    switch (pool) {
+      case AHealthy:
+        return apply_to(n.a_healthy, *this, a4);
+      case AUnhealthy:
+        return apply_to(n.a_unhealthy, *this, a4);
+      case AaaaHealthy:
+        return apply_to(n.aaaa_healthy, *this, addr);
+      case AaaaUnhealthy:
+        return apply_to(n.aaaa_unhealthy, *this, addr);
+      case SrvHealthy:
+        return apply_to(n.srv_healthy, *this, srv);
+      case SrvUnhealthy:
+        return apply_to(n.srv_unhealthy, *this, srv);
+    }
+  }
+};
 
 }  // namespace
 
@@ -215,9 +265,18 @@ struct ZoneBuilder::State {
     std::vector<std::array<std::uint8_t, 16>> aaaa[2];
     std::vector<const Srv*> srv[2];
     std::vector<Key> a_keys[2], aaaa_keys[2], srv_keys[2];
-    bool published = false;  ///< its node is in the name table
-    bool dirty = false;      ///< its node must be rebuilt
-    bool dup_dirty = false;  ///< a duplicate target changed: resolve its instances again
+    // The published node and the one published before it. Once no snapshot holds the older one,
+    // the next change patches it with the pool edits made since it was published (`edits`) and
+    // publishes it, instead of copying every pool: a change costs the same at 10 or 10,000
+    // endpoints. `edits` starts where `spare` was current; `cur` is current from `cur_at`.
+    std::shared_ptr<Node> cur, spare;
+    std::vector<PoolEdit> edits;
+    std::size_t cur_at = 0;
+    bool spare_ok = false;    ///< `edits` brings `spare` up to date
+    bool edits_lost = false;  ///< pools rebuilt (or too many edits): the next node is a copy
+    bool published = false;   ///< its node is in the name table
+    bool dirty = false;       ///< its node must be rebuilt
+    bool dup_dirty = false;   ///< a duplicate target changed: resolve its instances again
   };
 
   std::shared_ptr<const std::vector<Zone>> zones = std::make_shared<const std::vector<Zone>>();
@@ -334,29 +393,64 @@ struct ZoneBuilder::State {
     e.inst = std::move(inst);
   }
 
+  // Past this many edits since the spare node was current, copying the pools is cheaper.
+  static constexpr std::size_t kMaxEdits = 4096;
+
+  static void record(Svc& s, PoolEdit edit) {
+    if (!s.cur || s.edits_lost) return;  // nothing to patch: the next node is a copy anyway
+    if (s.edits.size() >= kMaxEdits) {
+      s.edits_lost = true;
+      return;
+    }
+    s.edits.push_back(edit);
+  }
+
+  static PoolEdit::Pool pool_of(PoolEdit::Pool healthy, int h) {
+    return static_cast<PoolEdit::Pool>(healthy + h);
+  }
+
   // Adds an endpoint's A/AAAA to its service's pools, and its instance when `publish`.
   void add_to_pools(Svc& s, Key key, Ep& e, bool publish) {
     const int h = e.ep.healthy ? 0 : 1;
     if (s.records.a && e.ep.ipv4) {
-      pool_insert(s.a[h], s.a_keys[h], key, *e.ep.ipv4);
+      PoolEdit edit{pool_of(PoolEdit::AHealthy, h), true};
+      edit.at = static_cast<std::uint32_t>(pool_insert(s.a[h], s.a_keys[h], key, *e.ep.ipv4));
+      std::copy(e.ep.ipv4->begin(), e.ep.ipv4->end(), edit.addr.begin());
+      record(s, edit);
       e.a_pool = static_cast<std::int8_t>(h);
     }
     if (s.records.aaaa && e.ep.ipv6) {
-      pool_insert(s.aaaa[h], s.aaaa_keys[h], key, *e.ep.ipv6);
+      PoolEdit edit{pool_of(PoolEdit::AaaaHealthy, h), true};
+      edit.at = static_cast<std::uint32_t>(pool_insert(s.aaaa[h], s.aaaa_keys[h], key, *e.ep.ipv6));
+      edit.addr = *e.ep.ipv6;
+      record(s, edit);
       e.aaaa_pool = static_cast<std::int8_t>(h);
     }
     if (publish) {
       put(e.target_hash, e.inst);
       e.published = true;
-      pool_insert(s.srv[h], s.srv_keys[h], key, static_cast<const Srv*>(&e.inst->srv));
+      PoolEdit edit{pool_of(PoolEdit::SrvHealthy, h), true};
+      edit.srv = &e.inst->srv;
+      edit.at = static_cast<std::uint32_t>(pool_insert(s.srv[h], s.srv_keys[h], key, edit.srv));
+      record(s, edit);
       e.srv_pool = static_cast<std::int8_t>(h);
     }
   }
 
+  static void record_erase(Svc& s, PoolEdit::Pool healthy, int h, std::optional<std::size_t> at) {
+    if (at) record(s, PoolEdit{pool_of(healthy, h), false, static_cast<std::uint32_t>(*at)});
+  }
+
   void remove_from_pools(Svc& s, Key key, Ep& e) {
-    if (e.a_pool >= 0) pool_erase(s.a[e.a_pool], s.a_keys[e.a_pool], key);
-    if (e.aaaa_pool >= 0) pool_erase(s.aaaa[e.aaaa_pool], s.aaaa_keys[e.aaaa_pool], key);
-    if (e.srv_pool >= 0) pool_erase(s.srv[e.srv_pool], s.srv_keys[e.srv_pool], key);
+    if (e.a_pool >= 0)
+      record_erase(s, PoolEdit::AHealthy, e.a_pool,
+                   pool_erase(s.a[e.a_pool], s.a_keys[e.a_pool], key));
+    if (e.aaaa_pool >= 0)
+      record_erase(s, PoolEdit::AaaaHealthy, e.aaaa_pool,
+                   pool_erase(s.aaaa[e.aaaa_pool], s.aaaa_keys[e.aaaa_pool], key));
+    if (e.srv_pool >= 0)
+      record_erase(s, PoolEdit::SrvHealthy, e.srv_pool,
+                   pool_erase(s.srv[e.srv_pool], s.srv_keys[e.srv_pool], key));
     if (e.published) erase(e.target_hash, e.target);
     e.a_pool = e.aaaa_pool = e.srv_pool = -1;
     e.published = false;
@@ -370,6 +464,7 @@ struct ZoneBuilder::State {
       e.published = false;
       e.a_pool = e.aaaa_pool = e.srv_pool = -1;
     }
+    s.edits_lost = true;  // the pools are rebuilt from scratch
     for (int h = 0; h < 2; ++h) {
       s.a[h].clear(), s.aaaa[h].clear(), s.srv[h].clear();
       s.a_keys[h].clear(), s.aaaa_keys[h].clear(), s.srv_keys[h].clear();
@@ -406,9 +501,39 @@ struct ZoneBuilder::State {
     if (!live) {
       if (s.published) erase(s.owner_hash, s.owner);
       s.published = false;
+      s.cur.reset(), s.spare.reset(), s.edits.clear();
+      s.cur_at = 0, s.spare_ok = false, s.edits_lost = false;
       return;
     }
-    auto node = std::make_shared<Node>();
+    std::shared_ptr<Node> node;
+    // use_count 1: no snapshot holds the spare any more (the fence pairs with the release of
+    // the last reader's reference, so its reads happen before these writes).
+    if (s.spare && s.spare_ok && !s.edits_lost && s.spare.use_count() == 1) {
+      std::atomic_thread_fence(std::memory_order_acquire);
+      node = std::move(s.spare);
+      for (const PoolEdit& edit : s.edits) edit.apply(*node);
+    } else {
+      node = std::make_shared<Node>();
+      node->a_healthy = s.a[0];
+      node->a_unhealthy = s.a[1];
+      node->aaaa_healthy = s.aaaa[0];
+      node->aaaa_unhealthy = s.aaaa[1];
+      node->srv_healthy = s.srv[0];
+      node->srv_unhealthy = s.srv[1];
+    }
+    // The node published so far becomes the spare, current as of edits[cur_at].
+    if (s.edits_lost) {
+      s.spare.reset();
+      s.edits.clear();
+      s.spare_ok = false;
+    } else {
+      s.spare = std::move(s.cur);
+      s.edits.erase(s.edits.begin(), s.edits.begin() + static_cast<std::ptrdiff_t>(s.cur_at));
+      s.spare_ok = s.spare != nullptr;
+    }
+    s.cur_at = s.edits.size();
+    s.edits_lost = false;
+    s.cur = node;
     node->owner = s.owner;
     node->zone = s.zone;
     node->kind = ZoneSnapshot::Kind::Service;
@@ -416,12 +541,6 @@ struct ZoneBuilder::State {
     node->ttl = s.ttl;
     node->a_head = s.a_head;
     node->aaaa_head = s.aaaa_head;
-    node->a_healthy = s.a[0];
-    node->a_unhealthy = s.a[1];
-    node->aaaa_healthy = s.aaaa[0];
-    node->aaaa_unhealthy = s.aaaa[1];
-    node->srv_healthy = s.srv[0];
-    node->srv_unhealthy = s.srv[1];
     node->has_a = !node->a_healthy.empty() || !node->a_unhealthy.empty();
     node->has_aaaa = !node->aaaa_healthy.empty() || !node->aaaa_unhealthy.empty();
     node->has_srv = s.records.srv && (!node->srv_healthy.empty() || !node->srv_unhealthy.empty());

@@ -82,7 +82,13 @@ int Daemon::run() {
   rc.default_namespace = config_.default_namespace;
   rc.health_propagation_delay = config_.health_propagation_delay;
   core::Registry registry(clock, timers, **store, rc, std::random_device{}());
-  if (auto r = registry.load(); !r) {
+  // The state is read once; the registry and the ECS layer each take their rows from it.
+  auto stored = (*store)->load();
+  if (!stored) {
+    log::error("state", config_.state + ": " + stored.error().message);
+    return 1;
+  }
+  if (auto r = registry.load(*stored); !r) {
     log::error("state", config_.state + ": " + r.error().message);
     return 1;
   }
@@ -110,10 +116,11 @@ int Daemon::run() {
       return 1;
     }
   }
-  if (auto r = ecs.load(); !r) {
+  if (auto r = ecs.load(*stored); !r) {
     log::error("state", config_.state + ": " + r.error().message);
     return 1;
   }
+  std::vector<core::StoredEntity>().swap(stored->entities);  // the rows are in memory now
   api::aws::EcsHandlers ecs_handlers(ecs);
   // --- end ECS layer ---
   std::optional<core::Registry::Bulk> bulk(registry);  // one snapshot build for all fixtures

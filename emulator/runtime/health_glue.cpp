@@ -43,8 +43,13 @@ void sync_watch(const core::Registry& registry, health::HealthMonitor& monitor,
 ProbeFollower::ProbeFollower(core::Registry& registry, health::HealthMonitor& monitor)
     : registry_(registry), monitor_(monitor) {
   registry_.add_observer([this](const core::CommitInfo& info) { on_commit(info); });
-  for (const core::Task* t : registry_.tasks())
-    sync_watch(registry_, monitor_, core::Registry::task_key(*t));
+  registry_.for_each_task([this](const std::string& key, const core::Task& t) {
+    if (auto target = probe_target(t)) {
+      monitor_.watch(std::move(*target));
+    } else {
+      monitor_.unwatch(key);
+    }
+  });
 }
 
 void ProbeFollower::on_commit(const core::CommitInfo& info) {

@@ -202,20 +202,25 @@ TEST(ZoneBuilderTest, UnknownServiceIsNotPublished) {
   EXPECT_EQ(dump(*builder.snapshot()), before);
 }
 
+// `n` endpoints <key>/100.. with instance ids i0.., at 10.0.<net>.<i>:80.
+void add_endpoints(ZoneService& svc, int n, std::uint8_t net) {
+  for (int i = 0; i < n; ++i) {
+    ZoneEndpoint e;
+    e.key = svc.key + "/" + std::to_string(100 + i);
+    e.instance_id = "i" + std::to_string(i);
+    e.ipv4 = std::array<std::uint8_t, 4>{10, 0, net, std::uint8_t(i)};
+    e.port = 80;
+    svc.endpoints.push_back(e);
+  }
+}
+
 TEST(ZoneBuilderTest, UnchangedPiecesAreShared) {
   ZoneModel m;
   ZoneNamespace ns{.name = "local"};
   for (int s = 0; s < 50; ++s) {
     ZoneService svc =
         service("svc-" + std::to_string(s), "svc-" + std::to_string(s), true, false, true);
-    for (int i = 0; i < 20; ++i) {
-      ZoneEndpoint e;
-      e.key = svc.key + "/" + std::to_string(100 + i);
-      e.instance_id = "i" + std::to_string(i);
-      e.ipv4 = std::array<std::uint8_t, 4>{10, 0, std::uint8_t(s), std::uint8_t(i)};
-      e.port = 80;
-      svc.endpoints.push_back(e);
-    }
+    add_endpoints(svc, 20, std::uint8_t(s));
     ns.services.push_back(svc);
   }
   m.namespaces.push_back(ns);
@@ -239,6 +244,42 @@ TEST(ZoneBuilderTest, UnchangedPiecesAreShared) {
   EXPECT_EQ(find(*first, "svc-7.local")->a_unhealthy.size(), 0u);
   EXPECT_EQ(find(*second, "svc-7.local")->a_unhealthy.size(), 1u);
   EXPECT_EQ(builder.snapshot(), second);  // nothing changed: the same snapshot
+}
+
+// A change to a large service patches the node published the time before, once no snapshot holds
+// it, instead of copying all its addresses again; a node a snapshot still holds is never touched.
+TEST(ZoneBuilderTest, ServiceNodeIsPatchedOnceNoSnapshotHoldsIt) {
+  ZoneModel m;
+  ZoneNamespace ns{.name = "local"};
+  ZoneService svc = service("web", "web", true, false, true);
+  add_endpoints(svc, 100, 0);
+  ns.services.push_back(svc);
+  m.namespaces.push_back(ns);
+  ZoneBuilder builder;
+  builder.load(m);
+  const auto find = [](const ZoneSnapshot& s) {
+    const std::string w = ZoneSnapshot::to_wire("web.local");
+    return s.find({reinterpret_cast<const std::uint8_t*>(w.data()), w.size()});
+  };
+  const auto unhealthy = [&](int i) {
+    auto& e = m.namespaces[0].services[0].endpoints[std::size_t(i)];
+    e.healthy = false;
+    builder.set_endpoint("web", e);
+    return builder.snapshot();
+  };
+  auto first = builder.snapshot();
+  const std::string first_text = dump(*first);
+  auto second = unhealthy(10);
+  auto third = unhealthy(20);  // `first` still holds its node: a new one
+  const ZoneSnapshot::Node* second_node = find(*second);
+  EXPECT_NE(find(*third), find(*first));
+  EXPECT_EQ(dump(*first), first_text);
+  second.reset();  // nobody holds second's node any more
+  const auto fourth = unhealthy(30);
+  EXPECT_EQ(find(*fourth), second_node);  // patched and published again
+  EXPECT_EQ(find(*fourth)->a_unhealthy.size(), 3u);
+  EXPECT_EQ(dump(*fourth), dump(*ZoneSnapshot::build(m)));
+  EXPECT_EQ(dump(*first), first_text);
 }
 
 // Through the Registry: random registrations, stops, deregistrations and health changes; what it

@@ -51,10 +51,14 @@ Result<void> EcsEngine::validate(const EcsConfig& config) {
 // ------------------------------------------------------------------------------------ state
 
 Result<void> EcsEngine::load() {
-  auto contents = store_.load();
+  const auto contents = store_.load();
   if (!contents) return contents.error();
+  return load(*contents);
+}
+
+Result<void> EcsEngine::load(const StoreContents& contents) {
   clear();
-  for (const auto& row : contents->entities) {
+  for (const auto& row : contents.entities) {
     if (row.kind == "ecs-meta" && row.id == "instance") {
       if (auto r = driver_.load_instance(json::parse(row.body, nullptr, false)); !r) return r;
       continue;

@@ -48,6 +48,8 @@ class EcsEngine {
   /// Reads the ECS kinds from the store (after Registry::load), resumes simulated lifecycles and
   /// schedules a reconcile of every service. Docker tasks wait for adopt().
   Result<void> load();
+  /// The same from rows already read (the daemon reads the store once for every layer).
+  Result<void> load(const StoreContents& contents);
   const EcsConfig& config() const { return config_; }
   /// This emulator's identity among the users of one Docker engine (16 hex, kept in the state,
   /// surviving restarts and resets): its task containers carry it as label ecs-emulator.instance,
