@@ -32,16 +32,8 @@ std::string first_container_id(const TaskExtra& extra) {
 
 }  // namespace
 
-DockerTaskDriver::DockerTaskDriver(const TimeSource& time, TimerQueue& timers, Store& store,
-                                   Registry& registry, const EcsConfig& config, EcsCatalog& catalog,
-                                   EcsTasks& tasks)
-    : time_(time),
-      timers_(timers),
-      store_(store),
-      registry_(registry),
-      config_(config),
-      catalog_(catalog),
-      tasks_(tasks) {
+DockerTaskDriver::DockerTaskDriver(const EcsPart& part, EcsTasks& tasks)
+    : EcsPart(part), tasks_(tasks) {
   instance_id_ = catalog_.new_uuid();
   instance_id_.erase(std::remove(instance_id_.begin(), instance_id_.end(), '-'),
                      instance_id_.end());

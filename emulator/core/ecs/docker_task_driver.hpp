@@ -17,6 +17,7 @@
 #include "emulator/core/docker_model.hpp"
 #include "emulator/core/ecs/ecs_catalog.hpp"
 #include "emulator/core/ecs/ecs_config.hpp"
+#include "emulator/core/ecs/ecs_part.hpp"
 #include "emulator/core/ecs/ecs_tasks.hpp"
 #include "emulator/core/ecs/task_runtime.hpp"
 #include "emulator/core/registry.hpp"
@@ -26,10 +27,9 @@
 
 namespace emu::core::ecs {
 
-class DockerTaskDriver {
+class DockerTaskDriver : private EcsPart {
  public:
-  DockerTaskDriver(const TimeSource& time, TimerQueue& timers, Store& store, Registry& registry,
-                   const EcsConfig& config, EcsCatalog& catalog, EcsTasks& tasks);
+  DockerTaskDriver(const EcsPart& part, EcsTasks& tasks);
   DockerTaskDriver(const DockerTaskDriver&) = delete;
   DockerTaskDriver& operator=(const DockerTaskDriver&) = delete;
 
@@ -86,12 +86,6 @@ class DockerTaskDriver {
   int stop_timeout_of(const Task& task) const;
   StoreChange instance_row() const;
 
-  const TimeSource& time_;
-  TimerQueue& timers_;
-  Store& store_;
-  Registry& registry_;
-  const EcsConfig& config_;
-  EcsCatalog& catalog_;
   EcsTasks& tasks_;
   TaskRuntime* runtime_ = nullptr;
   std::map<std::string, TimerQueue::Id> launches_;  // task id -> launch not yet asked

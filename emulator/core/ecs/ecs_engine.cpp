@@ -30,9 +30,10 @@ EcsEngine::EcsEngine(const TimeSource& time, TimerQueue& timers, Store& store, R
       registry_(registry),
       config_(std::move(config)),
       catalog_(time, store, config_, seed),
-      tasks_(time, timers, store, registry, config_, catalog_),
-      driver_(time, timers, store, registry, config_, catalog_, tasks_),
-      scheduler_(time, timers, store, registry, config_, catalog_, tasks_) {
+      part_(time, timers, store, registry, config_, catalog_),
+      tasks_(part_),
+      driver_(part_, tasks_),
+      scheduler_(part_, tasks_) {
   tasks_.set_driver(&driver_);
   tasks_.set_on_running([this](const Task& t) { scheduler_.note_running(t); });
   registry_.add_observer([this](const CommitInfo& info) { on_commit(info); });

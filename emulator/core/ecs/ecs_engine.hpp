@@ -222,6 +222,7 @@ class EcsEngine {
   Registry& registry_;
   EcsConfig config_;
   EcsCatalog catalog_;
+  EcsPart part_;  // what the three parts below share
   EcsTasks tasks_;
   DockerTaskDriver driver_;
   ServiceScheduler scheduler_;

@@ -57,15 +57,7 @@ std::uint16_t port_for(const TaskDefinition& td, const ServiceRegistry* reg) {
 
 }  // namespace
 
-EcsTasks::EcsTasks(const TimeSource& time, TimerQueue& timers, Store& store, Registry& registry,
-                   const EcsConfig& config, EcsCatalog& catalog)
-    : time_(time),
-      timers_(timers),
-      store_(store),
-      registry_(registry),
-      config_(config),
-      catalog_(catalog),
-      pool_(make_pool(config.task_cidr)) {}
+EcsTasks::EcsTasks(const EcsPart& part) : EcsPart(part), pool_(make_pool(config_.task_cidr)) {}
 
 bool EcsTasks::docker() const { return driver_ && driver_->enabled(); }
 

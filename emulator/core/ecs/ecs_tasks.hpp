@@ -17,6 +17,7 @@
 #include "emulator/core/ecs/ecs_catalog.hpp"
 #include "emulator/core/ecs/ecs_config.hpp"
 #include "emulator/core/ecs/ecs_model.hpp"
+#include "emulator/core/ecs/ecs_part.hpp"
 #include "emulator/core/ecs/ip_pool.hpp"
 #include "emulator/core/ecs/task_lifecycle.hpp"
 #include "emulator/core/registry.hpp"
@@ -45,10 +46,9 @@ struct AdoptedTask {
   std::string first_container_id;
 };
 
-class EcsTasks {
+class EcsTasks : private EcsPart {
  public:
-  EcsTasks(const TimeSource& time, TimerQueue& timers, Store& store, Registry& registry,
-           const EcsConfig& config, EcsCatalog& catalog);
+  explicit EcsTasks(const EcsPart& part);
   EcsTasks(const EcsTasks&) = delete;
   EcsTasks& operator=(const EcsTasks&) = delete;
 
@@ -134,12 +134,6 @@ class EcsTasks {
   void unindex(const std::string& task_id);
   std::vector<const Task*> sorted(const std::set<std::string>& ids) const;
 
-  const TimeSource& time_;
-  TimerQueue& timers_;
-  Store& store_;
-  Registry& registry_;
-  const EcsConfig& config_;
-  EcsCatalog& catalog_;
   DockerTaskDriver* driver_ = nullptr;
   std::function<void(const Task&)> on_running_;
   IpPool pool_;

@@ -6,16 +6,8 @@
 
 namespace emu::core::ecs {
 
-ServiceScheduler::ServiceScheduler(const TimeSource& time, TimerQueue& timers, Store& store,
-                                   Registry& registry, const EcsConfig& config, EcsCatalog& catalog,
-                                   EcsTasks& tasks)
-    : time_(time),
-      timers_(timers),
-      store_(store),
-      registry_(registry),
-      config_(config),
-      catalog_(catalog),
-      tasks_(tasks) {}
+ServiceScheduler::ServiceScheduler(const EcsPart& part, EcsTasks& tasks)
+    : EcsPart(part), tasks_(tasks) {}
 
 // ---------------------------------------------------------------------------------- services
 

@@ -14,6 +14,7 @@
 #include "emulator/core/ecs/ecs_catalog.hpp"
 #include "emulator/core/ecs/ecs_config.hpp"
 #include "emulator/core/ecs/ecs_model.hpp"
+#include "emulator/core/ecs/ecs_part.hpp"
 #include "emulator/core/ecs/ecs_tasks.hpp"
 #include "emulator/core/registry.hpp"
 #include "emulator/core/result.hpp"
@@ -23,10 +24,9 @@
 
 namespace emu::core::ecs {
 
-class ServiceScheduler {
+class ServiceScheduler : private EcsPart {
  public:
-  ServiceScheduler(const TimeSource& time, TimerQueue& timers, Store& store, Registry& registry,
-                   const EcsConfig& config, EcsCatalog& catalog, EcsTasks& tasks);
+  ServiceScheduler(const EcsPart& part, EcsTasks& tasks);
   ServiceScheduler(const ServiceScheduler&) = delete;
   ServiceScheduler& operator=(const ServiceScheduler&) = delete;
 
@@ -73,12 +73,6 @@ class ServiceScheduler {
   /// The Cloud Map service id of the service's first registry (InvalidParameter if none).
   Result<std::string> discovery_service_id(const std::vector<ServiceRegistry>& registries) const;
 
-  const TimeSource& time_;
-  TimerQueue& timers_;
-  Store& store_;
-  Registry& registry_;
-  const EcsConfig& config_;
-  EcsCatalog& catalog_;
   EcsTasks& tasks_;
   std::map<std::string, EcsService> services_;  // region/cluster/name
   std::set<std::string> known_stopped_;         // service tasks already accounted for
