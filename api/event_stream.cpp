@@ -13,10 +13,12 @@ namespace emu::api {
 
 namespace asio = boost::asio;
 
-std::string sse_frame(std::uint64_t id, std::string_view data) {
-  std::string out = "id: " + std::to_string(id) + "\n";
-  // A line break inside the data would end the field: each line gets its own `data:` (the
-  // client joins them with "\n"). The events' JSON is one line, so this is one `data:`.
+namespace {
+
+/// `out` gets the frame's data field and the blank line that ends the frame. A line break
+/// inside the data would end the field: each line gets its own `data:` (the client joins them
+/// with "\n"). The events' JSON is one line, so this is one `data:`.
+void append_data(std::string& out, std::string_view data) {
   std::size_t pos = 0;
   while (true) {
     auto end = data.find_first_of("\r\n", pos);
@@ -28,12 +30,19 @@ std::string sse_frame(std::uint64_t id, std::string_view data) {
     if (data[end] == '\r' && pos < data.size() && data[pos] == '\n') ++pos;
   }
   out += '\n';
+}
+
+}  // namespace
+
+std::string sse_frame(std::uint64_t id, std::string_view data) {
+  std::string out = "id: " + std::to_string(id) + "\n";
+  append_data(out, data);
   return out;
 }
 
 std::string sse_probe_frame(std::string_view data) {
   std::string out = "event: probe\n";
-  out += sse_frame(0, data).substr(6);  // the data lines without the id
+  append_data(out, data);
   return out;
 }
 
