@@ -18,10 +18,18 @@ fi
 scripts/build.sh
 # The fuzzers first (bounded, FUZZ_SECONDS each; logs in build-fuzz/), so CTest's summary closes
 # the run.
+# A fuzz failure still lets CTest run, so one run reports both; the exit status is a failure if
+# either failed.
+fuzz_failed=0
 if [ "$FUZZ_SECONDS" != 0 ]; then
   if ! BUILD_DIR="$PWD/build-fuzz" scripts/fuzz.sh "$FUZZ_SECONDS"; then
     echo "fuzz: FAILED"
-    exit 1
+    fuzz_failed=1
   fi
 fi
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 900
+ctest_failed=0
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 900 || ctest_failed=1
+if [ "$fuzz_failed" = 1 ]; then
+  echo "test: the fuzzers FAILED (see 'fuzz:' above; logs in build-fuzz/)"
+fi
+[ "$fuzz_failed" = 0 ] && [ "$ctest_failed" = 0 ]

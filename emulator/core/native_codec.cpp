@@ -64,13 +64,20 @@ Result<std::int64_t> get_int(const json& obj, const std::string& path, std::stri
       !(v.is_number_float() && std::floor(v.get<double>()) == v.get<double>())) {
     return bad(join(path, key), std::string("must be an integer, not ") + type_name(v));
   }
-  const auto n =
-      v.is_number_float() ? static_cast<std::int64_t>(v.get<double>()) : v.get<std::int64_t>();
-  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) {
+  const auto out_of_range = [&] {
     return bad(join(path, key), "must be " + std::to_string(lo) + ".." + std::to_string(hi));
+  };
+  // A float is range-checked as a double first: 5e34 does not fit an int64, and casting it is
+  // undefined behaviour, not a large number.
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (d < static_cast<double>(lo) || d > static_cast<double>(hi)) return out_of_range();
+    return static_cast<std::int64_t>(d);
   }
-  if (n < lo || n > hi)
-    return bad(join(path, key), "must be " + std::to_string(lo) + ".." + std::to_string(hi));
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi))
+    return out_of_range();
+  const auto n = v.get<std::int64_t>();
+  if (n < lo || n > hi) return out_of_range();
   return n;
 }
 

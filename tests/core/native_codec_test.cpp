@@ -72,6 +72,12 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{R"({"type": "http", "interval": "50ms"})",
                   "healthCheck.interval: must be 100ms..1h"},
         ErrorCase{R"({"type": "http", "port": 70000})", "healthCheck.port: must be 1..65535"},
+        // Found by the fixture fuzzer: a whole float far past int64 must be a range error, not a
+        // cast (undefined behaviour).
+        ErrorCase{R"({"type": "http", "port": 5e34})", "healthCheck.port: must be 1..65535"},
+        ErrorCase{R"({"type": "http", "retries": -5e34})", "healthCheck.retries: must be 1..10"},
+        ErrorCase{R"({"type": "http", "port": 80.0, "retries": 2.0e0, "path": 1})",
+                  "healthCheck.path: must be a string"},
         ErrorCase{R"({"type": "http", "path": "health"})", "healthCheck.path: must start with '/'"},
         ErrorCase{R"({"type": "command", "command": ["RUN", "x"]})",
                   "healthCheck.command: must be"},
