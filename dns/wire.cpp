@@ -90,10 +90,15 @@ std::size_t skip_name(std::span<const std::uint8_t> p, std::size_t pos, bool& ro
 // RFC 6891 6.1.1: a message carries at most one OPT, in the additional section, owned by the root
 // (BIND and Knot answer FORMERR otherwise). ldns takes whichever OPT it meets last and ignores its
 // owner, so the slow path walks the records after the question itself.
-bool opt_placement_ok(std::span<const std::uint8_t> p, std::size_t pos) {
+// RFC 8945 5.1.1: a TSIG is the last record of the additional section, and there is at most one
+// (FORMERR otherwise). This walk runs before ldns sees the message: ldns 1.8 leaks the earlier
+// TSIG when a message carries two (found by the DNS fuzzer).
+constexpr std::uint16_t kTsig = 250;
+
+bool placement_ok(std::span<const std::uint8_t> p, std::size_t pos) {
   const std::uint32_t before_additional = std::uint32_t{get16(p.data() + 6)} + get16(p.data() + 8);
   const std::uint32_t total = before_additional + get16(p.data() + 10);
-  bool seen = false;
+  bool seen_opt = false;
   for (std::uint32_t i = 0; i < total; ++i) {
     bool root = false;
     pos = skip_name(p, pos, root);
@@ -101,9 +106,10 @@ bool opt_placement_ok(std::span<const std::uint8_t> p, std::size_t pos) {
     const std::uint16_t type = get16(p.data() + pos);
     pos += 10 + std::size_t{get16(p.data() + pos + 8)};
     if (pos > p.size()) return false;
+    if (type == kTsig && i + 1 != total) return false;
     if (type != static_cast<std::uint16_t>(RrType::Opt)) continue;
-    if (i < before_additional || !root || seen) return false;
-    seen = true;
+    if (i < before_additional || !root || seen_opt) return false;
+    seen_opt = true;
   }
   return true;
 }
@@ -158,12 +164,9 @@ DecodeStatus decode_with_ldns(std::span<const std::uint8_t> p, Query& q) {
   // The question is read by our own code (to keep its original bytes); ldns checks the rest.
   const std::size_t pos = read_question(p, q);
   if (pos == 0) return DecodeStatus::FormErr;
+  if (!placement_ok(p, pos)) return DecodeStatus::FormErr;
   ldns_pkt* pkt = nullptr;
   if (ldns_wire2pkt(&pkt, p.data(), p.size()) != LDNS_STATUS_OK || pkt == nullptr) {
-    return DecodeStatus::FormErr;
-  }
-  if (!opt_placement_ok(p, pos)) {
-    ldns_pkt_free(pkt);
     return DecodeStatus::FormErr;
   }
   const bool edns = ldns_pkt_edns(pkt);

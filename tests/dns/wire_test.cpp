@@ -164,6 +164,7 @@ const Bytes kRootOpt = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};  // udp 1232, n
 const Bytes kNamedOpt = {1, 'a', 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
 const Bytes kQnameOpt = {0xc0, 0x0c, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};  // owner: the qname
 const Bytes kA = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 10, 0, 4, 10, 0, 0, 9};
+const Bytes kTsigRr = {0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0};  // TSIG, class ANY, empty rdata
 
 Bytes cat(std::initializer_list<Bytes> parts) {
   Bytes out;
@@ -194,6 +195,11 @@ const OptCase kOptCases[] = {
     {"OPT in the answer section", 1, 0, 0, kRootOpt, DecodeStatus::FormErr},
     {"OPT in the authority section", 0, 1, 0, kRootOpt, DecodeStatus::FormErr},
     {"OPT in authority and additional", 0, 1, 1, cat({kRootOpt, kRootOpt}), DecodeStatus::FormErr},
+    // RFC 8945 5.1.1: one TSIG, the last record (two made ldns leak: found by the fuzzer).
+    {"root OPT then a TSIG last", 0, 0, 2, cat({kRootOpt, kTsigRr}), DecodeStatus::Ok},
+    {"two TSIGs", 0, 0, 3, cat({kRootOpt, kTsigRr, kTsigRr}), DecodeStatus::FormErr},
+    {"TSIG before the OPT", 0, 0, 2, cat({kTsigRr, kRootOpt}), DecodeStatus::FormErr},
+    {"TSIG in the answer section", 1, 0, 1, cat({kTsigRr, kRootOpt}), DecodeStatus::FormErr},
 };
 
 class OptPlacementTest : public testing::TestWithParam<OptCase> {};
