@@ -113,7 +113,11 @@ class EcsBoto3Test(unittest.TestCase):
         victim_ip = self.ecs.describe_tasks(cluster="flow", tasks=[victim])["tasks"][0]["containers"][0][
             "networkInterfaces"][0]["privateIpv4Address"]
         self.d.api("PUT", "/v1/tasks/%s/health" % victim, {"status": "UNHEALTHY"}, expect=200)
-        t = self.ecs.describe_tasks(cluster="flow", tasks=[victim])["tasks"][0]
+        # The scheduler stops the unhealthy task on its next step, as ECS does: not within the PUT.
+        t = emu.wait_until(
+            lambda: (lambda t: t if "stopCode" in t else None)(
+                self.ecs.describe_tasks(cluster="flow", tasks=[victim])["tasks"][0]),
+            timeout=10, message="the unhealthy task stopping")
         self.assertEqual((t["stopCode"], t["stoppedReason"]),
                          ("ServiceSchedulerInitiated", "Task failed container health checks"))
         self.assertNotIn(victim_ip, self.d.dig("web.boto.local"))

@@ -111,8 +111,11 @@ class EcsCliTest(unittest.TestCase):
         victim_id = victim["taskArn"].rsplit("/", 1)[1]
         victim_ip = victim["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
         self.d.api("PUT", "/v1/tasks/%s/health" % victim_id, {"status": "UNHEALTHY"}, expect=200)
-        stopped = self.ecs("describe-tasks", "--cluster", "flow", "--tasks", victim_id)["tasks"][0]
-        self.assertEqual(stopped["desiredStatus"], "STOPPED")
+        # The scheduler stops the unhealthy task on its next step, as ECS does: not within the PUT.
+        stopped = emu.wait_until(
+            lambda: (lambda t: t if t["desiredStatus"] == "STOPPED" else None)(
+                self.ecs("describe-tasks", "--cluster", "flow", "--tasks", victim_id)["tasks"][0]),
+            timeout=10, message="the unhealthy task stopping")
         self.assertEqual(stopped["stopCode"], "ServiceSchedulerInitiated")
         self.assertEqual(stopped["stoppedReason"], "Task failed container health checks")
         self.assertNotIn(victim_ip, self.a_records("web.flow.local"))
