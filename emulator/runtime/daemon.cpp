@@ -68,6 +68,9 @@ int Daemon::run() {
                {{"soft", std::to_string(fd->after)}, {"was", std::to_string(fd->before)}});
   }
   boost::asio::io_context io;
+  // Caught from here on: a SIGTERM during startup waits in the set (Asio queues it) and is handled
+  // once the loop runs, so no signal ends the daemon without its clean shutdown.
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   SteadyTimeSource clock;
   TimerQueue timers;
 
@@ -233,19 +236,8 @@ int Daemon::run() {
   const std::string dns_addr =
       host_of(config_.dns_listen) + ":" + std::to_string(dns_server.port());
   const std::string api_addr = host_of(config_.api_listen) + ":" + std::to_string(listener.port());
-  ready = true;
-  if (!config_.ready_file.empty() && !write_ready_file(config_.ready_file, dns_addr, api_addr)) {
-    log::error("runtime", "cannot write the ready file " + config_.ready_file);
-    return 1;
-  }
-  log::info("runtime", "ready",
-            {{"dns", dns_addr},
-             {"api", api_addr},
-             {"state", config_.state},
-             {"namespaces", std::to_string(registry.namespaces().size())},
-             {"tasks", std::to_string(registry.tasks().size())}});
-
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  // The handler is in place before anyone learns the daemon is ready: a SIGTERM sent as soon as
+  // the ready file appears gets the clean shutdown.
   bool stopping = false;
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
@@ -258,6 +250,18 @@ int Daemon::run() {
     if (docker) docker->stop();  // containers keep running; a restart adopts them
     for (const auto& key : monitor.watched()) monitor.unwatch(key);
   });
+  ready = true;
+  if (!config_.ready_file.empty() && !write_ready_file(config_.ready_file, dns_addr, api_addr)) {
+    log::error("runtime", "cannot write the ready file " + config_.ready_file);
+    return 1;
+  }
+  log::info("runtime", "ready",
+            {{"dns", dns_addr},
+             {"api", api_addr},
+             {"state", config_.state},
+             {"namespaces", std::to_string(registry.namespaces().size())},
+             {"tasks", std::to_string(registry.tasks().size())}});
+
   while (!stopping && io.run_one() > 0) {
   }
   // Let in-flight work finish: run_for returns as soon as nothing is left, at most the grace.

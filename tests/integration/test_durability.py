@@ -1,4 +1,5 @@
-"""Durability: nothing acknowledged is lost when the daemon is killed with SIGKILL.
+"""Durability: nothing acknowledged is lost when the daemon is killed with SIGKILL, and a SIGTERM
+sent the moment the ready file appears gets the clean shutdown (exit 0, state intact).
 
 A client registers tasks as fast as it can while the daemon is killed at a random moment (after a
 random number of acknowledged registrations, with requests still in flight), then restarted on the
@@ -8,9 +9,12 @@ integrity check must pass. Loopback only; bounded in rounds and time.
 import json
 import os
 import random
+import signal
 import sqlite3
+import subprocess
 import tempfile
 import threading
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -18,6 +22,8 @@ import urllib.request
 import emu
 
 ROUNDS = 6
+TERM_ROUNDS = 15
+TERM_TASKS = 2000
 
 
 class Registrar(threading.Thread):
@@ -94,6 +100,61 @@ class DurabilityTest(unittest.TestCase):
             finally:
                 conn.close()
             self.assertGreater(len(acknowledged), ROUNDS)
+
+    def test_sigterm_as_soon_as_ready_shuts_down_cleanly(self):
+        # A caller that waits for the ready file and then stops the daemon (scripts, CI, the
+        # bench) must get the clean shutdown, not the default action of SIGTERM.
+        with tempfile.TemporaryDirectory(prefix="emu-term-") as workdir:
+            state = os.path.join(workdir, "state.db")
+            tasks = [{"ip": "10.70.%d.%d" % (i // 250, i % 250 + 1), "port": 80}
+                     for i in range(TERM_TASKS)]
+            fx = emu.write_fixture(workdir, {
+                "namespaces": [{"name": "local"}],
+                "services": [{"name": "web", "namespace": "local", "records": ["A", "SRV"],
+                              "tasks": tasks}]})
+            with emu.Daemon(fixtures=[fx], state=state, workdir=workdir) as d:
+                status, body = d.api("GET", "/v1/tasks?service=web.local")
+                self.assertEqual(status, 200)
+                ids = sorted(t["taskId"] for t in body["tasks"])
+            self.assertEqual(len(ids), TERM_TASKS)
+            ready = os.path.join(workdir, "ready.json")
+            for round_no in range(TERM_ROUNDS):
+                if os.path.exists(ready):
+                    os.unlink(ready)
+                with open(os.path.join(workdir, "term.log"), "wb") as log:
+                    proc = subprocess.Popen(
+                        [emu.BINARY, "serve", "--dns-listen", "127.0.0.1:0", "--api-listen",
+                         "127.0.0.1:0", "--state", state, "--ready-file", ready],
+                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                        env={k: v for k, v in os.environ.items()
+                             if not k.startswith("ECS_EMULATOR_")})
+                    try:
+                        # Busy-wait (bounded): the signal must follow the ready file at once.
+                        deadline = time.monotonic() + 30
+                        while not os.path.exists(ready):
+                            self.assertIsNone(proc.poll(), "daemon exited before ready")
+                            self.assertLess(time.monotonic(), deadline, "daemon not ready")
+                        proc.send_signal(signal.SIGTERM)
+                        rc = proc.wait(20)
+                    finally:
+                        if proc.poll() is None:
+                            proc.kill()
+                            proc.wait()
+                with open(os.path.join(workdir, "term.log"), errors="replace") as f:
+                    text = f.read()
+                self.assertEqual(rc, 0, "round %d: SIGTERM right after ready gave %s:\n%s" %
+                                 (round_no, rc, text[-2000:]))
+                self.assertIn("stopped", text)
+            with emu.Daemon(state=state, workdir=workdir) as d:
+                status, body = d.api("GET", "/v1/tasks?service=web.local")
+                self.assertEqual(status, 200)
+                self.assertEqual(sorted(t["taskId"] for t in body["tasks"]), ids)
+                self.assertEqual(len(d.dig("web.local", "A", tcp=True)), 8)
+            conn = sqlite3.connect(state)
+            try:
+                self.assertEqual(conn.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            finally:
+                conn.close()
 
 
 if __name__ == "__main__":
