@@ -31,6 +31,7 @@
 #include "emulator/runtime/fd_limit.hpp"
 #include "emulator/runtime/health_dns_meter.hpp"
 #include "emulator/runtime/health_glue.hpp"
+#include "emulator/runtime/heap_reserve.hpp"
 #include "emulator/store/sqlite_store.hpp"
 #include "emulator/timer/asio_timer_driver.hpp"
 
@@ -66,6 +67,13 @@ int Daemon::run() {
   } else if (fd->raised()) {
     log::debug("runtime", "open-file limit raised",
                {{"soft", std::to_string(fd->after)}, {"was", std::to_string(fd->before)}});
+  }
+  // Before the state is loaded: the load's allocations land in one huge-page heap reserve.
+  if (auto heap = reserve_heap(); !heap) {
+    log::warn("runtime", heap.error().message);
+  } else {
+    log::debug("runtime", "heap reserved",
+               {{"bytes", std::to_string(heap->bytes)}, {"huge", std::to_string(heap->huge)}});
   }
   boost::asio::io_context io;
   // Caught from here on: a SIGTERM during startup waits in the set (Asio queues it) and is handled
