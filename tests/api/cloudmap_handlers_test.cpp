@@ -13,6 +13,7 @@
 
 #include "emulator/core/memory_store.hpp"
 #include "emulator/core/registry.hpp"
+#include "tests/support/aws_model_inputs.hpp"
 #include "tests/support/sim_time.hpp"
 
 namespace emu::api::aws {
@@ -763,6 +764,38 @@ TEST_F(CloudMapTest, ResetForgetsOperations) {
   EXPECT_EQ(call("GetOperation", {{"OperationId", r.body["OperationId"]}}).type(),
             "OperationNotFound");
   EXPECT_TRUE(call("ListNamespaces", json::object()).body["Namespaces"].empty());
+}
+
+}  // namespace
+}  // namespace emu::api::aws
+
+namespace emu::api::aws {
+namespace {
+
+// Every operation of the installed Cloud Map model, called with its required members only,
+// answers something other than UnknownOperationException; one the emulator lacks answers
+// UnsupportedOperation naming it.
+TEST_F(CloudMapTest, EveryModelOperationIsKnown) {
+  for (const auto& op : model::kCloudMapModel.operations) {
+    const auto r = call(op.name, minimal_input(model::kCloudMapModel, op));
+    ASSERT_TRUE(r.body.is_object()) << op.name;
+    const auto type = r.body.value("__type", std::string());
+    EXPECT_NE(type, "UnknownOperationException") << op.name;
+    if (type == "UnsupportedOperation") {
+      EXPECT_NE(r.body["message"].get<std::string>().find(std::string(op.name)), std::string::npos);
+    }
+  }
+  EXPECT_EQ(call("NoSuchOperation", json::object()).body["__type"], "UnknownOperationException");
+}
+
+TEST_F(CloudMapTest, ModelChecksAnswerAllViolations) {
+  const auto r = call("CreateService", {{"Name", "svc"}, {"Type", "NOPE"}, {"Description", 5}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["__type"], "InvalidInput");
+  EXPECT_EQ(r.body["message"],
+            "2 validation errors detected: Value 5 at 'Description' failed to satisfy constraint: "
+            "Member must be a string; Value 'NOPE' at 'Type' failed to satisfy constraint: Member "
+            "must satisfy enum value set: [HTTP]");
 }
 
 }  // namespace

@@ -157,6 +157,25 @@ class CloudMapBoto3Test(unittest.TestCase):
         self.assertEqual(sd.get_operation(OperationId=delete)["Operation"]["Type"], "DELETE_NAMESPACE")
         self.assertEqual(d.dig_status("flow.local", "SOA"), "REFUSED")
 
+    def test_model_validation_and_not_emulated_operations(self):
+        # Without botocore's client-side checks: the server's own answer, in AWS's words.
+        status, body = raw_call(self.d, "CreateService",
+                                {"Name": "svc", "Type": "NOPE", "Description": 5})
+        self.assertEqual(status, 400)
+        self.assertEqual(body["__type"], "InvalidInput")
+        self.assertEqual(body["Message"],
+                         "2 validation errors detected: Value 5 at 'Description' failed to "
+                         "satisfy constraint: Member must be a string; Value 'NOPE' at 'Type' "
+                         "failed to satisfy constraint: Member must satisfy enum value set: "
+                         "[HTTP]")
+        # In the model, not emulated yet: named, and not UnknownOperationException.
+        status, body = raw_call(self.d, "UpdateHttpNamespace",
+                                {"Id": "ns-1", "Namespace": {"Description": "x"}})
+        self.assertEqual((status, body["__type"]), (400, "UnsupportedOperation"))
+        self.assertIn("UpdateHttpNamespace", body["Message"])
+        status, body = raw_call(self.d, "NoSuchOperation", {})
+        self.assertEqual(body["__type"], "UnknownOperationException")
+
     def test_errors(self):
         sd = self.sd
         self.assertEqual(self.code(sd.get_namespace, Id="ns-aaaaaaaaaaaaaaaa"), "NamespaceNotFound")
