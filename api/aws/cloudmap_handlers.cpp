@@ -248,6 +248,8 @@ Response CloudMapHandlers::dispatch(const AwsCall& call) {
       {"CreateHttpNamespace", [](auto& h, const auto& c) { return h.create_namespace(c, "HTTP"); }},
       {"CreatePrivateDnsNamespace",
        [](auto& h, const auto& c) { return h.create_namespace(c, "DNS_PRIVATE"); }},
+      {"CreatePublicDnsNamespace",
+       [](auto& h, const auto& c) { return h.create_namespace(c, "DNS_PUBLIC"); }},
       {"CreateService", [](auto& h, const auto& c) { return h.create_service(c); }},
       {"DeleteNamespace", [](auto& h, const auto& c) { return h.delete_namespace(c); }},
       {"DeleteService", [](auto& h, const auto& c) { return h.delete_service(c); }},
@@ -414,7 +416,7 @@ Response CloudMapHandlers::create_namespace(const AwsCall& call, const std::stri
   const auto name = in.str("Name", true, type == "HTTP" ? 1024 : 253);
   const auto request_id = in.str("CreatorRequestId", false, 64);
   const auto description = in.str("Description", false, 1024);
-  const auto vpc = type != "HTTP" ? in.str("Vpc", true, 64) : std::string();
+  const auto vpc = type == "DNS_PRIVATE" ? in.str("Vpc", true, 64) : std::string();
   const auto tags = read_tags(in, false);
   std::optional<std::int64_t> soa_ttl;
   if (const auto* props = in.object("Properties")) {

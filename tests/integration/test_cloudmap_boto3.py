@@ -157,6 +157,24 @@ class CloudMapBoto3Test(unittest.TestCase):
         self.assertEqual(sd.get_operation(OperationId=delete)["Operation"]["Type"], "DELETE_NAMESPACE")
         self.assertEqual(d.dig_status("flow.local", "SOA"), "REFUSED")
 
+    def test_public_namespace_is_a_public_zone(self):
+        sd, d = self.sd, self.d
+        op = sd.create_public_dns_namespace(Name="public.example", Description="pub")["OperationId"]
+        operation = sd.get_operation(OperationId=op)["Operation"]
+        self.assertEqual((operation["Status"], operation["Type"]), ("SUCCESS", "CREATE_NAMESPACE"))
+        ns = sd.get_namespace(Id=operation["Targets"]["NAMESPACE"])["Namespace"]
+        self.assertEqual(ns["Type"], "DNS_PUBLIC")
+        zone_id = ns["Properties"]["DnsProperties"]["HostedZoneId"]
+        self.assertTrue(zone_id)
+        emu.wait_until(lambda: d.dig_status("public.example", "SOA") == "NOERROR", 5,
+                       message="SOA")
+        self.assertTrue(d.dig("public.example", "NS"))
+        r53 = boto3.client("route53", endpoint_url=d.api_url, region_name="us-east-1",
+                           aws_access_key_id="test", aws_secret_access_key="test",
+                           config=Config(retries={"max_attempts": 1}))
+        zone = r53.get_hosted_zone(Id=zone_id)["HostedZone"]
+        self.assertFalse(zone["Config"]["PrivateZone"])
+
     def test_model_validation_and_not_emulated_operations(self):
         # Without botocore's client-side checks: the server's own answer, in AWS's words.
         status, body = raw_call(self.d, "CreateService",
