@@ -273,7 +273,12 @@ Response CloudMapHandlers::dispatch(const AwsCall& call) {
       {"UntagResource", [](auto& h, const auto& c) { return h.untag_resource(c); }},
       {"UpdateInstanceCustomHealthStatus",
        [](auto& h, const auto& c) { return h.update_instance_custom_health_status(c); }},
+      {"UpdateHttpNamespace", [](auto& h, const auto& c) { return h.update_namespace(c, "HTTP"); }},
       {"UpdateService", [](auto& h, const auto& c) { return h.update_service(c); }},
+      {"UpdatePrivateDnsNamespace",
+       [](auto& h, const auto& c) { return h.update_namespace(c, "DNS_PRIVATE"); }},
+      {"UpdatePublicDnsNamespace",
+       [](auto& h, const auto& c) { return h.update_namespace(c, "DNS_PUBLIC"); }},
   };
   const auto& op = call.operation;
   // DiscoverInstancesRevision is newer than the installed model: served, with its own checks.
@@ -512,6 +517,28 @@ Response CloudMapHandlers::list_namespaces(const AwsCall& call) {
   json out{{"Namespaces", std::move(list)}};
   if (!page.next.empty()) out["NextToken"] = page.next;
   return ok(call, out);
+}
+
+Response CloudMapHandlers::update_namespace(const AwsCall& call, const std::string& type) {
+  // The model's shapes (checked before) make Id and Namespace present and well-typed.
+  const auto id = call.input["Id"].get<std::string>();
+  const auto& change = call.input["Namespace"];
+  const core::Namespace* n = find_namespace(call, id);
+  if (!n) return fail(call, "NamespaceNotFound", "Namespace not found: " + id);
+  if (n->type != type) {
+    return invalid_input(call, "Namespace " + id + " is of type " + n->type + ", not " + type);
+  }
+  core::NamespaceSpec spec;
+  spec.name = n->name;
+  spec.type = n->type;
+  if (change.contains("Description") && change["Description"].is_string())
+    spec.description = change["Description"].get<std::string>();
+  const auto soa = change.value("/Properties/DnsProperties/SOA/TTL"_json_pointer, json());
+  if (soa.is_number_integer()) spec.negative_ttl = soa.get<std::uint32_t>();
+  const auto op = operation(call, "UPDATE_NAMESPACE");
+  auto updated = registry_.put_namespace(spec, &op);
+  if (!updated) return from_error(call, updated.error(), "NamespaceNotFound");
+  return ok(call, {{"OperationId", op.id}});
 }
 
 Response CloudMapHandlers::delete_namespace(const AwsCall& call) {

@@ -788,6 +788,36 @@ TEST_F(CloudMapTest, EveryModelOperationIsKnown) {
   EXPECT_EQ(call("NoSuchOperation", json::object()).body["__type"], "UnknownOperationException");
 }
 
+// Update*Namespace: the description and the SOA TTL (the zone's negative TTL) change, through an
+// UPDATE_NAMESPACE operation; a namespace of another type is InvalidInput.
+TEST_F(CloudMapTest, UpdateNamespaceChangesDescriptionAndSoaTtl) {
+  const auto id = make_namespace("upd.local");
+  auto r = call(
+      "UpdatePrivateDnsNamespace",
+      {{"Id", id},
+       {"Namespace",
+        {{"Description", "new"}, {"Properties", {{"DnsProperties", {{"SOA", {{"TTL", 42}}}}}}}}}});
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  const auto op = call("GetOperation", {{"OperationId", r.body["OperationId"]}});
+  EXPECT_EQ(op.body["Operation"]["Type"], "UPDATE_NAMESPACE");
+  EXPECT_EQ(op.body["Operation"]["Status"], "SUCCESS");
+  EXPECT_EQ(op.body["Operation"]["Targets"]["NAMESPACE"], id);
+  const auto ns = call("GetNamespace", {{"Id", id}}).body["Namespace"];
+  EXPECT_EQ(ns["Description"], "new");
+  EXPECT_EQ(ns["Properties"]["DnsProperties"]["SOA"]["TTL"], 42);
+  EXPECT_EQ(registry_.namespace_by_id(id)->negative_ttl, 42u);
+
+  r = call("UpdateHttpNamespace", {{"Id", id}, {"Namespace", {{"Description", "x"}}}});
+  EXPECT_EQ(r.type(), "InvalidInput");
+  r = call("UpdatePublicDnsNamespace", {{"Id", "ns-nope"}, {"Namespace", json::object()}});
+  EXPECT_EQ(r.type(), "NamespaceNotFound");
+  // The model's check: HttpNamespaceChange requires Description.
+  r = call("UpdateHttpNamespace", {{"Id", id}, {"Namespace", json::object()}});
+  EXPECT_EQ(r.body["message"],
+            "1 validation error detected: Value null at 'Namespace.Description' failed to satisfy "
+            "constraint: Member must not be null");
+}
+
 TEST_F(CloudMapTest, ModelChecksAnswerAllViolations) {
   const auto r = call("CreateService", {{"Name", "svc"}, {"Type", "NOPE"}, {"Description", 5}});
   EXPECT_EQ(r.status, 400);

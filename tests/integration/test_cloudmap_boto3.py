@@ -175,6 +175,20 @@ class CloudMapBoto3Test(unittest.TestCase):
         zone = r53.get_hosted_zone(Id=zone_id)["HostedZone"]
         self.assertFalse(zone["Config"]["PrivateZone"])
 
+    def test_update_private_namespace(self):
+        sd = self.sd
+        ns_id = self.namespace("upd-boto.local")
+        op = sd.update_private_dns_namespace(
+            Id=ns_id, Namespace={"Description": "d2",
+                                 "Properties": {"DnsProperties": {"SOA": {"TTL": 15}}}})["OperationId"]
+        operation = sd.get_operation(OperationId=op)["Operation"]
+        self.assertEqual((operation["Type"], operation["Status"]), ("UPDATE_NAMESPACE", "SUCCESS"))
+        ns = sd.get_namespace(Id=ns_id)["Namespace"]
+        self.assertEqual(ns["Description"], "d2")
+        self.assertEqual(ns["Properties"]["DnsProperties"]["SOA"]["TTL"], 15)
+        self.assertEqual(self.code(sd.update_http_namespace, Id=ns_id,
+                                   Namespace={"Description": "x"}), "InvalidInput")
+
     def test_model_validation_and_not_emulated_operations(self):
         # Without botocore's client-side checks: the server's own answer, in AWS's words.
         status, body = raw_call(self.d, "CreateService",
@@ -186,11 +200,6 @@ class CloudMapBoto3Test(unittest.TestCase):
                          "satisfy constraint: Member must be a string; Value 'NOPE' at 'Type' "
                          "failed to satisfy constraint: Member must satisfy enum value set: "
                          "[HTTP]")
-        # In the model, not emulated yet: named, and not UnknownOperationException.
-        status, body = raw_call(self.d, "UpdateHttpNamespace",
-                                {"Id": "ns-1", "Namespace": {"Description": "x"}})
-        self.assertEqual((status, body["__type"]), (400, "UnsupportedOperation"))
-        self.assertIn("UpdateHttpNamespace", body["Message"])
         status, body = raw_call(self.d, "NoSuchOperation", {})
         self.assertEqual(body["__type"], "UnknownOperationException")
 
