@@ -11,7 +11,7 @@ ARG JOBS=2
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
       cmake ninja-build g++ binutils pkg-config libboost1.81-dev libldns-dev libsqlite3-dev \
-      nlohmann-json3-dev libnghttp2-dev libssl-dev libpugixml-dev \
+      nlohmann-json3-dev libnghttp2-dev libssl-dev libpugixml-dev python3 python3-botocore \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # .dockerignore keeps build trees, tests, docs and VCS data out of the context.

@@ -8,6 +8,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   libboost1.81-dev libldns-dev libsqlite3-dev nlohmann-json3-dev libnghttp2-dev
   libgtest-dev libgmock-dev libpugixml-dev
+  # the AWS input shapes (api/aws/model) are generated from botocore's models at build time
+  python3-botocore
   # tests: real clients and tools
   bind9-dnsutils sqlite3 curl python3 python3-grpcio python3-boto3 awscli
   # the /metrics test reads the output with the Prometheus text-format parser

@@ -91,6 +91,15 @@ std::string_view generic_type(const Error& e, AwsApi api, std::string_view not_f
 
 }  // namespace
 
+AwsError not_emulated(AwsApi api, std::string_view operation) {
+  AwsError out;
+  out.type = api == AwsApi::Ecs ? "UnsupportedFeatureException" : "UnsupportedOperation";
+  out.message = "The operation " + std::string(operation) +
+                " is in the AWS model but is not emulated by ecs-emulator yet.";
+  out.status = http::status::bad_request;
+  return out;
+}
+
 AwsError to_aws_error(const Error& e, AwsApi api, std::string_view not_found_type) {
   AwsError out;
   out.type = e.aws_type.empty() ? std::string(generic_type(e, api, not_found_type)) : e.aws_type;

@@ -39,6 +39,11 @@ http::status route53_status(std::string_view code);
 /// with route53_status.
 AwsError to_aws_error(const Error& e, AwsApi api, std::string_view not_found_type = {});
 
+/// The answer to an operation of the service's model that ecs-emulator does not emulate (yet):
+/// ECS's UnsupportedFeatureException, Cloud Map's UnsupportedOperation, 400, naming
+/// `operation`. UnknownOperationException stays for names the model does not have.
+AwsError not_emulated(AwsApi api, std::string_view operation);
+
 /// An error AWS itself names (`type` from the service's model), with the status it implies.
 inline Error aws_error(std::string_view type, std::string_view message) {
   return Error{Code::InvalidArgument, std::string(message), {}, std::string(type)};

@@ -6,7 +6,9 @@
 #include <exception>
 #include <set>
 
+#include "api/aws/aws_validate.hpp"
 #include "api/aws/cloudmap_input.hpp"
+#include "api/aws/model/aws_model.hpp"
 #include "api/router.hpp"
 #include "emulator/core/native_codec.hpp"
 
@@ -31,14 +33,6 @@ std::string strip_dot(std::string_view s) {
 
 bool printable_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '!' && c <= '~'; });
-}
-
-/// InstanceId: ^[0-9a-zA-Z_/:.@-]+$ (model).
-bool valid_instance_id(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '/' || c == ':' ||
-           c == '.' || c == '@' || c == '-';
-  });
 }
 
 Response invalid_input(const AwsCall& call, std::string_view message) {
@@ -186,10 +180,8 @@ bool read_dns_records(CloudMapInput& in, const json& records_json, DnsRecords& o
       in.fail("DnsRecords: CNAME records are not supported by ecs-emulator (use A, AAAA or SRV)");
       break;
     }
-    if (!slot) {
-      in.fail("1 validation error detected: Value '" + type + "' at '" + r.path("Type") +
-              "' failed to satisfy constraint: Member must satisfy enum value set: [SRV, A, "
-              "AAAA, CNAME]");
+    if (!slot) {  // the model's enum (checked before the handler) has no other value
+      in.fail("DnsRecords: unsupported record type " + type);
       break;
     }
     if (*slot) {
@@ -245,33 +237,66 @@ Response CloudMapHandlers::handle(const Request& req, std::string_view operation
 }
 
 Response CloudMapHandlers::dispatch(const AwsCall& call) {
+  // The operation table: operation name -> handler; the input is checked against the model's
+  // shape (api/aws/model) before the handler runs, so handlers keep only semantic checks.
+  using Handler = Response (*)(CloudMapHandlers&, const AwsCall&);
+  struct Entry {
+    std::string_view name;
+    Handler handler;
+  };
+  static constexpr Entry kOperations[] = {
+      {"CreateHttpNamespace", [](auto& h, const auto& c) { return h.create_namespace(c, "HTTP"); }},
+      {"CreatePrivateDnsNamespace",
+       [](auto& h, const auto& c) { return h.create_namespace(c, "DNS_PRIVATE"); }},
+      {"CreatePublicDnsNamespace",
+       [](auto& h, const auto& c) { return h.create_namespace(c, "DNS_PUBLIC"); }},
+      {"CreateService", [](auto& h, const auto& c) { return h.create_service(c); }},
+      {"DeleteNamespace", [](auto& h, const auto& c) { return h.delete_namespace(c); }},
+      {"DeleteService", [](auto& h, const auto& c) { return h.delete_service(c); }},
+      {"DeregisterInstance", [](auto& h, const auto& c) { return h.deregister_instance(c); }},
+      {"DiscoverInstances", [](auto& h, const auto& c) { return h.discover_instances(c, false); }},
+      {"DiscoverInstancesRevision",
+       [](auto& h, const auto& c) { return h.discover_instances(c, true); }},
+      {"GetInstance", [](auto& h, const auto& c) { return h.get_instance(c); }},
+      {"GetInstancesHealthStatus",
+       [](auto& h, const auto& c) { return h.get_instances_health_status(c); }},
+      {"GetNamespace", [](auto& h, const auto& c) { return h.get_namespace(c); }},
+      {"GetOperation", [](auto& h, const auto& c) { return h.get_operation(c); }},
+      {"GetService", [](auto& h, const auto& c) { return h.get_service(c); }},
+      {"ListInstances", [](auto& h, const auto& c) { return h.list_instances(c); }},
+      {"ListNamespaces", [](auto& h, const auto& c) { return h.list_namespaces(c); }},
+      {"ListOperations", [](auto& h, const auto& c) { return h.list_operations(c); }},
+      {"ListServices", [](auto& h, const auto& c) { return h.list_services(c); }},
+      {"ListTagsForResource", [](auto& h, const auto& c) { return h.list_tags_for_resource(c); }},
+      {"RegisterInstance", [](auto& h, const auto& c) { return h.register_instance(c); }},
+      {"TagResource", [](auto& h, const auto& c) { return h.tag_resource(c); }},
+      {"UntagResource", [](auto& h, const auto& c) { return h.untag_resource(c); }},
+      {"UpdateInstanceCustomHealthStatus",
+       [](auto& h, const auto& c) { return h.update_instance_custom_health_status(c); }},
+      {"UpdateHttpNamespace", [](auto& h, const auto& c) { return h.update_namespace(c, "HTTP"); }},
+      {"UpdateService", [](auto& h, const auto& c) { return h.update_service(c); }},
+      {"UpdatePrivateDnsNamespace",
+       [](auto& h, const auto& c) { return h.update_namespace(c, "DNS_PRIVATE"); }},
+      {"UpdatePublicDnsNamespace",
+       [](auto& h, const auto& c) { return h.update_namespace(c, "DNS_PUBLIC"); }},
+  };
   const auto& op = call.operation;
-  if (op == "CreatePrivateDnsNamespace") return create_namespace(call, "DNS_PRIVATE");
-  if (op == "CreateHttpNamespace") return create_namespace(call, "HTTP");
-  if (op == "GetNamespace") return get_namespace(call);
-  if (op == "ListNamespaces") return list_namespaces(call);
-  if (op == "DeleteNamespace") return delete_namespace(call);
-  if (op == "CreateService") return create_service(call);
-  if (op == "GetService") return get_service(call);
-  if (op == "ListServices") return list_services(call);
-  if (op == "UpdateService") return update_service(call);
-  if (op == "DeleteService") return delete_service(call);
-  if (op == "RegisterInstance") return register_instance(call);
-  if (op == "DeregisterInstance") return deregister_instance(call);
-  if (op == "GetInstance") return get_instance(call);
-  if (op == "ListInstances") return list_instances(call);
-  if (op == "GetInstancesHealthStatus") return get_instances_health_status(call);
-  if (op == "UpdateInstanceCustomHealthStatus") return update_instance_custom_health_status(call);
-  if (op == "DiscoverInstances") return discover_instances(call, false);
-  if (op == "DiscoverInstancesRevision") return discover_instances(call, true);
-  if (op == "GetOperation") return get_operation(call);
-  if (op == "ListOperations") return list_operations(call);
-  if (op == "TagResource") return tag_resource(call);
-  if (op == "UntagResource") return untag_resource(call);
-  if (op == "ListTagsForResource") return list_tags_for_resource(call);
-  return fail(
-      call, "UnknownOperationException",
-      "Operation " + std::string(kCloudMapPrefix) + "." + op + " is not supported by ecs-emulator");
+  // DiscoverInstancesRevision is newer than the installed model: served, with its own checks.
+  const auto* modelled = model::kCloudMapModel.operation(op);
+  const auto entry = std::find_if(std::begin(kOperations), std::end(kOperations),
+                                  [&](const Entry& e) { return e.name == op; });
+  if (entry == std::end(kOperations)) {
+    if (modelled)
+      return fail(call, not_emulated(AwsApi::CloudMap, std::string(kCloudMapPrefix) + "." + op));
+    return fail(call, "UnknownOperationException",
+                "Operation " + std::string(kCloudMapPrefix) + "." + op +
+                    " is not supported by ecs-emulator");
+  }
+  if (modelled) {
+    const auto violations = validate(model::kCloudMapModel, *modelled, call.input);
+    if (!violations.empty()) return invalid_input(call, validation_message(violations));
+  }
+  return entry->handler(*this, call);
 }
 
 core::OperationRequest CloudMapHandlers::operation(const AwsCall& call, std::string type) {
@@ -396,7 +421,7 @@ Response CloudMapHandlers::create_namespace(const AwsCall& call, const std::stri
   const auto name = in.str("Name", true, type == "HTTP" ? 1024 : 253);
   const auto request_id = in.str("CreatorRequestId", false, 64);
   const auto description = in.str("Description", false, 1024);
-  const auto vpc = type != "HTTP" ? in.str("Vpc", true, 64) : std::string();
+  const auto vpc = type == "DNS_PRIVATE" ? in.str("Vpc", true, 64) : std::string();
   const auto tags = read_tags(in, false);
   std::optional<std::int64_t> soa_ttl;
   if (const auto* props = in.object("Properties")) {
@@ -494,6 +519,28 @@ Response CloudMapHandlers::list_namespaces(const AwsCall& call) {
   return ok(call, out);
 }
 
+Response CloudMapHandlers::update_namespace(const AwsCall& call, const std::string& type) {
+  // The model's shapes (checked before) make Id and Namespace present and well-typed.
+  const auto id = call.input["Id"].get<std::string>();
+  const auto& change = call.input["Namespace"];
+  const core::Namespace* n = find_namespace(call, id);
+  if (!n) return fail(call, "NamespaceNotFound", "Namespace not found: " + id);
+  if (n->type != type) {
+    return invalid_input(call, "Namespace " + id + " is of type " + n->type + ", not " + type);
+  }
+  core::NamespaceSpec spec;
+  spec.name = n->name;
+  spec.type = n->type;
+  if (change.contains("Description") && change["Description"].is_string())
+    spec.description = change["Description"].get<std::string>();
+  const auto soa = change.value("/Properties/DnsProperties/SOA/TTL"_json_pointer, json());
+  if (soa.is_number_integer()) spec.negative_ttl = soa.get<std::uint32_t>();
+  const auto op = operation(call, "UPDATE_NAMESPACE");
+  auto updated = registry_.put_namespace(spec, &op);
+  if (!updated) return from_error(call, updated.error(), "NamespaceNotFound");
+  return ok(call, {{"OperationId", op.id}});
+}
+
 Response CloudMapHandlers::delete_namespace(const AwsCall& call) {
   CloudMapInput in(call.input);
   const auto id = in.str("Id", true, 255);
@@ -525,11 +572,6 @@ Response CloudMapHandlers::create_service(const AwsCall& call) {
     if (namespace_id.empty()) namespace_id = d.str("NamespaceId", false, 64);
     if (d.has("RoutingPolicy")) routing = d.str("RoutingPolicy");
     if (const auto* list = d.array("DnsRecords", true)) read_dns_records(d, *list, records);
-    if (!in.failed() && routing != "MULTIVALUE" && routing != "WEIGHTED") {
-      in.fail("1 validation error detected: Value '" + routing +
-              "' at 'DnsConfig.RoutingPolicy' failed to satisfy constraint: Member must satisfy "
-              "enum value set: [MULTIVALUE, WEIGHTED]");
-    }
   }
   std::optional<std::int64_t> failure_threshold;
   const auto* custom = in.object("HealthCheckCustomConfig");
@@ -539,11 +581,6 @@ Response CloudMapHandlers::create_service(const AwsCall& call) {
   }
   const bool route53_check = in.has("HealthCheckConfig");
   if (in.failed()) return invalid_input(call, in.error());
-  if (!type.empty() && type != "HTTP") {
-    return invalid_input(call, "1 validation error detected: Value '" + type +
-                                   "' at 'Type' failed to satisfy constraint: Member must "
-                                   "satisfy enum value set: [HTTP]");
-  }
   if (namespace_id.empty()) return invalid_input(call, "NamespaceId: required");
   const core::Namespace* ns = find_namespace(call, namespace_id);
   if (!ns) return fail(call, "NamespaceNotFound", "Namespace not found: " + namespace_id);
@@ -694,11 +731,6 @@ Response CloudMapHandlers::register_instance(const AwsCall& call) {
   const auto request_id = in.str("CreatorRequestId", false, 64);
   const auto attributes = in.string_map("Attributes", true);
   if (in.failed()) return invalid_input(call, in.error());
-  if (!valid_instance_id(instance_id)) {
-    return invalid_input(call, "1 validation error detected: Value '" + instance_id +
-                                   "' at 'InstanceId' failed to satisfy constraint: Member must "
-                                   "satisfy regular expression pattern: ^[0-9a-zA-Z_/:.@-]+$");
-  }
   const core::Service* s = find_service(call, service_id);
   if (!s) return fail(call, "ServiceNotFound", "Service not found: " + service_id);
   const core::Namespace* ns = registry_.namespace_by_id(s->namespace_id);
@@ -876,11 +908,6 @@ Response CloudMapHandlers::update_instance_custom_health_status(const AwsCall& c
   const auto instance_id = in.str("InstanceId", true, 64);
   const auto status = in.str("Status", true);
   if (in.failed()) return invalid_input(call, in.error());
-  if (status != "HEALTHY" && status != "UNHEALTHY") {
-    return invalid_input(call, "1 validation error detected: Value '" + status +
-                                   "' at 'Status' failed to satisfy constraint: Member must "
-                                   "satisfy enum value set: [HEALTHY, UNHEALTHY]");
-  }
   const core::Service* s = find_service(call, service_id);
   if (!s) return fail(call, "ServiceNotFound", "Service not found: " + service_id);
   const core::Task* t = find_instance(*s, instance_id);
@@ -911,12 +938,6 @@ Response CloudMapHandlers::discover_instances(const AwsCall& call, bool revision
     query = in.string_map("QueryParameters");
     optional = in.string_map("OptionalParameters");
     if (in.has("HealthStatus")) health = in.str("HealthStatus");
-    if (!in.failed() && health != "HEALTHY" && health != "UNHEALTHY" && health != "ALL" &&
-        health != "HEALTHY_OR_ELSE_ALL") {
-      in.fail("1 validation error detected: Value '" + health +
-              "' at 'HealthStatus' failed to satisfy constraint: Member must satisfy enum value "
-              "set: [HEALTHY, UNHEALTHY, ALL, HEALTHY_OR_ELSE_ALL]");
-    }
   }
   if (in.failed()) return invalid_input(call, in.error());
   const core::Namespace* ns = registry_.namespace_by_name(lower(strip_dot(namespace_name)));

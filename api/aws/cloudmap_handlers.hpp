@@ -42,6 +42,9 @@ class CloudMapHandlers {
   Response get_namespace(const AwsCall& call);
   Response list_namespaces(const AwsCall& call);
   Response delete_namespace(const AwsCall& call);
+  /// UpdateHttpNamespace, UpdatePrivateDnsNamespace, UpdatePublicDnsNamespace: the description
+  /// and the SOA TTL (the zone's negative TTL) of a namespace of `type`.
+  Response update_namespace(const AwsCall& call, const std::string& type);
   Response create_service(const AwsCall& call);
   Response get_service(const AwsCall& call);
   Response list_services(const AwsCall& call);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "api/aws/aws_validate.hpp"
+#include "api/aws/model/aws_model.hpp"
 #include "api/router.hpp"
 #include "emulator/core/ecs/ecs_errors.hpp"
 #include "emulator/core/ecs/ecs_json.hpp"
@@ -21,6 +23,24 @@ namespace {
 constexpr const char* kDefaultCluster = "default";
 
 // ------------------------------------------------------------------------------ input helpers
+
+/// The model's checks of an ECS input (api/aws/aws_validate.hpp): a mistyped member is a
+/// SerializationException ("Field x must be a string."), a broken length, range, enum or pattern
+/// an InvalidParameterException with AWS's "N validation errors detected" text. A missing
+/// required member is left to the handler, which answers ECS's own message for it ("Family must
+/// be specified.", "Container list cannot be empty.").
+Result<void> validate_ecs_input(const model::Operation& op, const json& in) {
+  auto violations = validate(model::kEcsModel, op, in);
+  std::erase_if(violations, [](const Violation& v) { return v.rule == "Member must not be null"; });
+  for (const auto& v : violations) {
+    if (v.type) {
+      return ecs_error("SerializationException",
+                       "Field " + v.path + v.rule.substr(std::string_view("Member").size()) + ".");
+    }
+  }
+  if (violations.empty()) return {};
+  return invalid_parameter(validation_message(violations));
+}
 
 Error serialization(const std::string& field, const char* expected) {
   return ecs_error("SerializationException", "Field " + field + " must be " + expected + ".");
@@ -90,7 +110,6 @@ Result<Tags> parse_tags(const json& in, const char* key = "tags") {
   Tags tags;
   if (!in.contains(key) || in[key].is_null()) return tags;
   if (!in[key].is_array()) return serialization(key, "a list of tags");
-  if (in[key].size() > 50) return invalid_parameter("The number of tags exceeds the limit of 50.");
   for (const auto& t : in[key]) {
     if (!t.is_object() || !t.contains("key") || !t["key"].is_string()) {
       return invalid_parameter("Tag keys must be non-empty strings.");
@@ -98,9 +117,7 @@ Result<Tags> parse_tags(const json& in, const char* key = "tags") {
     const auto k = t["key"].get<std::string>();
     const auto v = t.contains("value") && t["value"].is_string() ? t["value"].get<std::string>()
                                                                  : std::string();
-    if (k.empty() || k.size() > 128)
-      return invalid_parameter("Tag keys must be 1 to 128 characters long.");
-    if (v.size() > 256) return invalid_parameter("Tag values must be at most 256 characters long.");
+    if (k.empty()) return invalid_parameter("Tag keys must be non-empty strings.");
     tags[k] = v;
   }
   return tags;
@@ -225,19 +242,8 @@ Result<core::ecs::TaskDefinition> parse_register_task_definition(const json& in,
   auto mode = opt_string(in, "networkMode");
   if (!mode) return mode.error();
   td.network_mode = mode->value_or("bridge");
-  static const std::set<std::string> kModes = {"bridge", "host", "awsvpc", "none"};
-  if (!kModes.count(td.network_mode)) {
-    return client_error("Invalid networkMode '" + td.network_mode +
-                        "': must be bridge, host, awsvpc or none.");
-  }
   auto compat = string_list(in, "requiresCompatibilities");
   if (!compat) return compat.error();
-  for (const auto& c : *compat) {
-    if (c != "EC2" && c != "FARGATE" && c != "EXTERNAL") {
-      return client_error("Invalid requiresCompatibilities value '" + c +
-                          "': must be EC2, FARGATE or EXTERNAL.");
-    }
-  }
   const bool fargate = std::count(compat->begin(), compat->end(), "FARGATE") > 0;
   if (fargate && td.network_mode != "awsvpc") {
     return client_error("Fargate only supports network mode 'awsvpc'.");
@@ -305,9 +311,6 @@ Result<core::ecs::TaskDefinition> parse_register_task_definition(const json& in,
         if (m.host_port < 0 || m.host_port > 65535) {
           return client_error("Invalid hostPort for container '" + info.name +
                               "': must be 0-65535.");
-        }
-        if (m.protocol != "tcp" && m.protocol != "udp") {
-          return client_error("Invalid protocol '" + m.protocol + "': must be tcp or udp.");
         }
         if (td.network_mode == "awsvpc" || td.network_mode == "host") {
           if (m.host_port != 0 && m.host_port != m.container_port) {
@@ -386,29 +389,47 @@ Response EcsHandlers::handle(const Request& req, std::string_view operation) {
 Result<json> EcsHandlers::call(std::string_view op, const json& in, const std::string& region) {
   if (!in.is_object())
     return ecs_error("SerializationException", "The request body must be a JSON object.");
-  if (op == "CreateCluster") return create_cluster(in, region);
-  if (op == "DescribeClusters") return describe_clusters(in, region);
-  if (op == "ListClusters") return list_clusters(in, region);
-  if (op == "DeleteCluster") return delete_cluster(in, region);
-  if (op == "RegisterTaskDefinition") return register_task_definition(in, region);
-  if (op == "DescribeTaskDefinition") return describe_task_definition(in, region);
-  if (op == "ListTaskDefinitions") return list_task_definitions(in, region);
-  if (op == "ListTaskDefinitionFamilies") return list_task_definition_families(in, region);
-  if (op == "DeregisterTaskDefinition") return deregister_task_definition(in, region);
-  if (op == "RunTask") return run_task(in, region);
-  if (op == "StopTask") return stop_task(in, region);
-  if (op == "DescribeTasks") return describe_tasks(in, region);
-  if (op == "ListTasks") return list_tasks(in, region);
-  if (op == "CreateService") return create_service(in, region);
-  if (op == "UpdateService") return update_service(in, region);
-  if (op == "DescribeServices") return describe_services(in, region);
-  if (op == "ListServices") return list_services(in, region);
-  if (op == "DeleteService") return delete_service(in, region);
-  if (op == "TagResource") return tag_resource(in, region);
-  if (op == "UntagResource") return untag_resource(in, region);
-  if (op == "ListTagsForResource") return list_tags_for_resource(in, region);
-  return ecs_error("UnknownOperationException",
-                   "The operation " + std::string(op) + " is not supported by ecs-emulator.");
+  // The operation table: operation name -> handler; the input is checked against the model's
+  // shape (api/aws/model) before the handler runs, so handlers keep only semantic checks.
+  using Handler = Result<Json> (EcsHandlers::*)(const Json&, const std::string&);
+  struct Entry {
+    std::string_view name;
+    Handler handler;
+  };
+  static constexpr Entry kOperations[] = {
+      {"CreateCluster", &EcsHandlers::create_cluster},
+      {"CreateService", &EcsHandlers::create_service},
+      {"DeleteCluster", &EcsHandlers::delete_cluster},
+      {"DeleteService", &EcsHandlers::delete_service},
+      {"DeregisterTaskDefinition", &EcsHandlers::deregister_task_definition},
+      {"DescribeClusters", &EcsHandlers::describe_clusters},
+      {"DescribeServices", &EcsHandlers::describe_services},
+      {"DescribeTaskDefinition", &EcsHandlers::describe_task_definition},
+      {"DescribeTasks", &EcsHandlers::describe_tasks},
+      {"ListClusters", &EcsHandlers::list_clusters},
+      {"ListServices", &EcsHandlers::list_services},
+      {"ListTagsForResource", &EcsHandlers::list_tags_for_resource},
+      {"ListTaskDefinitionFamilies", &EcsHandlers::list_task_definition_families},
+      {"ListTaskDefinitions", &EcsHandlers::list_task_definitions},
+      {"ListTasks", &EcsHandlers::list_tasks},
+      {"RegisterTaskDefinition", &EcsHandlers::register_task_definition},
+      {"RunTask", &EcsHandlers::run_task},
+      {"StopTask", &EcsHandlers::stop_task},
+      {"TagResource", &EcsHandlers::tag_resource},
+      {"UntagResource", &EcsHandlers::untag_resource},
+      {"UpdateService", &EcsHandlers::update_service},
+  };
+  const auto* modelled = model::kEcsModel.operation(op);
+  if (!modelled) {
+    return ecs_error("UnknownOperationException",
+                     "The operation " + std::string(op) + " is not supported by ecs-emulator.");
+  }
+  if (auto checked = validate_ecs_input(*modelled, in); !checked) return checked.error();
+  for (const auto& e : kOperations) {
+    if (e.name == op) return (this->*e.handler)(in, region);
+  }
+  const auto answer = not_emulated(AwsApi::Ecs, std::string(kEcsPrefix) + "." + std::string(op));
+  return ecs_error(answer.type, answer.message);
 }
 
 Result<std::string> EcsHandlers::active_cluster(const json& in, const std::string& region) const {
@@ -894,9 +915,6 @@ Result<json> EcsHandlers::run_task(const json& in, const std::string& region) {
   const auto& compat = (*td)->body.value("requiresCompatibilities", json::array());
   const bool fargate_td = std::count(compat.begin(), compat.end(), "FARGATE") > 0;
   const std::string launch_type = launch->value_or(fargate_td ? "FARGATE" : "EC2");
-  if (launch_type != "EC2" && launch_type != "FARGATE" && launch_type != "EXTERNAL") {
-    return invalid_parameter("launchType must be EC2, FARGATE or EXTERNAL.");
-  }
   const bool has_network =
       in.contains("networkConfiguration") && in["networkConfiguration"].is_object();
   if ((*td)->network_mode == "awsvpc" && !has_network) {
@@ -1117,9 +1135,6 @@ Result<json> EcsHandlers::create_service(const json& in, const std::string& regi
   const auto& compat = (*td)->body.value("requiresCompatibilities", json::array());
   const bool fargate_td = std::count(compat.begin(), compat.end(), "FARGATE") > 0;
   const std::string launch_type = launch->value_or(fargate_td ? "FARGATE" : "EC2");
-  if (launch_type != "EC2" && launch_type != "FARGATE" && launch_type != "EXTERNAL") {
-    return invalid_parameter("launchType must be EC2, FARGATE or EXTERNAL.");
-  }
   const bool has_network =
       in.contains("networkConfiguration") && in["networkConfiguration"].is_object();
   if ((*td)->network_mode == "awsvpc" && !has_network) {

@@ -183,3 +183,20 @@ TEST(AwsErrorTest, AMappedServerErrorIsA500OnTheWire) {
 
 }  // namespace
 }  // namespace emu::api::aws
+
+namespace emu::api::aws {
+namespace {
+
+// An operation of the model without a handler: each service's own exception name, 400, naming it.
+TEST(NotEmulated, NamesTheOperationInEachServicesTerms) {
+  const auto ecs = not_emulated(AwsApi::Ecs, "AmazonEC2ContainerServiceV20141113.ExecuteCommand");
+  EXPECT_EQ(ecs.type, "UnsupportedFeatureException");
+  EXPECT_EQ(ecs.status, http::status::bad_request);
+  EXPECT_NE(ecs.message.find("ExecuteCommand"), std::string::npos);
+  const auto cm = not_emulated(AwsApi::CloudMap, "Route53AutoNaming_v20170314.Newer");
+  EXPECT_EQ(cm.type, "UnsupportedOperation");
+  EXPECT_NE(cm.message.find("Newer"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace emu::api::aws

@@ -13,6 +13,7 @@
 
 #include "emulator/core/memory_store.hpp"
 #include "emulator/core/registry.hpp"
+#include "tests/support/aws_model_inputs.hpp"
 #include "tests/support/sim_time.hpp"
 
 namespace emu::api::aws {
@@ -763,6 +764,68 @@ TEST_F(CloudMapTest, ResetForgetsOperations) {
   EXPECT_EQ(call("GetOperation", {{"OperationId", r.body["OperationId"]}}).type(),
             "OperationNotFound");
   EXPECT_TRUE(call("ListNamespaces", json::object()).body["Namespaces"].empty());
+}
+
+}  // namespace
+}  // namespace emu::api::aws
+
+namespace emu::api::aws {
+namespace {
+
+// Every operation of the installed Cloud Map model, called with its required members only,
+// answers something other than UnknownOperationException; one the emulator lacks answers
+// UnsupportedOperation naming it.
+TEST_F(CloudMapTest, EveryModelOperationIsKnown) {
+  for (const auto& op : model::kCloudMapModel.operations) {
+    const auto r = call(op.name, minimal_input(model::kCloudMapModel, op));
+    ASSERT_TRUE(r.body.is_object()) << op.name;
+    const auto type = r.body.value("__type", std::string());
+    EXPECT_NE(type, "UnknownOperationException") << op.name;
+    if (type == "UnsupportedOperation") {
+      EXPECT_NE(r.body["message"].get<std::string>().find(std::string(op.name)), std::string::npos);
+    }
+  }
+  EXPECT_EQ(call("NoSuchOperation", json::object()).body["__type"], "UnknownOperationException");
+}
+
+// Update*Namespace: the description and the SOA TTL (the zone's negative TTL) change, through an
+// UPDATE_NAMESPACE operation; a namespace of another type is InvalidInput.
+TEST_F(CloudMapTest, UpdateNamespaceChangesDescriptionAndSoaTtl) {
+  const auto id = make_namespace("upd.local");
+  auto r = call(
+      "UpdatePrivateDnsNamespace",
+      {{"Id", id},
+       {"Namespace",
+        {{"Description", "new"}, {"Properties", {{"DnsProperties", {{"SOA", {{"TTL", 42}}}}}}}}}});
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  const auto op = call("GetOperation", {{"OperationId", r.body["OperationId"]}});
+  EXPECT_EQ(op.body["Operation"]["Type"], "UPDATE_NAMESPACE");
+  EXPECT_EQ(op.body["Operation"]["Status"], "SUCCESS");
+  EXPECT_EQ(op.body["Operation"]["Targets"]["NAMESPACE"], id);
+  const auto ns = call("GetNamespace", {{"Id", id}}).body["Namespace"];
+  EXPECT_EQ(ns["Description"], "new");
+  EXPECT_EQ(ns["Properties"]["DnsProperties"]["SOA"]["TTL"], 42);
+  EXPECT_EQ(registry_.namespace_by_id(id)->negative_ttl, 42u);
+
+  r = call("UpdateHttpNamespace", {{"Id", id}, {"Namespace", {{"Description", "x"}}}});
+  EXPECT_EQ(r.type(), "InvalidInput");
+  r = call("UpdatePublicDnsNamespace", {{"Id", "ns-nope"}, {"Namespace", json::object()}});
+  EXPECT_EQ(r.type(), "NamespaceNotFound");
+  // The model's check: HttpNamespaceChange requires Description.
+  r = call("UpdateHttpNamespace", {{"Id", id}, {"Namespace", json::object()}});
+  EXPECT_EQ(r.body["message"],
+            "1 validation error detected: Value null at 'Namespace.Description' failed to satisfy "
+            "constraint: Member must not be null");
+}
+
+TEST_F(CloudMapTest, ModelChecksAnswerAllViolations) {
+  const auto r = call("CreateService", {{"Name", "svc"}, {"Type", "NOPE"}, {"Description", 5}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["__type"], "InvalidInput");
+  EXPECT_EQ(r.body["message"],
+            "2 validation errors detected: Value 5 at 'Description' failed to satisfy constraint: "
+            "Member must be a string; Value 'NOPE' at 'Type' failed to satisfy constraint: Member "
+            "must satisfy enum value set: [HTTP]");
 }
 
 }  // namespace

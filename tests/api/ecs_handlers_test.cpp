@@ -5,6 +5,7 @@
 #include "emulator/core/ecs/ecs_engine.hpp"
 #include "emulator/core/memory_store.hpp"
 #include "emulator/core/registry.hpp"
+#include "tests/support/aws_model_inputs.hpp"
 #include "tests/support/sim_time.hpp"
 
 namespace emu::api::aws {
@@ -298,6 +299,43 @@ TEST_F(EcsHandlersTest, FixturesApplyIdempotently) {
   EXPECT_EQ(bad.error().message,
             "fixtures/x.json: ecsServices[0]: InvalidParameterException: desiredCount must be 0 or "
             "more.");
+}
+
+}  // namespace
+}  // namespace emu::api::aws
+
+namespace emu::api::aws {
+namespace {
+
+// Every operation of the installed ECS model, called with its required members only, answers
+// something other than UnknownOperationException: an emulated operation its answer, the others
+// UnsupportedFeatureException naming the operation.
+TEST_F(EcsHandlersTest, EveryModelOperationIsKnown) {
+  int emulated = 0;
+  for (const auto& op : model::kEcsModel.operations) {
+    const auto r = handlers_.call(op.name, minimal_input(model::kEcsModel, op), "us-east-1");
+    if (r) {
+      ++emulated;
+      continue;
+    }
+    EXPECT_NE(r.error().aws_type, "UnknownOperationException") << op.name;
+    if (r.error().aws_type == "UnsupportedFeatureException") {
+      EXPECT_NE(r.error().message.find(std::string(op.name)), std::string::npos) << op.name;
+    }
+  }
+  EXPECT_GT(emulated, 0);
+  EXPECT_EQ(error("NoSuchOperation", json::object()).rfind("UnknownOperationException: ", 0), 0u);
+}
+
+TEST_F(EcsHandlersTest, ModelChecksAnswerAwsText) {
+  EXPECT_EQ(error("ListServices", {{"launchType", "MARS"}}),
+            "InvalidParameterException: 1 validation error detected: Value 'MARS' at "
+            "'launchType' failed to satisfy constraint: Member must satisfy enum value set: [EC2, "
+            "FARGATE, EXTERNAL]");
+  EXPECT_EQ(error("CreateCluster", {{"clusterName", 5}}),
+            "SerializationException: Field clusterName must be a string.");
+  EXPECT_EQ(error("DescribeClusters", {{"clusters", "demo"}}),
+            "SerializationException: Field clusters must be a list.");
 }
 
 }  // namespace

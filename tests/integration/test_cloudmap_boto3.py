@@ -157,6 +157,52 @@ class CloudMapBoto3Test(unittest.TestCase):
         self.assertEqual(sd.get_operation(OperationId=delete)["Operation"]["Type"], "DELETE_NAMESPACE")
         self.assertEqual(d.dig_status("flow.local", "SOA"), "REFUSED")
 
+    def test_public_namespace_is_a_public_zone(self):
+        sd, d = self.sd, self.d
+        op = sd.create_public_dns_namespace(Name="public.example", Description="pub")["OperationId"]
+        operation = sd.get_operation(OperationId=op)["Operation"]
+        self.assertEqual((operation["Status"], operation["Type"]), ("SUCCESS", "CREATE_NAMESPACE"))
+        ns = sd.get_namespace(Id=operation["Targets"]["NAMESPACE"])["Namespace"]
+        self.assertEqual(ns["Type"], "DNS_PUBLIC")
+        zone_id = ns["Properties"]["DnsProperties"]["HostedZoneId"]
+        self.assertTrue(zone_id)
+        emu.wait_until(lambda: d.dig_status("public.example", "SOA") == "NOERROR", 5,
+                       message="SOA")
+        self.assertTrue(d.dig("public.example", "NS"))
+        r53 = boto3.client("route53", endpoint_url=d.api_url, region_name="us-east-1",
+                           aws_access_key_id="test", aws_secret_access_key="test",
+                           config=Config(retries={"max_attempts": 1}))
+        zone = r53.get_hosted_zone(Id=zone_id)["HostedZone"]
+        self.assertFalse(zone["Config"]["PrivateZone"])
+
+    def test_update_private_namespace(self):
+        sd = self.sd
+        ns_id = self.namespace("upd-boto.local")
+        op = sd.update_private_dns_namespace(
+            Id=ns_id, Namespace={"Description": "d2",
+                                 "Properties": {"DnsProperties": {"SOA": {"TTL": 15}}}})["OperationId"]
+        operation = sd.get_operation(OperationId=op)["Operation"]
+        self.assertEqual((operation["Type"], operation["Status"]), ("UPDATE_NAMESPACE", "SUCCESS"))
+        ns = sd.get_namespace(Id=ns_id)["Namespace"]
+        self.assertEqual(ns["Description"], "d2")
+        self.assertEqual(ns["Properties"]["DnsProperties"]["SOA"]["TTL"], 15)
+        self.assertEqual(self.code(sd.update_http_namespace, Id=ns_id,
+                                   Namespace={"Description": "x"}), "InvalidInput")
+
+    def test_model_validation_and_not_emulated_operations(self):
+        # Without botocore's client-side checks: the server's own answer, in AWS's words.
+        status, body = raw_call(self.d, "CreateService",
+                                {"Name": "svc", "Type": "NOPE", "Description": 5})
+        self.assertEqual(status, 400)
+        self.assertEqual(body["__type"], "InvalidInput")
+        self.assertEqual(body["Message"],
+                         "2 validation errors detected: Value 5 at 'Description' failed to "
+                         "satisfy constraint: Member must be a string; Value 'NOPE' at 'Type' "
+                         "failed to satisfy constraint: Member must satisfy enum value set: "
+                         "[HTTP]")
+        status, body = raw_call(self.d, "NoSuchOperation", {})
+        self.assertEqual(body["__type"], "UnknownOperationException")
+
     def test_errors(self):
         sd = self.sd
         self.assertEqual(self.code(sd.get_namespace, Id="ns-aaaaaaaaaaaaaaaa"), "NamespaceNotFound")

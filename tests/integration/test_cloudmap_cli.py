@@ -48,6 +48,35 @@ class CloudMapCliTest(unittest.TestCase):
         self.assertEqual(op["Operation"]["Status"], "SUCCESS")
         return op["Operation"]["Targets"]["NAMESPACE"]
 
+    def test_public_namespace_and_namespace_updates(self):
+        d = self.d
+        out, _ = self.aws("create-public-dns-namespace", "--name", "pub-cli.example",
+                          "--properties", "DnsProperties={SOA={TTL=30}}")
+        ns_id = self.namespace_id(out["OperationId"])
+        ns, _ = self.aws("get-namespace", "--id", ns_id)
+        self.assertEqual(ns["Namespace"]["Type"], "DNS_PUBLIC")
+        emu.wait_until(lambda: d.dig_status("pub-cli.example", "SOA") == "NOERROR", 5,
+                       message="SOA of the public zone")
+        self.assertEqual(d.dig("pub-cli.example", "SOA")[0].split()[-1], "30")
+        # The SOA TTL is the zone's negative TTL: the SOA's minimum follows the update.
+        out, _ = self.aws("update-public-dns-namespace", "--id", ns_id, "--namespace",
+                          "Description=changed,Properties={DnsProperties={SOA={TTL=77}}}")
+        op, _ = self.aws("get-operation", "--operation-id", out["OperationId"])
+        self.assertEqual((op["Operation"]["Type"], op["Operation"]["Status"]),
+                         ("UPDATE_NAMESPACE", "SUCCESS"))
+        emu.wait_until(lambda: d.dig("pub-cli.example", "SOA")[0].split()[-1] == "77", 5,
+                       message="SOA minimum 77")
+        ns, _ = self.aws("get-namespace", "--id", ns_id)
+        self.assertEqual(ns["Namespace"]["Description"], "changed")
+        out, _ = self.aws("create-http-namespace", "--name", "http-cli")
+        http_id = self.namespace_id(out["OperationId"])
+        out, _ = self.aws("update-http-namespace", "--id", http_id, "--namespace",
+                          "Description=api only")
+        ns, _ = self.aws("get-namespace", "--id", http_id)
+        self.assertEqual(ns["Namespace"]["Description"], "api only")
+        self.assertIn("InvalidInput", self.error("update-private-dns-namespace", "--id", http_id,
+                                                 "--namespace", "Description=x"))
+
     def test_full_flow(self):
         d = self.d
         out, _ = self.aws("create-private-dns-namespace", "--name", "cli.local", "--vpc", "vpc-1",
