@@ -417,6 +417,8 @@ Result<json> EcsHandlers::call(std::string_view op, const json& in, const std::s
       {"StopTask", &EcsHandlers::stop_task},
       {"TagResource", &EcsHandlers::tag_resource},
       {"UntagResource", &EcsHandlers::untag_resource},
+      {"UpdateCluster", &EcsHandlers::update_cluster},
+      {"UpdateClusterSettings", &EcsHandlers::update_cluster_settings},
       {"UpdateService", &EcsHandlers::update_service},
   };
   const auto* modelled = model::kEcsModel.operation(op);
@@ -498,6 +500,8 @@ json EcsHandlers::cluster_json(const core::ecs::Cluster& c, bool tags, bool sett
                           : c.settings;
   }
   if (!c.configuration.is_null()) out["configuration"] = c.configuration;
+  if (!c.service_connect_defaults.is_null())
+    out["serviceConnectDefaults"] = c.service_connect_defaults;
   return out;
 }
 
@@ -749,9 +753,7 @@ Result<json> EcsHandlers::create_cluster(const json& in, const std::string& regi
   }
   auto tags = parse_tags(in);
   if (!tags) return tags.error();
-  if (in.contains("settings") && in["settings"].is_array()) c.settings = in["settings"];
-  if (in.contains("configuration") && in["configuration"].is_object())
-    c.configuration = in["configuration"];
+  if (auto applied = apply_cluster_update(in, c); !applied) return applied.error();
   auto providers = string_list(in, "capacityProviders");
   if (!providers) return providers.error();
   c.capacity_providers = *providers;
@@ -794,6 +796,82 @@ Result<json> EcsHandlers::delete_cluster(const json& in, const std::string& regi
   auto c = engine_.delete_cluster(region, name_from(**ref));
   if (!c) return c.error();
   return json{{"cluster", cluster_json(*c, false, false)}};
+}
+
+Result<const core::Namespace*> EcsHandlers::resolve_namespace(const std::string& ref,
+                                                              const std::string& region) const {
+  const auto& registry = engine_.registry();
+  if (ref.rfind("arn:", 0) == 0) {
+    for (const auto* n : registry.namespaces()) {
+      if (n->arn == ref) return n;
+    }
+  } else if (const auto* n = registry.namespace_by_name(ref); n && n->region == region) {
+    return n;
+  }
+  return ecs_error("NamespaceNotFoundException", "Namespace not found.");
+}
+
+Result<void> EcsHandlers::apply_cluster_update(const json& in, core::ecs::Cluster& c) {
+  if (in.contains("settings") && in["settings"].is_array()) {
+    if (!c.settings.is_array()) c.settings = json::array();
+    for (const auto& setting : in["settings"]) {
+      const auto name = setting.value("name", std::string());
+      auto it = std::find_if(c.settings.begin(), c.settings.end(), [&](const json& existing) {
+        return existing.value("name", std::string()) == name;
+      });
+      if (it != c.settings.end()) {
+        *it = setting;
+      } else {
+        c.settings.push_back(setting);
+      }
+    }
+  }
+  if (in.contains("configuration") && in["configuration"].is_object())
+    c.configuration = in["configuration"];
+  if (in.contains("serviceConnectDefaults") && in["serviceConnectDefaults"].is_object()) {
+    auto ref = opt_string(in["serviceConnectDefaults"], "namespace");
+    if (!ref) return ref.error();
+    if (!ref->has_value()) {
+      return invalid_parameter("serviceConnectDefaults.namespace must be specified.");
+    }
+    if (ref->value().empty()) {
+      c.service_connect_defaults = json();  // ECS: "" removes the default namespace
+    } else if (auto ns = resolve_namespace(**ref, c.region)) {
+      c.service_connect_defaults = {{"namespace", (*ns)->arn}};
+    } else if (ref->value().rfind("arn:", 0) == 0) {
+      return invalid_parameter("The namespace " + **ref + " was not found.");
+    } else {
+      core::NamespaceSpec spec;
+      spec.name = **ref;
+      spec.type = "HTTP";
+      spec.region = c.region;
+      auto created = engine_.registry().put_namespace(spec);
+      if (!created) return created.error();
+      c.service_connect_defaults = {{"namespace", created->arn}};
+    }
+  }
+  return {};
+}
+
+Result<json> EcsHandlers::update_cluster(const json& in, const std::string& region) {
+  auto ref = opt_string(in, "cluster");
+  if (!ref) return ref.error();
+  if (!ref->has_value()) return invalid_parameter("cluster must be specified.");
+  const auto* existing = engine_.cluster(region, name_from(**ref));
+  if (!existing || existing->status != "ACTIVE")
+    return ecs_error("ClusterNotFoundException", "Cluster not found.");
+  core::ecs::Cluster c = *existing;
+  if (auto applied = apply_cluster_update(in, c); !applied) return applied.error();
+  auto updated = engine_.update_cluster(c);
+  if (!updated) return updated.error();
+  return json{{"cluster", cluster_json(*updated, false, true)}};
+}
+
+Result<json> EcsHandlers::update_cluster_settings(const json& in, const std::string& region) {
+  if (!in.contains("settings") || !in["settings"].is_array())
+    return invalid_parameter("settings must be specified.");
+  return update_cluster(
+      json{{"cluster", in.value("cluster", json())}, {"settings", in["settings"]}}, region);
 }
 
 // ------------------------------------------------------------------------ task definitions

@@ -51,6 +51,8 @@ class EcsHandlers {
   Result<Json> describe_clusters(const Json& in, const std::string& region);
   Result<Json> list_clusters(const Json& in, const std::string& region);
   Result<Json> delete_cluster(const Json& in, const std::string& region);
+  Result<Json> update_cluster(const Json& in, const std::string& region);
+  Result<Json> update_cluster_settings(const Json& in, const std::string& region);
   Result<Json> register_task_definition(const Json& in, const std::string& region);
   Result<Json> describe_task_definition(const Json& in, const std::string& region);
   Result<Json> list_task_definitions(const Json& in, const std::string& region);
@@ -74,6 +76,13 @@ class EcsHandlers {
   /// `family`, `family:revision` or an ARN; without a revision the latest ACTIVE one.
   Result<const core::ecs::TaskDefinition*> resolve_task_definition(const std::string& ref,
                                                                    const std::string& region) const;
+  /// A Cloud Map namespace of `region` by name or ARN, else NamespaceNotFoundException.
+  Result<const core::Namespace*> resolve_namespace(const std::string& ref,
+                                                   const std::string& region) const;
+  /// Applies UpdateCluster's / CreateCluster's settings, configuration and
+  /// serviceConnectDefaults members to `c` (settings merge by name, as ECS does; a namespace
+  /// name that does not exist yet becomes a new HTTP namespace, as the model documents).
+  Result<void> apply_cluster_update(const Json& in, core::ecs::Cluster& c);
   Result<std::vector<core::ecs::ServiceRegistry>> parse_registries(
       const Json& in, const core::ecs::TaskDefinition* td) const;
 

@@ -340,3 +340,84 @@ TEST_F(EcsHandlersTest, ModelChecksAnswerAwsText) {
 
 }  // namespace
 }  // namespace emu::api::aws
+
+namespace emu::api::aws {
+namespace {
+
+// A second daemon over the same store: what a restart reads back.
+struct Reloaded {
+  emu::test::SimTime sim;
+  core::Registry registry;
+  core::ecs::EcsEngine engine;
+  EcsHandlers handlers{engine};
+  explicit Reloaded(core::MemoryStore& store)
+      : registry(sim.clock, sim.timers, store, core::RegistryConfig{}, 7),
+        engine(sim.clock, sim.timers, store, registry, core::ecs::EcsConfig{}, 8) {
+    EXPECT_TRUE(registry.load());
+    EXPECT_TRUE(engine.load());
+  }
+};
+
+TEST_F(EcsHandlersTest, UpdateClusterMergesSettingsAndStoresServiceConnectDefaults) {
+  call("CreateCluster", {{"clusterName", "demo"}});
+  const json updated =
+      call("UpdateCluster",
+           {{"cluster", "demo"},
+            {"settings", {{{"name", "containerInsights"}, {"value", "enabled"}}}},
+            {"configuration", {{"executeCommandConfiguration", {{"logging", "DEFAULT"}}}}},
+            {"serviceConnectDefaults", {{"namespace", "apps"}}}})["cluster"];
+  EXPECT_EQ(updated["settings"],
+            json::parse(R"([{"name":"containerInsights","value":"enabled"}])"));
+  EXPECT_EQ(updated["configuration"]["executeCommandConfiguration"]["logging"], "DEFAULT");
+  // A new namespace name becomes an HTTP namespace (the model's documentation).
+  const auto* ns = registry_.namespace_by_name("apps");
+  ASSERT_NE(ns, nullptr);
+  EXPECT_EQ(ns->type, "HTTP");
+  EXPECT_EQ(updated["serviceConnectDefaults"]["namespace"], ns->arn);
+
+  const json settings =
+      call("UpdateClusterSettings",
+           {{"cluster", engine_.cluster_arn("us-east-1", "demo")},
+            {"settings", {{{"name", "containerInsights"}, {"value", "enhanced"}}}}});
+  EXPECT_EQ(settings["cluster"]["settings"].size(), 1u);
+  EXPECT_EQ(settings["cluster"]["settings"][0]["value"], "enhanced");
+
+  Reloaded after(store_);
+  auto described = after.handlers.call(
+      "DescribeClusters", {{"clusters", {"demo"}}, {"include", {"SETTINGS"}}}, "us-east-1");
+  ASSERT_TRUE(described);
+  const json& c = (*described)["clusters"][0];
+  EXPECT_EQ(c["settings"][0]["value"], "enhanced");
+  EXPECT_EQ(c["serviceConnectDefaults"]["namespace"], ns->arn);
+  EXPECT_EQ(c["configuration"]["executeCommandConfiguration"]["logging"], "DEFAULT");
+
+  // An existing namespace is used by name; "" removes the default.
+  EXPECT_EQ(call("UpdateCluster",
+                 {{"cluster", "demo"},
+                  {"serviceConnectDefaults",
+                   {{"namespace", "apps"}}}})["cluster"]["serviceConnectDefaults"]["namespace"],
+            ns->arn);
+  EXPECT_FALSE(call("UpdateCluster", {{"cluster", "demo"},
+                                      {"serviceConnectDefaults", {{"namespace", ""}}}})["cluster"]
+                   .contains("serviceConnectDefaults"));
+}
+
+TEST_F(EcsHandlersTest, UpdateClusterErrors) {
+  EXPECT_EQ(error("UpdateCluster", {{"cluster", "nope"}}),
+            "ClusterNotFoundException: Cluster not found.");
+  EXPECT_EQ(error("UpdateClusterSettings",
+                  {{"cluster", "nope"},
+                   {"settings", {{{"name", "containerInsights"}, {"value", "enabled"}}}}}),
+            "ClusterNotFoundException: Cluster not found.");
+  call("CreateCluster", {{"clusterName", "demo"}});
+  call("DeleteCluster", {{"cluster", "demo"}});
+  EXPECT_EQ(error("UpdateCluster", {{"cluster", "demo"}}),
+            "ClusterNotFoundException: Cluster not found.");
+  EXPECT_EQ(error("UpdateClusterSettings",
+                  {{"cluster", "demo"}, {"settings", {{{"name", "bogus"}, {"value", "x"}}}}})
+                .rfind("InvalidParameterException: 1 validation error detected", 0),
+            0u);
+}
+
+}  // namespace
+}  // namespace emu::api::aws

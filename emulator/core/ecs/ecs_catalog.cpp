@@ -76,6 +76,20 @@ Result<Cluster> EcsCatalog::create_cluster(Cluster c, Tags tags) {
   return c;
 }
 
+Result<Cluster> EcsCatalog::update_cluster(const Cluster& updated) {
+  const auto it = clusters_.find(region_key(updated.region, updated.name));
+  if (it == clusters_.end() || it->second.status != "ACTIVE") {
+    return ecs_error("ClusterNotFoundException", "Cluster not found.");
+  }
+  Cluster c = it->second;
+  c.settings = updated.settings;
+  c.configuration = updated.configuration;
+  c.service_connect_defaults = updated.service_connect_defaults;
+  if (auto r = stored::commit(store_, {stored::row(c)}); !r) return r.error();
+  it->second = c;
+  return c;
+}
+
 Result<Cluster> EcsCatalog::deactivate_cluster(const std::string& region, const std::string& name) {
   const auto it = clusters_.find(region_key(region, name));
   if (it == clusters_.end() || it->second.status != "ACTIVE") {

@@ -38,6 +38,9 @@ class EcsCatalog {
   // Clusters --------------------------------------------------------------------------------
   /// Creates a cluster; an ACTIVE one of that name is returned as it is (idempotent).
   Result<Cluster> create_cluster(Cluster cluster, Tags tags);
+  /// Stores the settings, configuration and Service Connect defaults of `updated` on the ACTIVE
+  /// cluster of its region and name (UpdateCluster, UpdateClusterSettings).
+  Result<Cluster> update_cluster(const Cluster& updated);
   /// Marks an ACTIVE cluster INACTIVE (the caller checked that nothing runs in it).
   Result<Cluster> deactivate_cluster(const std::string& region, const std::string& name);
   /// An ACTIVE or INACTIVE cluster by name.

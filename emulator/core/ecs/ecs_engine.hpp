@@ -81,6 +81,10 @@ class EcsEngine {
   Result<Cluster> create_cluster(Cluster cluster, Tags tags) {
     return catalog_.create_cluster(std::move(cluster), std::move(tags));
   }
+  /// Stores a cluster's settings, configuration and Service Connect defaults.
+  Result<Cluster> update_cluster(const Cluster& cluster) {
+    return catalog_.update_cluster(cluster);
+  }
   /// Marks a cluster INACTIVE; fails while it has ACTIVE/DRAINING services or active tasks.
   Result<Cluster> delete_cluster(const std::string& region, const std::string& name);
   /// An ACTIVE or INACTIVE cluster by name.

@@ -36,6 +36,7 @@ json to_json(const Cluster& c) {
           {"status", c.status},
           {"settings", c.settings},
           {"configuration", c.configuration},
+          {"serviceConnectDefaults", c.service_connect_defaults},
           {"capacityProviders", c.capacity_providers},
           {"createdAt", time_json(c.created_at)}};
 }
@@ -49,6 +50,7 @@ Result<Cluster> cluster_from(const json& j) {
     c.status = j.value("status", "ACTIVE");
     c.settings = j.value("settings", json::array());
     c.configuration = j.value("configuration", json());
+    c.service_connect_defaults = j.value("serviceConnectDefaults", json());
     c.capacity_providers = j.value("capacityProviders", std::vector<std::string>{});
     c.created_at = time_from(j, "createdAt");
     return c;

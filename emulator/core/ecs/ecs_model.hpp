@@ -33,7 +33,8 @@ struct Cluster {
   std::string arn;
   std::string status = "ACTIVE";  ///< ACTIVE | INACTIVE
   nlohmann::json settings = nlohmann::json::array();
-  nlohmann::json configuration;  ///< null = absent
+  nlohmann::json configuration;             ///< null = absent
+  nlohmann::json service_connect_defaults;  ///< {"namespace": <Cloud Map ARN>}; null = absent
   std::vector<std::string> capacity_providers;
   WallTime created_at{};
 };
