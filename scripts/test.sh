@@ -22,7 +22,8 @@ scripts/build.sh
 # either failed.
 fuzz_failed=0
 if [ "$FUZZ_SECONDS" != 0 ]; then
-  if ! BUILD_DIR="$PWD/build-fuzz" scripts/fuzz.sh "$FUZZ_SECONDS"; then
+  mkdir -p build-fuzz
+  if ! BUILD_DIR="$PWD/build-fuzz" scripts/fuzz.sh "$FUZZ_SECONDS" 2>&1 | tee build-fuzz/fuzz-summary.log; then
     echo "fuzz: FAILED"
     fuzz_failed=1
   fi
@@ -30,6 +31,9 @@ fi
 ctest_failed=0
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 900 || ctest_failed=1
 if [ "$fuzz_failed" = 1 ]; then
+  # Repeated here: a CI log is often read from its end, and CTest's output pushed this far up.
+  echo "test: what the fuzzers printed (build-fuzz/fuzz-summary.log):"
+  tail -n 80 build-fuzz/fuzz-summary.log
   echo "test: the fuzzers FAILED (see 'fuzz:' above; logs in build-fuzz/)"
 fi
 [ "$fuzz_failed" = 0 ] && [ "$ctest_failed" = 0 ]

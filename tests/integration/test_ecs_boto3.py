@@ -8,7 +8,9 @@ their AWS codes, state per region, and POST /v1/reset emptying ECS state too. Ta
 """
 import datetime
 import json
+import os
 import re
+import tempfile
 import unittest
 import urllib.request
 
@@ -238,6 +240,35 @@ class EcsBoto3Test(unittest.TestCase):
         self.assertEqual(west.list_clusters()["clusterArns"], [])
         c = west.create_cluster(clusterName="errs")["cluster"]
         self.assertEqual(c["clusterArn"], "arn:aws:ecs:us-west-2:000000000000:cluster/errs")
+
+    def test_update_cluster_settings_and_service_connect_defaults_survive_a_restart(self):
+        with tempfile.TemporaryDirectory(prefix="emu-cluster-") as workdir:
+            state = os.path.join(workdir, "state.db")
+            with emu.Daemon(state=state, workdir=workdir) as d:
+                ecs, sd = client(d, "ecs"), client(d, "servicediscovery")
+                ecs.create_cluster(clusterName="upd", settings=[{"name": "containerInsights",
+                                                                 "value": "disabled"}])
+                c = ecs.update_cluster_settings(cluster="upd", settings=[
+                    {"name": "containerInsights", "value": "enabled"}])["cluster"]
+                self.assertEqual(c["settings"], [{"name": "containerInsights", "value": "enabled"}])
+                # A namespace name that does not exist yet becomes an HTTP namespace (the model's
+                # documentation of ClusterServiceConnectDefaultsRequest).
+                c = ecs.update_cluster(cluster="upd", serviceConnectDefaults={"namespace": "sc-apps"})["cluster"]
+                namespaces = {n["Name"]: n for n in sd.list_namespaces()["Namespaces"]}
+                self.assertEqual(namespaces["sc-apps"]["Type"], "HTTP")
+                self.assertEqual(c["serviceConnectDefaults"], {"namespace": namespaces["sc-apps"]["Arn"]})
+                self.assertEqual(self.code(ecs.update_cluster, cluster="nope",
+                                           serviceConnectDefaults={"namespace": "sc-apps"})[0],
+                                 "ClusterNotFoundException")
+                arn = namespaces["sc-apps"]["Arn"]
+            with emu.Daemon(state=state, workdir=workdir) as d:
+                ecs = client(d, "ecs")
+                c = ecs.describe_clusters(clusters=["upd"], include=["SETTINGS"])["clusters"][0]
+                self.assertEqual(c["settings"], [{"name": "containerInsights", "value": "enabled"}])
+                self.assertEqual(c["serviceConnectDefaults"], {"namespace": arn})
+                # An empty name clears the default namespace (UpdateCluster's documentation).
+                c = ecs.update_cluster(cluster="upd", serviceConnectDefaults={"namespace": ""})["cluster"]
+                self.assertNotIn("serviceConnectDefaults", c)
 
     def test_reset_empties_ecs_state(self):
         d = emu.Daemon().start()
