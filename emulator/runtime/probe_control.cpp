@@ -61,6 +61,7 @@ ProbeControl::ProbeControl(boost::asio::io_context& owner, boost::asio::io_conte
       deliver_(std::move(deliver)),
       flush_every_(flush_every),
       flush_timer_(prober),
+      snapshot_timer_(prober),
       sink_(std::make_unique<BatchSink>(*this)) {}
 
 ProbeControl::~ProbeControl() = default;
@@ -102,7 +103,22 @@ void ProbeControl::send(Command command) {
 
 void ProbeControl::attach(health::HealthMonitor* monitor) {
   monitor_ = monitor;
-  if (monitor_) drain();
+  if (!monitor_) {
+    snapshot_timer_.cancel();
+    return;
+  }
+  drain();
+  arm_snapshot_timer();
+}
+
+void ProbeControl::arm_snapshot_timer() {
+  if (flush_every_ <= Duration::zero()) return;  // the deterministic tests: no real-time timer
+  snapshot_timer_.expires_after(5 * flush_every_);
+  snapshot_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || !monitor_) return;
+    refresh_snapshot();
+    arm_snapshot_timer();
+  });
 }
 
 health::HealthSink& ProbeControl::prober_sink() { return *sink_; }

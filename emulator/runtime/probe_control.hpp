@@ -9,8 +9,9 @@
 // the prober thread and posted to the owner once per `flush_every` (one post for all the results
 // of that time, not one per result); the owner replays the batch in order. A report about a task
 // the owner no longer watches (or watches again after an unwatch, a new generation) is dropped.
-// Metrics: a copy of the monitor's counters, taken on the prober thread at each flush and after
-// each batch of commands, readable from any thread.
+// Metrics: a copy of the monitor's counters, taken on the prober thread at each flush, after
+// each batch of commands and every 5 * flush_every (skipped probes count without a report),
+// readable from any thread.
 //
 // Threads: watch/unwatch/unwatch_all/watched on the owner's thread (the one running `owner`);
 // attach/prober_sink on the prober thread (the one running `prober`); snapshot from anywhere.
@@ -100,6 +101,7 @@ class ProbeControl final : public ProbeTargets {
   void queue(ProbeReport report);                // prober
   void flush();                                  // prober
   void refresh_snapshot();                       // prober
+  void arm_snapshot_timer();                     // prober
 
   boost::asio::io_context& owner_;
   boost::asio::io_context& prober_;
@@ -122,6 +124,7 @@ class ProbeControl final : public ProbeTargets {
   std::vector<ProbeReport> batch_;
   boost::asio::steady_timer flush_timer_;
   bool flush_armed_ = false;
+  boost::asio::steady_timer snapshot_timer_;  // counters that change without a report
   std::unique_ptr<BatchSink> sink_;
 };
 
