@@ -22,6 +22,12 @@ core::HealthPolicy policy_of(const core::HealthCheckSpec& check) {
 
 }  // namespace
 
+const metrics::Histogram& MonitorSnapshot::probe_durations(core::ProbeType type) const {
+  static const metrics::Histogram kEmpty(metrics::Histogram::default_seconds());
+  const auto i = static_cast<std::size_t>(type);
+  return i < durations.size() ? durations[i] : kEmpty;
+}
+
 HealthMonitor::HealthMonitor(const TimeSource& clock, TimerQueue& timers, ProbeExecutor& executor,
                              HealthSink& sink)
     : clock_(clock),

@@ -60,6 +60,16 @@ struct MonitorStats {
   Duration total_lateness{0};           ///< sum of start delays (divide by `started`)
 };
 
+/// A copy of what metrics read of a monitor, for another thread (the prober thread's monitor is
+/// read by the API thread's /metrics through one of these).
+struct MonitorSnapshot {
+  MonitorStats stats;
+  std::size_t watched = 0;                    ///< tasks watched
+  std::vector<metrics::Histogram> durations;  ///< by core::ProbeType; empty before the first copy
+  /// The histogram of a probe type (an empty one before the first copy).
+  const metrics::Histogram& probe_durations(core::ProbeType type) const;
+};
+
 /// Schedules probes for watched tasks and judges their results.
 class HealthMonitor {
  public:
@@ -90,6 +100,8 @@ class HealthMonitor {
   const metrics::Histogram& probe_durations(core::ProbeType type) const {
     return durations_.at(static_cast<std::size_t>(type));
   }
+  /// Counters, watched count and histograms, copied.
+  MonitorSnapshot snapshot() const { return {stats_, watches_.size(), durations_}; }
 
  private:
   struct Running {

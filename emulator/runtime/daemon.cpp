@@ -22,8 +22,6 @@
 #include "emulator/core/fixtures.hpp"
 #include "emulator/core/native_codec.hpp"
 #include "emulator/core/registry.hpp"
-#include "emulator/health/asio_probe_executor.hpp"
-#include "emulator/health/health_monitor.hpp"
 #include "emulator/log/log.hpp"
 #include "emulator/runtime/daemon_metrics.hpp"
 #include "emulator/runtime/dns_lookup.hpp"
@@ -32,6 +30,7 @@
 #include "emulator/runtime/health_dns_meter.hpp"
 #include "emulator/runtime/health_glue.hpp"
 #include "emulator/runtime/heap_reserve.hpp"
+#include "emulator/runtime/prober_thread.hpp"
 #include "emulator/store/sqlite_store.hpp"
 #include "emulator/timer/asio_timer_driver.hpp"
 
@@ -171,13 +170,14 @@ int Daemon::run() {
   }
 
   timer::AsioTimerDriver driver(io, clock, timers);
-  // Off: stored command probes (from an earlier run that allowed them) spawn nothing either.
-  health::AsioProbeExecutor executor(
-      io, {.allow_commands = config_.allow_command_probes != core::CommandProbes::Off});
   HealthDnsMeter health_dns(clock, registry);
   registry.add_observer([&](const core::CommitInfo& info) { health_dns.on_commit(info); });
+  // The probes run on their own thread; what they find comes back in batches to this one.
+  // Off: stored command probes (from an earlier run that allowed them) spawn nothing either.
   HealthGlue glue(registry);
-  health::HealthMonitor monitor(clock, timers, executor, glue);
+  ProberThread prober(
+      io, [&glue](std::vector<ProbeReport>& batch) { glue.apply(batch); },
+      {.executor = {.allow_commands = config_.allow_command_probes != core::CommandProbes::Off}});
 
   registry.add_observer([&](const core::CommitInfo& info) {
     for (const auto& e : info.events) {
@@ -185,7 +185,7 @@ int Daemon::run() {
                 {{"type", std::string(e.type())}, {"index", std::to_string(e.index)}});
     }
   });
-  ProbeFollower probes(registry, monitor);  // probes resume after a restart
+  ProbeFollower probes(registry, prober.control());  // probes resume after a restart
 
   // STOPPED tasks stay listed for an hour (ECS), then go.
   std::function<void()> purge = [&] {
@@ -238,7 +238,8 @@ int Daemon::run() {
   }
 
   ctx.metrics = [&] {
-    return daemon_metrics({registry, dns_server, monitor, listener, health_dns});
+    const health::MonitorSnapshot probed = prober.control().snapshot();
+    return daemon_metrics({registry, dns_server, probed, listener, health_dns});
   };
   driver.start();
   const std::string dns_addr =
@@ -256,7 +257,7 @@ int Daemon::run() {
     dns_server.stop();
     driver.stop();
     if (docker) docker->stop();  // containers keep running; a restart adopts them
-    for (const auto& key : monitor.watched()) monitor.unwatch(key);
+    prober.control().unwatch_all();
   });
   ready = true;
   if (!config_.ready_file.empty() && !write_ready_file(config_.ready_file, dns_addr, api_addr)) {

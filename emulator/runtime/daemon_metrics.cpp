@@ -85,8 +85,8 @@ void dns(TextWriter& w, const dns::DnsServer& server) {
     w.sample("ecs_emulator_dns_tcp_connections_closed_total", {{"reason", reason}}, n);
 }
 
-void probes(TextWriter& w, const health::HealthMonitor& monitor, const HealthDnsMeter& meter) {
-  const auto& s = monitor.stats();
+void probes(TextWriter& w, const health::MonitorSnapshot& monitor, const HealthDnsMeter& meter) {
+  const auto& s = monitor.stats;
   w.family("ecs_emulator_probes_total", Type::Counter, "Health probe attempts started.");
   w.sample("ecs_emulator_probes_total", {}, s.started);
   w.family("ecs_emulator_probe_timeouts_total", Type::Counter,
@@ -106,7 +106,7 @@ void probes(TextWriter& w, const health::HealthMonitor& monitor, const HealthDns
            {{"reason", health::skip_reason_name(health::SkipReason::CommandsDisabled)}},
            s.skipped_disabled);
   w.family("ecs_emulator_probes_watched", Type::Gauge, "Tasks whose health is probed now.");
-  w.sample("ecs_emulator_probes_watched", {}, static_cast<std::uint64_t>(monitor.watched().size()));
+  w.sample("ecs_emulator_probes_watched", {}, static_cast<std::uint64_t>(monitor.watched));
   w.family("ecs_emulator_probe_lateness_seconds_total", Type::Counter,
            "Sum of the delays of probe starts behind their schedule.");
   w.sample("ecs_emulator_probe_lateness_seconds_total", {}, seconds(s.total_lateness));
@@ -149,7 +149,7 @@ std::string daemon_metrics(const MetricsSources& s) {
   TextWriter w;
   state(w, s.registry);
   dns(w, s.dns);
-  probes(w, s.monitor, s.health_dns);
+  probes(w, s.probes, s.health_dns);
   http(w, s.http);
   return w.take();
 }

@@ -12,7 +12,7 @@ namespace emu::dns {
 class DnsServer;
 }
 namespace emu::health {
-class HealthMonitor;
+struct MonitorSnapshot;
 }
 namespace emu::api {
 class HttpListener;
@@ -26,7 +26,7 @@ class HealthDnsMeter;
 struct MetricsSources {
   const core::Registry& registry;
   const dns::DnsServer& dns;
-  const health::HealthMonitor& monitor;
+  const health::MonitorSnapshot& probes;  ///< the prober thread's monitor, copied
   const api::HttpListener& http;
   const HealthDnsMeter& health_dns;
 };

@@ -16,6 +16,14 @@ void HealthGlue::on_health_changed(const std::string& task_id, core::Health heal
   }
 }
 
+void HealthGlue::apply(std::vector<ProbeReport>& batch) {
+  std::optional<core::Registry::Bulk> bulk;
+  for (auto& report : batch) {
+    if (report.kind == ProbeReport::Kind::Changed && !bulk) bulk.emplace(registry_);
+    report.replay(*this);
+  }
+}
+
 std::optional<health::Target> probe_target(const core::Task& t) {
   const bool probe = t.registered() && t.health_check &&
                      t.health_check->type != core::ProbeType::None &&
@@ -29,34 +37,40 @@ std::optional<health::Target> probe_target(const core::Task& t) {
   return target;
 }
 
-void sync_watch(const core::Registry& registry, health::HealthMonitor& monitor,
-                const std::string& key) {
+void sync_watch(const core::Registry& registry, ProbeTargets& probes, const std::string& key) {
   const core::Task* t = registry.task(key);
   auto target = t ? probe_target(*t) : std::nullopt;
   if (!target) {
-    monitor.unwatch(key);
+    probes.unwatch(key);
     return;
   }
-  monitor.watch(std::move(*target));  // a no-op when nothing changed
+  probes.watch(std::move(*target));  // a no-op when nothing changed
 }
 
 ProbeFollower::ProbeFollower(core::Registry& registry, health::HealthMonitor& monitor)
-    : registry_(registry), monitor_(monitor) {
+    : registry_(registry), owned_(std::make_unique<MonitorTargets>(monitor)), probes_(*owned_) {
+  start();
+}
+
+ProbeFollower::ProbeFollower(core::Registry& registry, ProbeTargets& probes)
+    : registry_(registry), probes_(probes) {
+  start();
+}
+
+void ProbeFollower::start() {
   registry_.add_observer([this](const core::CommitInfo& info) { on_commit(info); });
   registry_.for_each_task([this](const std::string& key, const core::Task& t) {
     if (auto target = probe_target(t)) {
-      monitor_.watch(std::move(*target));
+      probes_.watch(std::move(*target));
     } else {
-      monitor_.unwatch(key);
+      probes_.unwatch(key);
     }
   });
 }
 
 void ProbeFollower::on_commit(const core::CommitInfo& info) {
-  if (info.reset) {
-    for (const auto& key : monitor_.watched()) monitor_.unwatch(key);
-  }
-  for (const auto& key : info.tasks) sync_watch(registry_, monitor_, key);
+  if (info.reset) probes_.unwatch_all();
+  for (const auto& key : info.tasks) sync_watch(registry_, probes_, key);
 }
 
 }  // namespace emu::runtime

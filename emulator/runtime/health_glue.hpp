@@ -5,12 +5,16 @@
 // an unhealthy task: the Registry records, the lifecycle owners (EndpointPolicy, the ECS
 // scheduler) act. Core thread only.
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "emulator/core/registry.hpp"
 #include "emulator/health/health_monitor.hpp"
 #include "emulator/health/health_sink.hpp"
+#include "emulator/runtime/probe_control.hpp"
+#include "emulator/runtime/probe_targets.hpp"
 
 namespace emu::runtime {
 
@@ -22,6 +26,9 @@ class HealthGlue final : public health::HealthSink {
   void on_probe_result(const std::string& task_id, const core::ProbeRecord& record) override;
   void on_health_changed(const std::string& task_id, core::Health health,
                          std::string reason) override;
+  /// Replays a batch from the prober thread, in order, with one DNS snapshot build for all the
+  /// transitions in it (a batch without a transition builds none).
+  void apply(std::vector<ProbeReport>& batch);
 
  private:
   core::Registry& registry_;
@@ -34,22 +41,25 @@ std::optional<health::Target> probe_target(const core::Task& task);
 
 /// Watches the task `key` when probe_target() says so, else unwatches it (a no-op when nothing
 /// changed: the monitor keeps its counters).
-void sync_watch(const core::Registry& registry, health::HealthMonitor& monitor,
-                const std::string& key);
+void sync_watch(const core::Registry& registry, ProbeTargets& probes, const std::string& key);
 
-/// Keeps `monitor` following `registry`: from construction, every task of the registry is synced
-/// (probes resume after a restart), then every task a commit changes; a reset unwatches all.
+/// Keeps the probed set following `registry`: from construction, every task of the registry is
+/// synced (probes resume after a restart), then every task a commit changes; a reset unwatches all.
 /// Both must outlive every later commit of the registry (it cannot drop observers).
 class ProbeFollower {
  public:
+  ProbeFollower(core::Registry& registry, ProbeTargets& probes);
+  /// Follows with a monitor of the caller's thread (the deterministic tests).
   ProbeFollower(core::Registry& registry, health::HealthMonitor& monitor);
   ProbeFollower(const ProbeFollower&) = delete;
   ProbeFollower& operator=(const ProbeFollower&) = delete;
 
  private:
+  void start();
   void on_commit(const core::CommitInfo& info);
   core::Registry& registry_;
-  health::HealthMonitor& monitor_;
+  std::unique_ptr<MonitorTargets> owned_;  // the monitor constructor's adapter
+  ProbeTargets& probes_;
 };
 
 }  // namespace emu::runtime
