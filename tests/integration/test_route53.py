@@ -193,10 +193,7 @@ class Route53Test(unittest.TestCase):
         self.assertIn("ZNOSUCHZONE0000000000", cm.exception.response["Error"]["Message"])
         # An operation not implemented yet says so, with 501.
         with self.assertRaises(ClientError) as cm:
-            self.r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
-                {"Action": "CREATE", "ResourceRecordSet": {
-                    "Name": "db.r53.local", "Type": "CNAME", "TTL": 60,
-                    "ResourceRecords": [{"Value": "db.example.com"}]}}]})
+            self.r53.get_health_check_count()
         self.assertEqual(cm.exception.response["Error"]["Code"], "NotImplemented")
         self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 501)
 
