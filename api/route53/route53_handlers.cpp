@@ -10,6 +10,7 @@
 #include "api/aws/aws_error.hpp"
 #include "api/route53/route53_xml.hpp"
 #include "api/router.hpp"
+#include "emulator/core/native_codec.hpp"
 
 namespace emu::api::route53 {
 
@@ -471,23 +472,10 @@ Response Route53Handlers::list_resource_record_sets(const Call& call) {
 
 namespace {
 
-// ISO 8601 in UTC with milliseconds, as Route 53 writes SubmittedAt.
-std::string iso8601(WallTime t) {
-  const auto ms = epoch_millis(t);
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
-}
-
 void write_change_info(XmlOut root, const core::Route53Change& c, bool in_sync) {
   auto info = root.add("ChangeInfo");
   info.text("Id", "/change/" + c.id).text("Status", in_sync ? "INSYNC" : "PENDING");
-  info.text("SubmittedAt", iso8601(c.submitted));
+  info.text("SubmittedAt", core::native::iso8601(c.submitted));  // as Route 53 writes it
   if (!c.comment.empty()) info.text("Comment", c.comment);
 }
 
