@@ -222,10 +222,19 @@ std::optional<std::string> check_neighbours(const UserRecordSet& s,
              apex;
     }
     if (o.type == s.type && policy(o) != policy(s)) {
-      return "RRSet with DNS name " + s.name + ", type " + s.type +
-             (s.set_identifier.empty() ? "" : ", SetIdentifier " + s.set_identifier) +
-             " cannot be created because a record set of another routing policy exists with the "
-             "same name and type";
+      // Route 53's words for each policy meeting another at the same name and type.
+      const std::string head = "RRSet with DNS name " + s.name + ", type " + s.type;
+      switch (policy(s)) {
+        case Policy::Simple:
+          return head + " cannot be created as other RRSets exist with the same name and type.";
+        case Policy::Weighted:
+          return head + ", SetIdentifier " + s.set_identifier +
+                 " cannot be created as a non-weighted set exists with the same name and type.";
+        case Policy::Multivalue:
+          return head + ", SetIdentifier \"" + s.set_identifier +
+                 "\" cannot be created because a non multivalue answer rrset exists with the "
+                 "same name and type.";
+      }
     }
   }
   return std::nullopt;
@@ -323,6 +332,7 @@ Result<std::vector<UserRecordSet>> apply_change_batch(std::vector<UserRecordSet>
                                                       const ManagedRecords& managed) {
   const std::string apex = std::string(zone) + ".";
   std::vector<std::string> failures;
+  std::vector<UserRecordSet> touched;  // weighted sets written by the batch
   for (RecordChange c : changes) {
     c.set.name = absolute(c.set.name);
     if (auto bad = check_shape(c, zone)) {
@@ -370,6 +380,24 @@ Result<std::vector<UserRecordSet>> apply_change_batch(std::vector<UserRecordSet>
     } else {
       sets.push_back(s);
     }
+    if (s.weight) touched.push_back(s);
+  }
+  // Weighted sets of one name and type share a TTL (checked on the result: one batch may change
+  // the TTL of all of them).
+  for (const auto& t : touched) {
+    const auto now = std::find_if(sets.begin(), sets.end(),
+                                  [&](const UserRecordSet& o) { return same_key(o, t); });
+    if (now == sets.end() || !now->weight) continue;  // deleted or replaced later in the batch
+    const UserRecordSet& key = *now;
+    for (const auto& o : sets) {
+      if (o.name == key.name && o.type == key.type && o.weight && !same_key(o, key) &&
+          o.ttl != key.ttl) {
+        failures.push_back("RRSet with DNS name " + key.name + " and type " + key.type +
+                           ", SetIdentifier " + key.set_identifier +
+                           " cannot be created as weighted sets must contain the same TTL.");
+        break;
+      }
+    }
   }
   if (!failures.empty()) {
     std::string message = "[";
@@ -412,6 +440,7 @@ Result<std::vector<UserRecordSet>> record_sets_from(const json& j) {
       return invalid("recordSets: an entry lacks name, type, ttl or values");
     s.name = r["name"].get<std::string>();
     s.type = r["type"].get<std::string>();
+    if (r["ttl"].get<std::uint64_t>() > 2147483647) return invalid("recordSets: ttl out of range");
     s.ttl = r["ttl"].get<std::uint32_t>();
     for (const auto& v : r["values"]) {
       if (!v.is_string()) return invalid("recordSets: a value is not a string");
@@ -421,7 +450,10 @@ Result<std::vector<UserRecordSet>> record_sets_from(const json& j) {
       s.set_identifier = r["setIdentifier"].get<std::string>();
     if (r.contains("weight") && r["weight"].is_number_integer())
       s.weight = r["weight"].get<std::int64_t>();
-    s.multivalue = r.value("multivalue", false);
+    if (r.contains("multivalue")) {
+      if (!r["multivalue"].is_boolean()) return invalid("recordSets: multivalue is not a boolean");
+      s.multivalue = r["multivalue"].get<bool>();
+    }
     out.push_back(std::move(s));
   }
   return out;

@@ -30,6 +30,16 @@ UserRecordSet rs(std::string name, std::string type, std::vector<std::string> va
   return s;
 }
 
+UserRecordSet multivalue(UserRecordSet s) {
+  s.multivalue = true;
+  return s;
+}
+
+UserRecordSet ttl(UserRecordSet s, std::uint32_t seconds) {
+  s.ttl = seconds;
+  return s;
+}
+
 // Cloud Map writes web.demo.local. A.
 bool managed(const std::string& name, const std::string& type) {
   return name == "web.demo.local." && (type.empty() || type == "A");
@@ -130,7 +140,30 @@ TEST(ChangeBatchTest, RulesAndMessages) {
       {"simple beside weighted",
        {rs("w.demo.local.", "A", {"10.0.0.1"}, "a", 1)},
        {{Action::Create, rs("w.demo.local", "A", {"10.0.0.2"})}},
-       "another routing policy"},
+       "[RRSet with DNS name w.demo.local., type A cannot be created as other RRSets exist with "
+       "the same name and type.]"},
+      {"weighted beside simple",
+       {rs("w.demo.local.", "A", {"10.0.0.1"})},
+       {{Action::Create, rs("w.demo.local", "A", {"10.0.0.2"}, "b", 1)}},
+       "[RRSet with DNS name w.demo.local., type A, SetIdentifier b cannot be created as a "
+       "non-weighted set exists with the same name and type.]"},
+      {"multivalue beside simple",
+       {rs("m.demo.local.", "TXT", {"\"t\""})},
+       {{Action::Create, multivalue(rs("m.demo.local", "TXT", {"\"u\""}, "m1"))}},
+       "[RRSet with DNS name m.demo.local., type TXT, SetIdentifier \"m1\" cannot be created "
+       "because a non multivalue answer rrset exists with the same name and type.]"},
+      {"weighted sets of two TTLs",
+       {rs("w.demo.local.", "A", {"10.0.0.1"}, "a", 1)},
+       {{Action::Create, ttl(rs("w.demo.local", "A", {"10.0.0.2"}, "b", 1), 30)}},
+       "[RRSet with DNS name w.demo.local. and type A, SetIdentifier b cannot be created as "
+       "weighted sets must contain the same TTL.]"},
+      {"weighted sets' TTL changed together in one batch",
+       {rs("w.demo.local.", "A", {"10.0.0.1"}, "a", 1),
+        rs("w.demo.local.", "A", {"10.0.0.2"}, "b", 1)},
+       {{Action::Upsert, ttl(rs("w.demo.local", "A", {"10.0.0.1"}, "a", 1), 30)},
+        {Action::Upsert, ttl(rs("w.demo.local", "A", {"10.0.0.2"}, "b", 1), 30)}},
+       nullptr,
+       2},
       {"one failure fails all, every failure named",
        {cname},
        {{Action::Create, rs("ok.demo.local", "A", {"10.0.0.1"})},
