@@ -12,7 +12,6 @@ GetChange reports the change INSYNC. All of it again after a restart on the same
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
@@ -22,7 +21,6 @@ from botocore.exceptions import ClientError
 
 import emu
 
-AWS = "/usr/bin/aws"  # CLI v2 from Debian; the first `aws` on PATH may be a v1
 
 
 def client(d, service):
@@ -61,12 +59,8 @@ class Route53RecordsTest(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def aws(self, *args, expect=0):
-        cmd = [AWS, "--endpoint-url", self.d.api_url, "--output", "json"] + list(args)
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                             env=emu.aws_cli_env(self.home, self.d.api_url))
-        self.assertEqual(out.returncode, expect,
-                         "%s\nstdout: %s\nstderr: %s" % (cmd, out.stdout, out.stderr))
-        return (json.loads(out.stdout) if out.stdout.strip() else {}), out.stderr
+        """Runs `aws ARGS` against the daemon; returns (parsed stdout, stderr)."""
+        return emu.run_aws(self, self.home, self.d.api_url, *args, expect=expect)
 
     def listed(self, zone_id):
         got = self.r53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
