@@ -99,7 +99,7 @@ class Builder {
     const std::size_t rr = 2 + head.size() + sizeof(Addr);
     if (!w_.fits(rr * k, reserve_)) return false;
     for (std::uint32_t i = 0; i < k; ++i) {
-      w_.put16(kPointerToQname);
+      w_.put16(owner_);
       w_.put(head.data(), head.size());
       w_.put(pool[idx[i]].data(), sizeof(Addr));
     }
@@ -168,6 +168,54 @@ class Builder {
     }
   }
 
+  // The user's record set (Route 53): simple = its records; weighted = one set chosen by weight
+  // (all zero: any, equally); multivalue = up to 8 sets, in a random order.
+  bool user(const ZoneSnapshot::UserSet& u) {
+    const auto n = static_cast<std::uint32_t>(u.choices.size());
+    if (n == 0) return true;
+    std::array<std::uint32_t, kMaxMultivalue> idx;
+    std::uint32_t k = 0;
+    if (u.routing == core::Routing::Weighted) {
+      std::uint64_t total = 0;
+      for (const auto& c : u.choices) total += c.weight;
+      idx[0] = 0;
+      if (total == 0) {
+        idx[0] = rng_.below(n);
+      } else {
+        std::uint64_t r =
+            rng_.below(static_cast<std::uint32_t>(std::min<std::uint64_t>(total, 0xffffffffu)));
+        for (std::uint32_t i = 0; i < n; ++i) {
+          if (r < u.choices[i].weight) {
+            idx[0] = i;
+            break;
+          }
+          r -= u.choices[i].weight;
+        }
+      }
+      k = 1;
+    } else {
+      k = pick(n, core::Routing::Multivalue, rng_, idx);
+    }
+    for (std::uint32_t i = 0; i < k; ++i) {
+      for (const auto& tail : u.choices[idx[i]].tails) {
+        if (!w_.fits(2 + tail.size(), reserve_)) return false;
+        last_rr_ = w_.size();
+        w_.put16(owner_);
+        w_.put(tail.data(), tail.size());
+        ++ancount_;
+      }
+    }
+    return true;
+  }
+
+  /// Answers further records at the target of the CNAME just written (its rdata is the name).
+  void follow_last_cname() {
+    const std::size_t target = last_rr_ + 2 + 10;
+    owner_ = target <= 0x3fff ? static_cast<std::uint16_t>(0xC000 | target) : kPointerToQname;
+  }
+
+  std::uint16_t owner_ = kPointerToQname;  ///< the owner of records written (a pointer)
+  std::size_t last_rr_ = 0;                ///< where the last user record starts
   std::uint16_t ancount_ = 0;
   std::uint16_t nscount_ = 0;
   std::uint16_t arcount_ = 0;
@@ -177,7 +225,7 @@ class Builder {
   bool srv_one(const ZoneSnapshot::Srv& s) {
     if (!w_.fits(2 + s.tail.size(), reserve_)) return false;
     const std::size_t at = w_.size();
-    w_.put16(kPointerToQname);
+    w_.put16(owner_);
     w_.put(s.tail.data(), s.tail.size());
     ++ancount_;
     if (targets_ < kMaxAdditional) {
@@ -226,6 +274,54 @@ Response finish(WireWriter& w, const Query& q, Rcode rcode, Builder& b, bool tru
   }
   w.set16(10, ar);
   return {Action::Send, w.size(), rcode, truncated};
+}
+
+// The records of `qtype` at `node`: Cloud Map's pools and the user's record sets.
+bool answer_type(Builder& b, const Node& node, RrType qtype, bool& glue) {
+  bool fits = true;
+  switch (qtype) {
+    case RrType::A:
+      if (node.has_a) fits = b.addresses(node, node.a_healthy, node.a_unhealthy, node.a_head);
+      break;
+    case RrType::Aaaa:
+      if (node.has_aaaa)
+        fits = b.addresses(node, node.aaaa_healthy, node.aaaa_unhealthy, node.aaaa_head);
+      break;
+    case RrType::Srv:
+      if (node.has_srv) {
+        fits = b.srv(node);
+        glue = true;
+      }
+      break;
+    default:
+      break;
+  }
+  if (fits) {
+    if (const auto* u = node.user_set(static_cast<std::uint16_t>(qtype))) fits = b.user(*u);
+  }
+  return fits;
+}
+
+constexpr std::uint16_t kTypeCname = 5;
+constexpr int kMaxCnameChain = 8;
+
+// A CNAME of the user's at `node` (and the question is not for it): the CNAME, then what its
+// target in the same zone has of the type asked, up to kMaxCnameChain links.
+bool answer_cname(Builder& b, const ZoneSnapshot& zones, const Node* node, RrType qtype,
+                  bool& glue) {
+  for (int link = 0; link < kMaxCnameChain && node != nullptr; ++link) {
+    const auto* cname = node->user_set(kTypeCname);
+    if (cname == nullptr) return answer_type(b, *node, qtype, glue);
+    if (cname->choices.empty() || cname->choices[0].tails.empty()) return true;
+    if (!b.user(*cname)) return false;
+    b.follow_last_cname();
+    const std::string& tail = cname->choices[0].tails[0];
+    const auto* rdata = reinterpret_cast<const std::uint8_t*>(tail.data()) + 10;
+    const Node* next = zones.find({rdata, tail.size() - 10});
+    if (next == nullptr || next->zone != node->zone) return true;  // outside: the client chases
+    node = next;
+  }
+  return true;
 }
 
 }  // namespace
@@ -279,23 +375,8 @@ Response answer(const Query& q, const ZoneSnapshot* zones, Rng& rng, std::span<s
     negative = true;
   } else {
     const bool apex = node->kind == ZoneSnapshot::Kind::Apex;
+    const bool cname_here = node->user_set(kTypeCname) != nullptr;
     switch (qtype) {
-      case RrType::A:
-        if (node->has_a) {
-          fits = b.addresses(*node, node->a_healthy, node->a_unhealthy, node->a_head);
-        }
-        break;
-      case RrType::Aaaa:
-        if (node->has_aaaa) {
-          fits = b.addresses(*node, node->aaaa_healthy, node->aaaa_unhealthy, node->aaaa_head);
-        }
-        break;
-      case RrType::Srv:
-        if (node->has_srv) {
-          fits = b.srv(*node);
-          glue = true;
-        }
-        break;
       case RrType::Soa:
         if (apex) {
           fits = b.soa(zone, kPointerToQname, false);
@@ -303,7 +384,11 @@ Response answer(const Query& q, const ZoneSnapshot* zones, Rng& rng, std::span<s
         }
         break;
       case RrType::Ns:
-        if (apex) fits = b.ns(zone);
+        if (apex) {
+          fits = b.ns(zone);
+        } else {
+          fits = answer_type(b, *node, qtype, glue);
+        }
         break;
       case RrType::Any:
         // We answer everything that exists at the name (not the RFC 8482 minimal answer).
@@ -319,8 +404,16 @@ Response answer(const Query& q, const ZoneSnapshot* zones, Rng& rng, std::span<s
           }
           if (fits && node->has_srv) fits = b.srv(*node);
         }
+        for (const auto& u : node->user) {
+          if (fits) fits = b.user(u);
+        }
         break;
       default:
+        if (cname_here && q.qtype != kTypeCname) {
+          fits = answer_cname(b, *zones, node, qtype, glue);
+        } else {
+          fits = answer_type(b, *node, qtype, glue);
+        }
         break;
     }
     negative = fits && b.ancount_ == 0;  // NODATA: the name exists, the type does not

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "api/aws/aws_error.hpp"
+#include "api/route53/route53_xml.hpp"
 
 namespace emu::api::route53 {
 
@@ -111,13 +112,18 @@ std::size_t service_record_set_count(const ServiceRecords& s) {
 }
 
 std::vector<RecordSet> zone_record_sets(const ApexRecords& apex,
-                                        const std::vector<ServiceRecords>& services) {
+                                        const std::vector<ServiceRecords>& services,
+                                        const std::vector<core::UserRecordSet>& own) {
   std::vector<RecordSet> all;
   all.push_back(RecordSet{apex.zone, "SOA", {}, std::nullopt, false, apex.soa_ttl, {apex.soa}});
   all.push_back(RecordSet{apex.zone, "NS", {}, std::nullopt, false, apex.ns_ttl, apex.ns});
   for (const auto& s : services) {
     auto sets = service_record_sets(s);
     std::move(sets.begin(), sets.end(), std::back_inserter(all));
+  }
+  for (const auto& u : own) {
+    all.push_back(
+        RecordSet{u.name, u.type, u.set_identifier, u.weight, u.multivalue, u.ttl, u.values});
   }
   // Sort on precomputed keys: a reversed name per record set, not one per comparison.
   std::vector<std::pair<std::string, std::size_t>> keys;
@@ -199,6 +205,121 @@ Result<std::size_t> parse_max_items(const std::optional<std::string>& value, std
   if (v.size() - digits > 18) return cap;  // past any cap, and past what stoull must read
   const auto n = std::stoull(v.substr(digits));
   return static_cast<std::size_t>(std::min<unsigned long long>(n, cap));
+}
+
+// ------------------------------------------------------------------------------- change batch
+
+namespace {
+
+std::string trimmed(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::optional<std::int64_t> integer(std::string_view text, std::int64_t min, std::int64_t max) {
+  const std::string t = trimmed(text);
+  if (t.empty() || t.size() > 19) return std::nullopt;
+  std::int64_t v = 0;
+  std::size_t i = 0;
+  const bool negative = t[0] == '-';
+  if (negative) i = 1;
+  if (i == t.size()) return std::nullopt;
+  for (; i < t.size(); ++i) {
+    if (t[i] < '0' || t[i] > '9') return std::nullopt;
+    v = v * 10 + (t[i] - '0');
+  }
+  if (negative) v = -v;
+  if (v < min || v > max) return std::nullopt;
+  return v;
+}
+
+// Elements of a ResourceRecordSet that Route 53 has and ecs-emulator does not answer yet.
+constexpr std::string_view kUnsupported[] = {
+    "AliasTarget",          "Failover",          "HealthCheckId",          "Region", "GeoLocation",
+    "GeoProximityLocation", "CidrRoutingConfig", "TrafficPolicyInstanceId"};
+
+}  // namespace
+
+Result<ChangeBatch> parse_change_batch(const XmlElement& request) {
+  const XmlElement* batch = request.child("ChangeBatch");
+  const XmlElement* changes = batch ? batch->child("Changes") : nullptr;
+  if (!changes) return invalid_input("Invalid request: Missing field 'ChangeBatch.Changes'");
+  ChangeBatch out;
+  if (const auto* c = batch->child("Comment")) out.comment = c->text;
+  const auto list = changes->all("Change");
+  if (list.empty()) return invalid_input("Invalid request: ChangeBatch.Changes is empty");
+  if (list.size() > 1000) {
+    return invalid_input("Invalid request: a change batch holds at most 1000 changes");
+  }
+  for (const XmlElement* change : list) {
+    core::RecordChange rc;
+    const auto* action = change->child("Action");
+    const std::string a = action ? trimmed(action->text) : std::string();
+    if (a == "CREATE") {
+      rc.action = core::RecordChange::Action::Create;
+    } else if (a == "DELETE") {
+      rc.action = core::RecordChange::Action::Delete;
+    } else if (a == "UPSERT") {
+      rc.action = core::RecordChange::Action::Upsert;
+    } else {
+      return invalid_input("Invalid request: Action '" + a.substr(0, 64) +
+                           "' is not one of CREATE, DELETE, UPSERT");
+    }
+    const auto* rrs = change->child("ResourceRecordSet");
+    if (!rrs) return invalid_input("Invalid request: Missing field 'ResourceRecordSet'");
+    for (const auto unsupported : kUnsupported) {
+      if (rrs->child(unsupported)) {
+        return invalid_input("ResourceRecordSet." + std::string(unsupported) +
+                             " is not supported by ecs-emulator yet (see docs/aws.md)");
+      }
+    }
+    const auto* name = rrs->child("Name");
+    const auto* type = rrs->child("Type");
+    if (!name || !type) {
+      return invalid_input("Invalid request: Missing field 'Name' or 'Type' in ResourceRecordSet");
+    }
+    core::UserRecordSet& set = rc.set;
+    set.name = trimmed(name->text);
+    if (set.name.size() > 1024) return invalid_input("Invalid request: Name is too long");
+    set.type = trimmed(type->text);
+    if (const auto* id = rrs->child("SetIdentifier")) {
+      set.set_identifier = id->text;
+      if (set.set_identifier.empty() || set.set_identifier.size() > 128) {
+        return invalid_input("Invalid request: SetIdentifier must be 1..128 characters");
+      }
+    }
+    if (const auto* w = rrs->child("Weight")) {
+      const auto v = integer(w->text, 0, 255);
+      if (!v) return invalid_input("Invalid request: Weight must be a number 0..255");
+      set.weight = *v;
+    }
+    if (const auto* mv = rrs->child("MultiValueAnswer")) {
+      const std::string t = trimmed(mv->text);
+      if (t != "true" && t != "false") {
+        return invalid_input("Invalid request: MultiValueAnswer must be true or false");
+      }
+      set.multivalue = t == "true";
+    }
+    if (const auto* ttl = rrs->child("TTL")) {
+      const auto v = integer(ttl->text, 0, 2147483647);
+      if (!v) return invalid_input("Invalid request: TTL must be a number 0..2147483647");
+      set.ttl = static_cast<std::uint32_t>(*v);
+    }
+    if (const auto* records = rrs->child("ResourceRecords")) {
+      for (const XmlElement* r : records->all("ResourceRecord")) {
+        const auto* value = r->child("Value");
+        if (!value)
+          return invalid_input("Invalid request: Missing field 'Value' in ResourceRecord");
+        if (value->text.size() > 4000) {
+          return invalid_input("Invalid request: a Value is at most 4000 characters");
+        }
+        set.values.push_back(value->text);
+      }
+    }
+    out.changes.push_back(std::move(rc));
+  }
+  return out;
 }
 
 }  // namespace emu::api::route53

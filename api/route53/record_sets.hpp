@@ -18,6 +18,7 @@
 #include "api/zone_listing.hpp"
 #include "emulator/core/model.hpp"
 #include "emulator/core/result.hpp"
+#include "emulator/core/route53_records.hpp"
 
 namespace emu::api::route53 {
 
@@ -62,9 +63,22 @@ bool record_set_less(const RecordSet& a, const RecordSet& b);
 std::vector<RecordSet> service_record_sets(const ServiceRecords& service);
 /// How many record sets service_record_sets writes, without writing them.
 std::size_t service_record_set_count(const ServiceRecords& service);
-/// Every record set of a zone (apex SOA and NS first in their own right), in Route 53's order.
+/// Every record set of a zone (apex SOA and NS first in their own right), in Route 53's order:
+/// the apex's, Cloud Map's for `services` and the user's `own`.
 std::vector<RecordSet> zone_record_sets(const ApexRecords& apex,
-                                        const std::vector<ServiceRecords>& services);
+                                        const std::vector<ServiceRecords>& services,
+                                        const std::vector<core::UserRecordSet>& own = {});
+
+struct XmlElement;
+/// A ChangeResourceRecordSetsRequest document read into changes (and the batch's comment).
+/// InvalidInput for what botocore's model forbids (an unknown Action, a TTL that is no number);
+/// the routing Route 53 has and ecs-emulator does not (alias, failover, geolocation, health
+/// checks, ...) is InvalidInput naming the element.
+struct ChangeBatch {
+  std::string comment;
+  std::vector<core::RecordChange> changes;
+};
+Result<ChangeBatch> parse_change_batch(const XmlElement& request);
 
 /// Where a ListResourceRecordSets page starts (query parameters name, type, identifier).
 struct RecordSetStart {

@@ -1,6 +1,8 @@
 #include "api/route53/route53_handlers.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <exception>
 #include <memory>
 
@@ -8,6 +10,7 @@
 #include "api/aws/aws_error.hpp"
 #include "api/route53/route53_xml.hpp"
 #include "api/router.hpp"
+#include "emulator/core/native_codec.hpp"
 
 namespace emu::api::route53 {
 
@@ -27,7 +30,7 @@ struct Route53Table {
   };
   static constexpr Operation kOperations[] = {
       {V::get, "accountlimit/{Type}", "GetAccountLimit", nullptr, nullptr},
-      {V::get, "change/{Id}", "GetChange", nullptr, nullptr},
+      {V::get, "change/{Id}", "GetChange", nullptr, &Route53Handlers::get_change},
       {V::get, "checkeripranges", "GetCheckerIpRanges", nullptr, nullptr},
       {V::post, "cidrcollection", "CreateCidrCollection", "CreateCidrCollectionRequest", nullptr},
       {V::get, "cidrcollection", "ListCidrCollections", nullptr, nullptr},
@@ -75,7 +78,7 @@ struct Route53Table {
       {V::get, "hostedzone/{Id}/rrset", "ListResourceRecordSets", nullptr,
        &Route53Handlers::list_resource_record_sets},
       {V::post, "hostedzone/{Id}/rrset", "ChangeResourceRecordSets",
-       "ChangeResourceRecordSetsRequest", nullptr},
+       "ChangeResourceRecordSetsRequest", &Route53Handlers::change_resource_record_sets},
       {V::get, "hostedzonecount", "GetHostedZoneCount", nullptr,
        &Route53Handlers::get_hosted_zone_count},
       {V::get, "hostedzonelimit/{Id}/{Type}", "GetHostedZoneLimit", nullptr, nullptr},
@@ -250,10 +253,12 @@ RestReply Route53Handlers::handle(const Request& req, const RequestTarget& targe
   const std::string name(op->name);
   try {
     // The body is read before anything else: malformed XML is InvalidInput for every operation.
+    std::optional<XmlElement> body;
     if (op->body_root) {
-      if (auto body = parse_request(req.body(), op->body_root); !body) {
-        return {xml_fail(call, body.error()), name};
-      }
+      auto parsed = parse_request(req.body(), op->body_root);
+      if (!parsed) return {xml_fail(call, parsed.error()), name};
+      body = std::move(*parsed);
+      call.body = &*body;
     }
     if (!op->handler) {
       return {xml_fail(call, aws::aws_error("NotImplemented",
@@ -316,6 +321,7 @@ HostedZone Route53Handlers::zone(const core::Namespace& ns) const {
   std::int64_t count = apex_of(ns) ? 2 : 0;  // SOA and NS
   for (const auto& s : services_of(ns))
     count += static_cast<std::int64_t>(service_record_set_count(s));
+  count += static_cast<std::int64_t>(registry_.user_record_sets(ns.hosted_zone_id).size());
   return zone_of(ns, count);
 }
 
@@ -439,14 +445,15 @@ Response Route53Handlers::list_resource_record_sets(const Call& call) {
   if (!start) return xml_fail(call, start.error());
   const auto apex = apex_of(**ns);
   auto services = services_of(**ns);
+  const auto& own = registry_.user_record_sets((*ns)->hosted_zone_id);
   std::vector<RecordSet> sorted;
   if (apex) {
-    sorted = zone_record_sets(*apex, services);
+    sorted = zone_record_sets(*apex, services, own);
   } else {
-    // Not published yet (inside a bulk load): the instances' record sets alone.
-    sorted = zone_record_sets(ApexRecords{}, services);
+    // Not published yet (inside a bulk load): the other record sets alone.
+    sorted = zone_record_sets(ApexRecords{}, services, own);
     sorted.erase(std::remove_if(sorted.begin(), sorted.end(),
-                                [](const RecordSet& r) { return r.set_identifier.empty(); }),
+                                [](const RecordSet& r) { return r.name.empty(); }),
                  sorted.end());
   }
   const auto page = page_record_sets(sorted, *start, *max_items);
@@ -460,6 +467,47 @@ Response Route53Handlers::list_resource_record_sets(const Call& call) {
     if (!page.next->identifier.empty()) root.text("NextRecordIdentifier", page.next->identifier);
   }
   root.text("MaxItems", call.target.param("maxitems").value_or(std::to_string(kMaxRecordSetsPage)));
+  return xml_ok(call, w.str());
+}
+
+namespace {
+
+void write_change_info(XmlOut root, const core::Route53Change& c, bool in_sync) {
+  auto info = root.add("ChangeInfo");
+  info.text("Id", "/change/" + c.id).text("Status", in_sync ? "INSYNC" : "PENDING");
+  info.text("SubmittedAt", core::native::iso8601(c.submitted));  // as Route 53 writes it
+  if (!c.comment.empty()) info.text("Comment", c.comment);
+}
+
+}  // namespace
+
+Response Route53Handlers::change_resource_record_sets(const Call& call) {
+  // The body first: a batch that cannot be read is InvalidInput whatever the zone.
+  const auto batch = parse_change_batch(*call.body);
+  if (!batch) return xml_fail(call, batch.error());
+  const auto ns = find_zone(call.params.at(0));
+  if (!ns) return xml_fail(call, ns.error());
+  const auto change =
+      registry_.change_record_sets((*ns)->hosted_zone_id, batch->changes, batch->comment);
+  if (!change) return xml_fail(call, change.error());
+  XmlWriter w("ChangeResourceRecordSetsResponse");
+  write_change_info(w.root(), *change, registry_.change_in_sync(*change));
+  return xml_ok(call, w.str());
+}
+
+Response Route53Handlers::get_change(const Call& call) {
+  std::string_view id = call.params.at(0);
+  if (id.starts_with("/change/")) id.remove_prefix(8);
+  const core::Route53Change* change = registry_.route53_change(id);
+  if (!change) {
+    return xml_fail(call, Error{Code::NotFound,
+                                "A change with the specified change ID does not exist: " +
+                                    std::string(id.substr(0, 64)),
+                                {},
+                                "NoSuchChange"});
+  }
+  XmlWriter w("GetChangeResponse");
+  write_change_info(w.root(), *change, registry_.change_in_sync(*change));
   return xml_ok(call, w.str());
 }
 

@@ -6,8 +6,10 @@
 // the API port; signatures are accepted, not verified; one global service whatever the region.
 // Every operation of botocore's route53 model is known by its method and path: the read
 // operations of the namespaces' zones are answered, the others get 501 NotImplemented (after
-// their XML body, if any, has been read). Errors are Route 53's ErrorResponse documents, mapped
-// once from emu::Error (aws::to_aws_error with AwsApi::Route53). No state of its own.
+// their XML body, if any, has been read). ChangeResourceRecordSets writes the user's record sets
+// (core::Registry::change_record_sets) and GetChange reports the change. Errors are Route 53's
+// ErrorResponse documents, mapped once from emu::Error (aws::to_aws_error with AwsApi::Route53). No
+// state of its own: the registry keeps the user's record sets.
 
 #include <cstdint>
 #include <optional>
@@ -30,6 +32,7 @@ class Router;
 namespace emu::api::route53 {
 
 struct Route53Table;
+struct XmlElement;
 
 /// The first path segment of every Route 53 request.
 inline constexpr std::string_view kApiVersion = "2013-04-01";
@@ -49,6 +52,7 @@ class Route53Handlers {
     const RequestTarget& target;
     std::vector<std::string> params;  ///< the path's {…} segments, in order
     std::string request_id;
+    const XmlElement* body = nullptr;  ///< the parsed request document, when it has one
   };
 
  private:
@@ -58,6 +62,8 @@ class Route53Handlers {
   Response get_hosted_zone(const Call& call);
   Response get_hosted_zone_count(const Call& call);
   Response list_resource_record_sets(const Call& call);
+  Response change_resource_record_sets(const Call& call);
+  Response get_change(const Call& call);
 
   /// The DNS namespace whose hosted zone has id `id` ("Z..." or "/hostedzone/Z...").
   Result<const core::Namespace*> find_zone(std::string_view id) const;

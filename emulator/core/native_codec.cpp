@@ -81,6 +81,15 @@ Result<std::int64_t> get_int(const json& obj, const std::string& path, std::stri
   return n;
 }
 
+json time_or_null(const std::optional<WallTime>& t) {
+  return t ? json(iso8601(*t)) : json(nullptr);
+}
+
+constexpr Duration kMinDuration{100};
+constexpr Duration kMaxDuration{3'600'000};
+
+}  // namespace
+
 std::string iso8601(WallTime t) {
   const auto ms = epoch_millis(t);
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
@@ -92,15 +101,6 @@ std::string iso8601(WallTime t) {
                 static_cast<int>(ms % 1000));
   return buf;
 }
-
-json time_or_null(const std::optional<WallTime>& t) {
-  return t ? json(iso8601(*t)) : json(nullptr);
-}
-
-constexpr Duration kMinDuration{100};
-constexpr Duration kMaxDuration{3'600'000};
-
-}  // namespace
 
 Result<json> parse_json(std::string_view text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);

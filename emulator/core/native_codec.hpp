@@ -49,4 +49,7 @@ bool parse_ipv4(std::string_view text, std::array<std::uint8_t, 4>* out = nullpt
 /// True for an IPv6 address; fills the 16 bytes.
 bool parse_ipv6(std::string_view text, std::array<std::uint8_t, 16>* out = nullptr);
 
+/// A time as ISO 8601 in UTC with milliseconds ("2026-01-02T03:04:05.678Z").
+std::string iso8601(WallTime t);
+
 }  // namespace emu::core::native

@@ -85,6 +85,9 @@ struct Registry::Pending {
   std::vector<Event> events;
   std::vector<StoreChange> also;  ///< rows of other owners (ECS) committed with these
   CloudMapChanges cloudmap;
+  /// Route 53: a zone's user record sets as they become (empty: none left), and the change.
+  std::map<std::string, std::vector<UserRecordSet>> user_records;
+  std::vector<Route53Change> route53_changes;
 };
 
 Registry::Registry(const TimeSource& time, TimerQueue& timers, Store& store, RegistryConfig config,
@@ -107,6 +110,8 @@ Result<void> Registry::load(const StoreContents& contents) {
   keys_by_addr_.clear();
   keys_by_service_.clear();
   cloudmap_.clear();
+  user_records_.clear();
+  route53_changes_.clear();
   const auto task_rows = static_cast<std::size_t>(
       std::count_if(contents.entities.begin(), contents.entities.end(),
                     [](const StoredEntity& row) { return row.kind == "task"; }));
@@ -128,6 +133,20 @@ Result<void> Registry::load(const StoreContents& contents) {
       std::string key = task_key(*t);
       index_task(key, *t);
       tasks_.insert_or_assign(tasks_.end(), std::move(key), std::move(*t));  // rows in key order
+      continue;
+    }
+    if (row.kind == kUserRecordsKind || row.kind == kChangeKind) {
+      const auto parsed = native::parse_json(row.body);
+      if (!parsed) return where(parsed.error());
+      if (row.kind == kChangeKind) {
+        auto c = change_from(*parsed);
+        if (!c) return where(c.error());
+        route53_changes_[c->id] = std::move(*c);
+      } else {
+        auto sets = record_sets_from(*parsed);
+        if (!sets) return where(sets.error());
+        user_records_[row.id] = std::move(*sets);
+      }
       continue;
     }
     // Unknown kinds belong to other layers (ECS entities); they load them themselves.
@@ -169,6 +188,16 @@ Result<void> Registry::commit(Pending& p) {
     batch.changes.push_back({StoreChange::Op::Upsert, "service", s.id, persist::to_json(s).dump()});
   for (const auto& t : p.tasks)
     batch.changes.push_back({StoreChange::Op::Upsert, "task", task_key(t), persist::task_body(t)});
+  for (const auto& [zone, sets] : p.user_records) {
+    if (sets.empty()) {
+      batch.changes.push_back({StoreChange::Op::Erase, kUserRecordsKind, zone, ""});
+    } else {
+      batch.changes.push_back(
+          {StoreChange::Op::Upsert, kUserRecordsKind, zone, record_sets_json(sets).dump()});
+    }
+  }
+  for (const auto& c : p.route53_changes)
+    batch.changes.push_back({StoreChange::Op::Upsert, kChangeKind, c.id, change_json(c).dump()});
   for (auto& c : p.also) batch.changes.push_back(std::move(c));
   for (const auto& e : p.events) {
     if (e.as<StateReset>()) {
@@ -219,8 +248,8 @@ void Registry::notify(CommitInfo info) {
 }
 
 bool Registry::changes_dns(const Pending& p) const {
-  if (p.reset || !p.namespaces.empty() || !p.erased_namespaces.empty() || !p.services.empty() ||
-      !p.erased_services.empty()) {
+  if (p.reset || !p.user_records.empty() || !p.namespaces.empty() || !p.erased_namespaces.empty() ||
+      !p.services.empty() || !p.erased_services.empty()) {
     return true;
   }
   // What the ZoneModel takes from a task: registration, DNS health, addresses, port, id.
@@ -249,7 +278,17 @@ void Registry::apply(const Pending& p) {
     keys_by_id_.clear();
     keys_by_addr_.clear();
     keys_by_service_.clear();
+    user_records_.clear();
+    route53_changes_.clear();
   }
+  for (const auto& [zone, sets] : p.user_records) {
+    if (sets.empty()) {
+      user_records_.erase(zone);
+    } else {
+      user_records_[zone] = sets;
+    }
+  }
+  for (const auto& c : p.route53_changes) route53_changes_[c.id] = c;
   for (const auto& id : p.erased_namespaces) namespaces_.erase(id);
   for (const auto& id : p.erased_services) services_.erase(id);
   for (const auto& key : p.erased_tasks) {
@@ -321,8 +360,8 @@ Result<void> Registry::end_transaction() {
 }
 
 void Registry::note_zone_changes(const Pending& p) {
-  if (p.reset || !p.namespaces.empty() || !p.erased_namespaces.empty() || !p.services.empty() ||
-      !p.erased_services.empty()) {
+  if (p.reset || !p.user_records.empty() || !p.namespaces.empty() || !p.erased_namespaces.empty() ||
+      !p.services.empty() || !p.erased_services.empty()) {
     zones_full_ = true;  // zones or services changed: rare, rebuilt in full
     return;
   }
@@ -381,6 +420,20 @@ ZoneModel Registry::zone_model() const {
     ZoneNamespace zn;
     zn.name = ns.name;
     zn.negative_ttl = ns.negative_ttl;
+    if (const auto u = user_records_.find(ns.hosted_zone_id); u != user_records_.end()) {
+      for (const auto& set : u->second) {
+        ZoneRecordSet rs;
+        rs.name = set.name;
+        rs.type = record_type_code(set.type);
+        rs.ttl = set.ttl;
+        if (set.weight) rs.weight = static_cast<std::uint32_t>(*set.weight);
+        rs.multivalue = set.multivalue;
+        for (const auto& v : set.values) {
+          if (auto rdata = encode_rdata(set.type, v)) rs.rdata.push_back(std::move(*rdata));
+        }
+        zn.record_sets.push_back(std::move(rs));
+      }
+    }
     for (const auto& [sid, s] : services_) {
       if (s.namespace_id != id) continue;
       ZoneService zs;
@@ -576,6 +629,13 @@ Result<Namespace> Registry::delete_namespace(std::string_view name_or_id,
   for (const auto& [id, s] : services_) {
     if (s.namespace_id == n->id)
       return conflict("namespace " + n->name + " still has services (first: " + s.name + ")");
+  }
+  if (const auto u = user_records_.find(n->hosted_zone_id); u != user_records_.end()) {
+    // Route 53 refuses to delete a hosted zone that holds records other than SOA and NS.
+    return conflict("namespace " + n->name + "'s hosted zone " + n->hosted_zone_id + " still has " +
+                    std::to_string(u->second.size()) +
+                    " record sets created through Route 53 (first: " + u->second.front().name +
+                    " " + u->second.front().type + ")");
   }
   Namespace copy = *n;
   Pending p;
@@ -1037,6 +1097,78 @@ Result<void> Registry::purge_stopped() {
   }
   if (p.erased_tasks.empty()) return {};
   return commit(p);
+}
+
+// --------------------------------------------------------------------------- Route 53
+
+Result<Route53Change> Registry::change_record_sets(std::string_view hosted_zone_id,
+                                                   const std::vector<RecordChange>& changes,
+                                                   std::string comment) {
+  const Namespace* ns = nullptr;
+  for (const auto& [id, n] : namespaces_) {
+    if (n.is_dns() && n.hosted_zone_id == hosted_zone_id) ns = &n;
+  }
+  if (ns == nullptr) {
+    return Error{Code::NotFound,
+                 "No hosted zone found with ID: " + std::string(hosted_zone_id),
+                 {},
+                 "NoSuchHostedZone"};
+  }
+  // What Cloud Map writes in the zone: each service's name (its A/AAAA/SRV) and, with SRV, its
+  // instances' names (A/AAAA). An empty type asks for any.
+  std::vector<const Service*> mine;
+  for (const auto& [id, s] : services_) {
+    if (s.namespace_id == ns->id) mine.push_back(&s);
+  }
+  const std::string zone_suffix = "." + ns->name + ".";
+  const ManagedRecords managed = [&](const std::string& name, const std::string& type) {
+    for (const Service* s : mine) {
+      const std::string fqdn = s->name + zone_suffix;
+      const bool any = type.empty();
+      if (name == fqdn) {
+        if (any || (type == "A" && s->records.a) || (type == "AAAA" && s->records.aaaa) ||
+            (type == "SRV" && s->records.srv))
+          return true;
+      } else if (s->records.srv && name.size() > fqdn.size() + 1 && name.ends_with("." + fqdn) &&
+                 name.find('.') == name.size() - fqdn.size() - 1) {
+        if (any || type == "A" || type == "AAAA") return true;
+      }
+    }
+    return false;
+  };
+  const auto current = user_records_.find(ns->hosted_zone_id);
+  auto next = apply_change_batch(
+      current == user_records_.end() ? std::vector<UserRecordSet>{} : current->second, changes,
+      ns->name, managed);
+  if (!next) return next.error();
+  Route53Change change;
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  change.id = "C";
+  for (int i = 0; i < 21; ++i) change.id.push_back(kAlphabet[rng_() % 36]);
+  change.submitted = time_.wall_now();
+  change.comment = std::move(comment);
+  Pending p;
+  p.user_records[ns->hosted_zone_id] = std::move(*next);
+  p.route53_changes.push_back(change);
+  if (auto r = commit(p); !r) return r.error();
+  return change;
+}
+
+const std::vector<UserRecordSet>& Registry::user_record_sets(
+    std::string_view hosted_zone_id) const {
+  static const std::vector<UserRecordSet> kNone;
+  const auto it = user_records_.find(hosted_zone_id);
+  return it == user_records_.end() ? kNone : it->second;
+}
+
+const Route53Change* Registry::route53_change(std::string_view id) const {
+  const auto it = route53_changes_.find(id);
+  return it == route53_changes_.end() ? nullptr : &it->second;
+}
+
+bool Registry::change_in_sync(const Route53Change& change) const {
+  return time_.wall_now() >= change.submitted + std::chrono::duration_cast<WallTime::duration>(
+                                                    config_.health_propagation_delay);
 }
 
 Result<void> Registry::reset() {

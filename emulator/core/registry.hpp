@@ -21,6 +21,7 @@
 #include "emulator/core/events.hpp"
 #include "emulator/core/model.hpp"
 #include "emulator/core/result.hpp"
+#include "emulator/core/route53_records.hpp"
 #include "emulator/core/snapshot_holder.hpp"
 #include "emulator/core/store.hpp"
 #include "emulator/core/time.hpp"
@@ -213,6 +214,20 @@ class Registry {
   /// A new operation id: 32 [a-z0-9] + "-" + 8 [a-z0-9].
   std::string new_operation_id();
 
+  // Route 53 ----------------------------------------------------------------------------------
+  /// Applies a ChangeResourceRecordSets batch to the hosted zone `hosted_zone_id` (a DNS
+  /// namespace's): all or nothing, InvalidChangeBatch as Route 53 words it, NoSuchHostedZone.
+  /// The record sets and the change are committed together and reach the next DNS query.
+  Result<Route53Change> change_record_sets(std::string_view hosted_zone_id,
+                                           const std::vector<RecordChange>& changes,
+                                           std::string comment = {});
+  /// The user's record sets of a hosted zone (sorted by name, type, identifier).
+  const std::vector<UserRecordSet>& user_record_sets(std::string_view hosted_zone_id) const;
+  /// A submitted change by id ("C..."), or null.
+  const Route53Change* route53_change(std::string_view id) const;
+  /// INSYNC once the health propagation delay has passed since the change was submitted.
+  bool change_in_sync(const Route53Change& change) const;
+
   /// Empties all state (POST /v1/reset); event indexes keep growing.
   Result<void> reset();
 
@@ -315,6 +330,8 @@ class Registry {
   std::map<std::string, Task, std::less<>> tasks_;            // by task_key
   EventLog events_;
   CloudMapState cloudmap_;
+  std::map<std::string, std::vector<UserRecordSet>, std::less<>> user_records_;  // by zone id
+  std::map<std::string, Route53Change, std::less<>> route53_changes_;            // by change id
   SnapshotHolder zones_;
   std::vector<Observer> observers_;
   std::vector<ProbeListener> probe_listeners_;

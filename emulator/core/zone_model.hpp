@@ -32,11 +32,22 @@ struct ZoneService {
   std::string key;                      ///< identifies the service (ZoneBuilder); empty = position
 };
 
+/// One record set a user wrote through Route 53 (ChangeResourceRecordSets), ready for the wire.
+struct ZoneRecordSet {
+  std::string name;  ///< lowercase, with or without the trailing dot: "db.local."
+  std::uint16_t type = 0;
+  std::uint32_t ttl = 300;
+  std::optional<std::uint32_t> weight;  ///< weighted routing: one set per name and type answered
+  bool multivalue = false;              ///< multivalue routing: up to 8 sets answered
+  std::vector<std::string> rdata;       ///< wire rdata, names uncompressed
+};
+
 /// One zone (a private DNS namespace).
 struct ZoneNamespace {
   std::string name;  ///< lowercase, no trailing dot: "local"
   std::uint32_t negative_ttl = 5;
   std::vector<ZoneService> services;
+  std::vector<ZoneRecordSet> record_sets;  ///< the user's (Route 53), beside Cloud Map's
 };
 
 /// Every zone the server is authoritative for.

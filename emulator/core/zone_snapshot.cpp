@@ -282,6 +282,9 @@ struct ZoneBuilder::State {
   std::shared_ptr<const std::vector<Zone>> zones = std::make_shared<const std::vector<Zone>>();
   std::unordered_map<std::string, std::uint32_t> apexes;
   std::vector<std::shared_ptr<const Node>> apex_nodes;
+  /// The user's record sets by owner (Route 53), and the nodes of names that only they hold.
+  std::unordered_map<std::string, std::vector<ZoneSnapshot::UserSet>> user;
+  std::unordered_map<std::string, std::shared_ptr<const Node>> user_nodes;
   std::vector<std::unique_ptr<Svc>> services;  ///< model order
   std::unordered_map<std::string, Svc*> by_key;
   std::unordered_map<std::string, Svc*> ep_service;  ///< endpoint key -> its service
@@ -499,7 +502,12 @@ struct ZoneBuilder::State {
     s.dup_dirty = false;
     const bool live = s.eligible && !s.lost && !s.eps.empty();
     if (!live) {
-      if (s.published) erase(s.owner_hash, s.owner);
+      if (s.published) {
+        erase(s.owner_hash, s.owner);
+        // The user's record sets at the name stay, on a node of their own.
+        if (const auto u = user_nodes.find(s.owner); u != user_nodes.end())
+          put(s.owner_hash, u->second);
+      }
       s.published = false;
       s.cur.reset(), s.spare.reset(), s.edits.clear();
       s.cur_at = 0, s.spare_ok = false, s.edits_lost = false;
@@ -544,8 +552,59 @@ struct ZoneBuilder::State {
     node->has_a = !node->a_healthy.empty() || !node->a_unhealthy.empty();
     node->has_aaaa = !node->aaaa_healthy.empty() || !node->aaaa_unhealthy.empty();
     node->has_srv = s.records.srv && (!node->srv_healthy.empty() || !node->srv_unhealthy.empty());
+    if (const auto u = user.find(s.owner); u != user.end()) {
+      node->user = u->second;
+    } else {
+      node->user.clear();
+    }
     put(s.owner_hash, std::move(node));
     s.published = true;
+  }
+
+  // The user's record sets of every zone, grouped by owner and type, on the apex node or on nodes
+  // of their own (a service node that shares the name takes them when it publishes).
+  static void load_user_records(State& st, const ZoneModel& model, const std::vector<Zone>& zones) {
+    using UserSet = ZoneSnapshot::UserSet;
+    for (const ZoneNamespace& ns : model.namespaces) {
+      const auto zit = st.apexes.find(ZoneSnapshot::to_wire(ns.name));
+      if (zit == st.apexes.end()) continue;
+      for (const ZoneRecordSet& rs : ns.record_sets) {
+        const std::string owner = ZoneSnapshot::to_wire(rs.name);
+        if (owner.empty() || rs.rdata.empty()) continue;
+        auto& sets = st.user[owner];
+        auto it = std::find_if(sets.begin(), sets.end(),
+                               [&](const UserSet& u) { return u.type == rs.type; });
+        if (it == sets.end()) {
+          sets.push_back(UserSet{rs.type, rs.weight ? Routing::Weighted : Routing::Multivalue, {}});
+          it = sets.end() - 1;
+        }
+        ZoneSnapshot::UserChoice choice;
+        choice.weight = rs.weight.value_or(0);
+        for (const auto& rdata : rs.rdata) {
+          if (rdata.size() > 0xffff) continue;
+          choice.tails.push_back(rr_tail(rs.type, rs.ttl, rdata));
+        }
+        it->choices.push_back(std::move(choice));
+      }
+    }
+    for (auto& apex : st.apex_nodes) {
+      const auto u = st.user.find(apex->owner);
+      if (u == st.user.end()) continue;
+      auto node = std::make_shared<Node>(*apex);
+      node->user = u->second;
+      apex = std::move(node);
+    }
+    for (const auto& [owner, sets] : st.user) {
+      if (st.is_apex(owner)) continue;
+      const std::int64_t z = st.nearest_zone(owner);
+      if (z < 0 || static_cast<std::size_t>(z) >= zones.size()) continue;
+      auto node = std::make_shared<Node>();
+      node->owner = owner;
+      node->zone = static_cast<std::uint32_t>(z);
+      node->kind = ZoneSnapshot::Kind::Service;
+      node->user = sets;
+      st.user_nodes.emplace(owner, std::move(node));
+    }
   }
 
   // Every name again from the current state (a load, or a change to a contested name).
@@ -554,6 +613,7 @@ struct ZoneBuilder::State {
     fresh.assign(kChunks, true);
     size = 0;
     for (const auto& apex : apex_nodes) put(hash_wire_name(bytes(apex->owner)), apex);
+    for (const auto& [owner, node] : user_nodes) put(hash_wire_name(bytes(owner)), node);
     // Services sharing a name are contested: changes to them resolve everything again. The
     // name goes to the first of them that has an endpoint.
     std::unordered_map<std::string_view, int> claims;
@@ -606,6 +666,7 @@ void ZoneBuilder::load(const ZoneModel& model) {
     st.apex_nodes.push_back(std::move(node));
   }
   st.zones = zones;
+  State::load_user_records(st, model, *zones);
 
   std::size_t position = 0;
   for (const ZoneNamespace& ns : model.namespaces) {

@@ -48,6 +48,19 @@ class ZoneSnapshot {
     const Node* target = nullptr;
   };
 
+  /// One record set a user wrote (Route 53): its records, ready for the wire.
+  struct UserChoice {
+    std::uint32_t weight = 0;        ///< weighted routing
+    std::vector<std::string> tails;  ///< TYPE CLASS TTL RDLENGTH RDATA, one per record
+  };
+  /// The user's records of one type at a name: one choice (simple), one per set identifier
+  /// (weighted: one answered, by weight; multivalue: up to 8 answered).
+  struct UserSet {
+    std::uint16_t type = 0;
+    Routing routing = Routing::Multivalue;  ///< Weighted: pick one choice by weight
+    std::vector<UserChoice> choices;
+  };
+
   /// One name of a zone and everything published at it.
   struct Node {
     std::string owner;  ///< lowercase wire format, with the root label
@@ -67,6 +80,15 @@ class ZoneSnapshot {
     std::array<std::uint8_t, 10> a_head{}, aaaa_head{};
     /// An instance node's own SRV record (target: this node), listed by its service's node.
     Srv srv;
+    /// Record sets the user wrote at this name (Route 53), by type; a CNAME stands alone.
+    std::vector<UserSet> user;
+    /// The user's record set of `type` here, or null.
+    const UserSet* user_set(std::uint16_t type) const {
+      for (const auto& u : user) {
+        if (u.type == type) return &u;
+      }
+      return nullptr;
+    }
   };
 
   /// One zone (a namespace) and its apex records.

@@ -227,6 +227,17 @@ def write_fixture(directory, doc, name="fixture.json"):
     return path
 
 
+def run_aws(case, home, api_url, *args, expect=0):
+    """Runs Debian's `/usr/bin/aws ARGS` (JSON output) against the daemon at `api_url`, asserts
+    its exit code on the unittest `case`; returns (parsed stdout, stderr)."""
+    cmd = ["/usr/bin/aws", "--endpoint-url", api_url, "--output", "json"] + list(args)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                         env=aws_cli_env(home, api_url))
+    case.assertEqual(out.returncode, expect,
+                     "%s\nstdout: %s\nstderr: %s" % (cmd, out.stdout, out.stderr))
+    return (json.loads(out.stdout) if out.stdout.strip() else {}), out.stderr
+
+
 def aws_cli_env(home, api_url, region="us-east-1", proxy=False):
     """Environment for Debian's AWS CLI v2 (/usr/bin/aws) against the daemon: dummy credentials,
     no pager, no IMDS, config under `home`, one attempt. With `proxy`, HTTP_PROXY points at the

@@ -9,10 +9,8 @@ pages with --max-items / --page-size and botocore's paginators; an unknown zone 
 NoSuchHostedZone, 404, as botocore parses it. All of it again after a restart on the same state
 file. All traffic goes to 127.0.0.1; the tasks' 10.88.0.x addresses are data only.
 """
-import json
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
@@ -22,7 +20,6 @@ from botocore.exceptions import ClientError
 
 import emu
 
-AWS = "/usr/bin/aws"  # CLI v2 from Debian; the first `aws` on PATH may be a v1
 NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "DISABLED"}}
 FAST = {"Delay": 1, "MaxAttempts": 30}
 TASK_DEFINITION = {
@@ -70,12 +67,7 @@ class Route53Test(unittest.TestCase):
 
     def aws(self, *args, expect=0):
         """Runs `aws ARGS` against the daemon; returns (parsed stdout, stderr)."""
-        cmd = [AWS, "--endpoint-url", self.d.api_url, "--output", "json"] + list(args)
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                             env=emu.aws_cli_env(self.home, self.d.api_url))
-        self.assertEqual(out.returncode, expect,
-                         "%s\nstdout: %s\nstderr: %s" % (cmd, out.stdout, out.stderr))
-        return (json.loads(out.stdout) if out.stdout.strip() else {}), out.stderr
+        return emu.run_aws(self, self.home, self.d.api_url, *args, expect=expect)
 
     def record_sets(self, zone_id, *extra):
         out, _ = self.aws("route53", "list-resource-record-sets", "--hosted-zone-id", zone_id, *extra)
@@ -193,10 +185,7 @@ class Route53Test(unittest.TestCase):
         self.assertIn("ZNOSUCHZONE0000000000", cm.exception.response["Error"]["Message"])
         # An operation not implemented yet says so, with 501.
         with self.assertRaises(ClientError) as cm:
-            self.r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
-                {"Action": "CREATE", "ResourceRecordSet": {
-                    "Name": "db.r53.local", "Type": "CNAME", "TTL": 60,
-                    "ResourceRecords": [{"Value": "db.example.com"}]}}]})
+            self.r53.get_health_check_count()
         self.assertEqual(cm.exception.response["Error"]["Code"], "NotImplemented")
         self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 501)
 

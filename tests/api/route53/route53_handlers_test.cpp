@@ -275,11 +275,16 @@ TEST_F(Route53Test, OperationsNotImplementedYetReadTheirBodyFirst) {
       "/2013-04-01/hostedzone/" + registry.namespace_by_name("local")->hosted_zone_id + "/rrset/";
   expect_error(send(http::verb::post, rrset, "<not xml"), 400, "InvalidInput");
   expect_error(send(http::verb::post, rrset, "<CreateHostedZoneRequest/>"), 400, "InvalidInput");
+  expect_error(send(http::verb::post, "/2013-04-01/hostedzone",
+                    "<CreateHostedZoneRequest xmlns=\"" + std::string(kXmlns) +
+                        "\"><Name>corp.internal</Name></CreateHostedZoneRequest>"),
+               501, "NotImplemented");
+  // ChangeResourceRecordSets reads its batch, GetChange knows only changes it made.
   expect_error(send(http::verb::post, rrset,
                     "<ChangeResourceRecordSetsRequest xmlns=\"" + std::string(kXmlns) +
                         "\"><ChangeBatch/></ChangeResourceRecordSetsRequest>"),
-               501, "NotImplemented");
-  expect_error(get("/2013-04-01/change/C1"), 501, "NotImplemented");
+               400, "InvalidInput");
+  expect_error(get("/2013-04-01/change/C1"), 404, "NoSuchChange");
   expect_error(get("/2013-04-01/healthcheck"), 501, "NotImplemented");
   expect_error(get("/2013-04-01/nothing-here"), 404, "UnknownOperationException");
   expect_error(send(http::verb::put, "/2013-04-01/hostedzone", ""), 404,
