@@ -237,6 +237,42 @@ def run_aws(case, home, api_url, *args, expect=0):
                      "%s\nstdout: %s\nstderr: %s" % (cmd, out.stdout, out.stderr))
     return (json.loads(out.stdout) if out.stdout.strip() else {}), out.stderr
 
+class StateFileDaemonTest(unittest.TestCase):
+    """A suite sharing one daemon on a state file in a temporary folder, restartable with
+    `start_daemon()` on the same state, and an AWS CLI home of its own (`aws()`). Subclasses set
+    `prefix` and `daemon_args`, and make their clients in `on_start()`."""
+    prefix = "emu-"
+    daemon_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix=cls.prefix)
+        cls.home = os.path.join(cls.dir, "home")
+        os.mkdir(cls.home)
+        cls.state = os.path.join(cls.dir, "state.db")
+        cls.d = None
+        cls.start_daemon()
+
+    @classmethod
+    def start_daemon(cls):
+        cls.d = Daemon(state=cls.state, args=list(cls.daemon_args), workdir=cls.dir).start()
+        cls.on_start()
+
+    @classmethod
+    def on_start(cls):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.d:
+            cls.d.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def aws(self, *args, expect=0):
+        """Runs `aws ARGS` against the daemon; returns (parsed stdout, stderr)."""
+        return run_aws(self, self.home, self.d.api_url, *args, expect=expect)
+
+
 
 def aws_cli_env(home, api_url, region="us-east-1", proxy=False):
     """Environment for Debian's AWS CLI v2 (/usr/bin/aws) against the daemon: dummy credentials,

@@ -9,10 +9,6 @@ pages with --max-items / --page-size and botocore's paginators; an unknown zone 
 NoSuchHostedZone, 404, as botocore parses it. All of it again after a restart on the same state
 file. All traffic goes to 127.0.0.1; the tasks' 10.88.0.x addresses are data only.
 """
-import os
-import shutil
-import tempfile
-import unittest
 
 import boto3
 from botocore.config import Config
@@ -41,33 +37,15 @@ def keys(record_sets):
     return [(r["Name"], r["Type"], r.get("SetIdentifier")) for r in record_sets]
 
 
-class Route53Test(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="emu-route53-")
-        cls.home = os.path.join(cls.dir, "home")
-        os.mkdir(cls.home)
-        cls.state = os.path.join(cls.dir, "state.db")
-        cls.d = None
-        cls.start_daemon()
+class Route53Test(emu.StateFileDaemonTest):
+    prefix = "emu-route53-"
+    daemon_args = ["--task-cidr", "10.88.0.0/24"]
 
     @classmethod
-    def start_daemon(cls):
-        cls.d = emu.Daemon(state=cls.state, args=["--task-cidr", "10.88.0.0/24"],
-                           workdir=cls.dir).start()
+    def on_start(cls):
         cls.r53 = client(cls.d, "route53")
         cls.sd = client(cls.d, "servicediscovery")
         cls.ecs = client(cls.d, "ecs")
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.d:
-            cls.d.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
-    def aws(self, *args, expect=0):
-        """Runs `aws ARGS` against the daemon; returns (parsed stdout, stderr)."""
-        return emu.run_aws(self, self.home, self.d.api_url, *args, expect=expect)
 
     def record_sets(self, zone_id, *extra):
         out, _ = self.aws("route53", "list-resource-record-sets", "--hosted-zone-id", zone_id, *extra)

@@ -10,10 +10,6 @@ GetChange reports the change INSYNC. All of it again after a restart on the same
 10.88.x addresses are DNS data only: nothing is sent to them.
 """
 import json
-import os
-import shutil
-import tempfile
-import unittest
 
 import boto3
 from botocore.config import Config
@@ -36,31 +32,13 @@ def rrset(name, rtype, values, ttl=60, **extra):
     return r
 
 
-class Route53RecordsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="emu-route53-records-")
-        cls.home = os.path.join(cls.dir, "home")
-        os.mkdir(cls.home)
-        cls.state = os.path.join(cls.dir, "state.db")
-        cls.d = None
-        cls.start_daemon()
+class Route53RecordsTest(emu.StateFileDaemonTest):
+    prefix = "emu-route53-records-"
 
     @classmethod
-    def start_daemon(cls):
-        cls.d = emu.Daemon(state=cls.state, workdir=cls.dir).start()
+    def on_start(cls):
         cls.r53 = client(cls.d, "route53")
         cls.sd = client(cls.d, "servicediscovery")
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.d:
-            cls.d.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
-    def aws(self, *args, expect=0):
-        """Runs `aws ARGS` against the daemon; returns (parsed stdout, stderr)."""
-        return emu.run_aws(self, self.home, self.d.api_url, *args, expect=expect)
 
     def listed(self, zone_id):
         got = self.r53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
