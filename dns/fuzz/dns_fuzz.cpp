@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "dns/pipeline.hpp"
@@ -32,6 +34,25 @@ std::shared_ptr<const emu::core::ZoneSnapshot> zones() {
   ZoneService w{.name = "w", .routing = Routing::Weighted};
   w.endpoints.push_back({.instance_id = "a", .ipv4 = std::array<std::uint8_t, 4>{10, 1, 1, 1}});
   local.services.push_back(w);
+  // The user's record sets (Route 53): a CNAME chain into a service, a CNAME loop, a weighted
+  // pair, TXT and MX beside an A, so the chase, the weighted choice and user rdata are fuzzed.
+  const auto wire = [](std::string_view dotted) { return ZoneSnapshot::to_wire(dotted); };
+  const std::string a1{'\x0a', '\x02', '\x00', '\x01'}, a2{'\x0a', '\x02', '\x00', '\x02'};
+  local.record_sets = {
+      {.name = "alias.local.", .type = 5, .rdata = {wire("hop.local")}},
+      {.name = "hop.local.", .type = 5, .rdata = {wire("game-server.local")}},
+      {.name = "loop1.local.", .type = 5, .rdata = {wire("loop2.local")}},
+      {.name = "loop2.local.", .type = 5, .rdata = {wire("loop1.local")}},
+      {.name = "out.local.", .type = 5, .rdata = {wire("example.com")}},
+      {.name = "ab.local.", .type = 1, .weight = 3, .rdata = {a1}},
+      {.name = "ab.local.", .type = 1, .weight = 1, .rdata = {a2}},
+      {.name = "db.local.", .type = 1, .multivalue = true, .rdata = {a1, a2}},
+      {.name = "db.local.", .type = 16, .rdata = {std::string("\x05hello", 6)}},
+      {.name = "db.local.",
+       .type = 15,
+       .rdata = {std::string("\x00\x0a", 2) + wire("alias.local")}},
+      {.name = "deep.sub.local.", .type = 16, .rdata = {std::string("\x01x", 2)}},
+  };
   m.namespaces.push_back(local);
   m.namespaces.push_back({.name = "demo.local", .services = {game}});
   return ZoneSnapshot::build(m);
