@@ -753,10 +753,12 @@ Result<json> EcsHandlers::create_cluster(const json& in, const std::string& regi
   }
   auto tags = parse_tags(in);
   if (!tags) return tags.error();
-  if (auto applied = apply_cluster_update(in, c); !applied) return applied.error();
   auto providers = string_list(in, "capacityProviders");
   if (!providers) return providers.error();
   c.capacity_providers = *providers;
+  // Last of the checks: a new Service Connect namespace is created here, so a request refused
+  // for another member leaves none behind.
+  if (auto applied = apply_cluster_update(in, c); !applied) return applied.error();
   auto created = engine_.create_cluster(c, *tags);
   if (!created) return created.error();
   return json{{"cluster", cluster_json(*created, true, true)}};
