@@ -1,5 +1,10 @@
 #include "emulator/health/probe_attempt.hpp"
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
 #include <cctype>
 #include <cerrno>
@@ -59,14 +64,51 @@ std::optional<boost::asio::ip::tcp::endpoint> endpoint_of(const ProbeSpec& spec)
   return boost::asio::ip::tcp::endpoint{address, spec.port};
 }
 
-boost::system::error_code open_probe_socket(boost::asio::ip::tcp::socket& socket,
-                                            const boost::asio::ip::tcp::endpoint& endpoint) {
-  boost::system::error_code ec;
-  socket.open(endpoint.protocol(), ec);
-  if (ec) return ec;
-  boost::system::error_code ignored;
-  socket.set_option(boost::asio::socket_base::linger(true, 0), ignored);
-  return {};
+ProbeConnect connect_probe_socket(const boost::asio::ip::tcp::endpoint& endpoint) {
+  const auto system_error = [](int err) {
+    return boost::system::error_code{err, boost::system::system_category()};
+  };
+  ProbeConnect out;
+  const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                          IPPROTO_TCP);
+  if (fd < 0) {
+    out.error = system_error(errno);
+    return out;
+  }
+  const ::linger reset{1, 0};
+  (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  if (::connect(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size())) == 0) {
+    out.state = ProbeConnect::State::Connected;
+    out.fd = fd;
+    return out;
+  }
+  if (errno != EINPROGRESS) {
+    out.error = system_error(errno);
+    ::close(fd);
+    return out;
+  }
+  ::pollfd pfd{fd, POLLOUT, 0};
+  if (::poll(&pfd, 1, 0) <= 0 || pfd.revents == 0) {
+    out.state = ProbeConnect::State::Pending;
+    out.fd = fd;
+    return out;
+  }
+  out.error = connect_error(fd);
+  if (out.error) {
+    ::close(fd);
+    return out;
+  }
+  out.state = ProbeConnect::State::Connected;
+  out.fd = fd;
+  return out;
+}
+
+boost::system::error_code connect_error(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err == 0) return {};
+  return {err, boost::system::system_category()};
 }
 
 std::string authority_of(const ProbeSpec& spec) {

@@ -66,12 +66,30 @@ std::optional<boost::asio::ip::tcp::endpoint> endpoint_of(const ProbeSpec& spec)
 /// `ip:port` / `[ip6]:port` for Host headers and :authority.
 std::string authority_of(const ProbeSpec& spec);
 
-/// Opens `socket` for `endpoint` and sets SO_LINGER {on, 0}: closing it then sends a reset
-/// instead of a FIN, so a probe leaves no TIME_WAIT socket behind (10,000 probes a second would
-/// keep 600,000 of them; kubelet and EaseProbe do the same). Returns open()'s error; a failing
+/// What connect_probe_socket learned at once.
+struct ProbeConnect {
+  enum class State {
+    Connected,  ///< the handshake completed inside connect(2); `fd` is open
+    Pending,    ///< still in progress; `fd` is open: wait for it to become writable
+    Failed,     ///< refused, unreachable, or no socket; `error` says why, `fd` is -1
+  };
+  State state = State::Failed;
+  int fd = -1;
+  boost::system::error_code error;
+};
+
+/// Starts a TCP connect to `endpoint` without the event loop: a non-blocking socket with
+/// SO_LINGER {on, 0} (closing it then sends a reset instead of a FIN, so a probe leaves no
+/// TIME_WAIT socket behind: 10,000 probes a second would keep 600,000 of them; kubelet and
+/// EaseProbe do the same), connect(2), then one poll(2) with no wait. On loopback the SYN,
+/// SYN-ACK and ACK (or the reset) are processed inside connect(2), so nearly every probe knows
+/// its result here, with no epoll registration and no wake-up of the loop; only a connect that
+/// really waits (a full accept queue, a lost SYN) is Pending and handed to the reactor. A failing
 /// setsockopt is ignored (the close is then an ordinary one).
-boost::system::error_code open_probe_socket(boost::asio::ip::tcp::socket& socket,
-                                            const boost::asio::ip::tcp::endpoint& endpoint);
+ProbeConnect connect_probe_socket(const boost::asio::ip::tcp::endpoint& endpoint);
+
+/// The error a finished non-blocking connect left on `fd` (SO_ERROR); empty when it connected.
+boost::system::error_code connect_error(int fd);
 
 /// "connection refused" from an error_code: the message in lower case after `what: `.
 std::string describe_error(const char* what, const boost::system::error_code& ec);

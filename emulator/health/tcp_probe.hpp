@@ -7,7 +7,8 @@
 
 namespace emu::health {
 
-/// One TCP connect attempt.
+/// One TCP connect attempt: decided inside do_start() when the connect completes at once (as
+/// it does on loopback), else when the socket becomes writable.
 class TcpProbe final : public ProbeAttempt {
  public:
   using ProbeAttempt::ProbeAttempt;
@@ -15,6 +16,7 @@ class TcpProbe final : public ProbeAttempt {
  private:
   void do_start() override;
   void do_stop() override;
+  void on_writable(const boost::system::error_code& ec);
 
   boost::asio::ip::tcp::socket socket_{io_};
 };

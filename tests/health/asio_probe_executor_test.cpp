@@ -433,6 +433,95 @@ TEST_F(AsioProbeExecutorTest, TcpProbeClosesWithAResetAndLeavesNoTimeWait) {
   EXPECT_EQ(ec, asio::error::connection_reset) << ec.message();
 }
 
+/// A loopback listener whose accept queue is full (backlog 0, filled by connects nobody
+/// accepts), so the next SYN is dropped and a connect really waits: the path where a probe's
+/// connect is not decided inside connect(2) and goes to the event loop.
+class FullAcceptQueue {
+ public:
+  FullAcceptQueue(asio::io_context& io, const char* ip) : listener_{io} {
+    const tcp::endpoint at{asio::ip::make_address(ip), 0};
+    listener_.open(at.protocol());
+    listener_.bind(at);
+    listener_.listen(0);
+    port = listener_.local_endpoint().port();
+    for (int i = 0; i < 8 && !full; ++i) {
+      const ProbeConnect c = connect_probe_socket({at.address(), port});
+      if (c.fd >= 0) fillers_.push_back(c.fd);
+      full = c.state == ProbeConnect::State::Pending;
+    }
+  }
+  ~FullAcceptQueue() { release(); }
+  /// Empties the queue and drops the fillers, so the next SYN (a retransmission) is accepted.
+  void release() {
+    for (int fd : fillers_) ::close(fd);
+    fillers_.clear();
+    listener_.non_blocking(true);
+    boost::system::error_code ec;
+    for (;;) {
+      tcp::socket accepted{listener_.get_executor()};
+      listener_.accept(accepted, ec);
+      if (ec) break;
+    }
+  }
+
+  std::uint16_t port = 0;
+  bool full = false;
+
+ private:
+  tcp::acceptor listener_;
+  std::vector<int> fillers_;
+};
+
+TEST(ProbeConnectTest, LoopbackConnectsAndRefusalsAreDecidedInsideConnect) {
+  asio::io_context io;
+  tcp::acceptor listener{io, tcp::endpoint{asio::ip::make_address("127.0.0.3"), 0}};
+  const tcp::endpoint at = listener.local_endpoint();
+  ProbeConnect c = connect_probe_socket(at);
+  EXPECT_EQ(c.state, ProbeConnect::State::Connected);
+  ASSERT_GE(c.fd, 0);
+  ::close(c.fd);
+  listener.close();
+  c = connect_probe_socket(at);
+  EXPECT_EQ(c.state, ProbeConnect::State::Failed);
+  EXPECT_EQ(c.fd, -1);
+  EXPECT_EQ(c.error.value(), ECONNREFUSED);
+}
+
+TEST_F(AsioProbeExecutorTest, TcpConnectThatWaitsTimesOut) {
+  FullAcceptQueue queue{io, "127.0.0.3"};
+  ASSERT_TRUE(queue.full);
+  const ProbeResult r =
+      run_probe(io, executor, spec_for(core::ProbeType::Tcp, "127.0.0.3", queue.port), 300ms);
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.detail, "timeout after 300ms");
+  EXPECT_EQ(executor.in_flight(), 0u);
+}
+
+TEST_F(AsioProbeExecutorTest, HttpConnectThatWaitsTimesOut) {
+  FullAcceptQueue queue{io, "127.0.0.3"};
+  ASSERT_TRUE(queue.full);
+  const ProbeResult r =
+      run_probe(io, executor, spec_for(core::ProbeType::Http, "127.0.0.3", queue.port), 300ms);
+  EXPECT_EQ(r.outcome, Outcome::Fail);
+  EXPECT_EQ(r.detail, "timeout after 300ms");
+}
+
+TEST_F(AsioProbeExecutorTest, TcpConnectThatWaitsPassesOnceTheQueueHasRoom) {
+  // The probe's SYN is dropped while the queue is full; once there is room the kernel's
+  // retransmission (about 1 s later) is accepted and the probe passes from the event loop.
+  FullAcceptQueue queue{io, "127.0.0.3"};
+  ASSERT_TRUE(queue.full);
+  std::optional<ProbeResult> result;
+  executor.run(spec_for(core::ProbeType::Tcp, "127.0.0.3", queue.port), 5s,
+               [&](ProbeResult r) { result = std::move(r); });
+  EXPECT_EQ(executor.in_flight(), 1u);
+  queue.release();
+  ASSERT_TRUE(run_until(
+      io, [&] { return result.has_value(); }, 8s));
+  EXPECT_EQ(result->outcome, Outcome::Pass) << result->detail;
+  EXPECT_EQ(result->detail, "tcp: connected");
+}
+
 TEST_F(AsioProbeExecutorTest, EachAttemptTimesOutAtItsOwnDeadline) {
   // One timer for all attempts: a short timeout started after a long one still fires first, and
   // the long one keeps its own deadline.
