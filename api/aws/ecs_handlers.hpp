@@ -53,6 +53,10 @@ class EcsHandlers {
   Result<Json> delete_cluster(const Json& in, const std::string& region);
   Result<Json> update_cluster(const Json& in, const std::string& region);
   Result<Json> update_cluster_settings(const Json& in, const std::string& region);
+  Result<Json> put_account_setting(const Json& in, const std::string& region);
+  Result<Json> put_account_setting_default(const Json& in, const std::string& region);
+  Result<Json> delete_account_setting(const Json& in, const std::string& region);
+  Result<Json> list_account_settings(const Json& in, const std::string& region);
   Result<Json> register_task_definition(const Json& in, const std::string& region);
   Result<Json> describe_task_definition(const Json& in, const std::string& region);
   Result<Json> list_task_definitions(const Json& in, const std::string& region);
@@ -71,6 +75,9 @@ class EcsHandlers {
   Result<Json> untag_resource(const Json& in, const std::string& region);
   Result<Json> list_tags_for_resource(const Json& in, const std::string& region);
 
+  /// The principalArn of an account-settings call (an IAM user, role or root ARN), or the root
+  /// user when absent (the emulator has no IAM: the caller is the account).
+  Result<std::string> principal_of(const Json& in) const;
   /// An ACTIVE cluster named by name or ARN (default "default"), else ClusterNotFoundException.
   Result<std::string> active_cluster(const Json& in, const std::string& region) const;
   /// `family`, `family:revision` or an ARN; without a revision the latest ACTIVE one.
