@@ -410,6 +410,7 @@ Result<json> EcsHandlers::call(std::string_view op, const json& in, const std::s
       {"DescribeServices", &EcsHandlers::describe_services},
       {"DescribeTaskDefinition", &EcsHandlers::describe_task_definition},
       {"DescribeTasks", &EcsHandlers::describe_tasks},
+      {"DiscoverPollEndpoint", &EcsHandlers::discover_poll_endpoint},
       {"ListAccountSettings", &EcsHandlers::list_account_settings},
       {"ListClusters", &EcsHandlers::list_clusters},
       {"ListServices", &EcsHandlers::list_services},
@@ -422,6 +423,9 @@ Result<json> EcsHandlers::call(std::string_view op, const json& in, const std::s
       {"RegisterTaskDefinition", &EcsHandlers::register_task_definition},
       {"RunTask", &EcsHandlers::run_task},
       {"StopTask", &EcsHandlers::stop_task},
+      {"SubmitAttachmentStateChanges", &EcsHandlers::submit_attachment_state_changes},
+      {"SubmitContainerStateChange", &EcsHandlers::submit_state_change},
+      {"SubmitTaskStateChange", &EcsHandlers::submit_state_change},
       {"TagResource", &EcsHandlers::tag_resource},
       {"UntagResource", &EcsHandlers::untag_resource},
       {"UpdateCluster", &EcsHandlers::update_cluster},
@@ -988,6 +992,26 @@ Result<json> EcsHandlers::list_account_settings(const json& in, const std::strin
     items.push_back(setting_json(s));
   }
   return page(items, in, "settings", 10, 10);
+}
+
+// ------------------------------------------------------------------------ agent endpoints
+
+Result<json> EcsHandlers::discover_poll_endpoint(const json&, const std::string&) {
+  // No container agent polls the emulator: every endpoint is its own API.
+  return json{{"endpoint", poll_endpoint_},
+              {"telemetryEndpoint", poll_endpoint_},
+              {"serviceConnectEndpoint", poll_endpoint_}};
+}
+
+Result<json> EcsHandlers::submit_state_change(const json&, const std::string&) {
+  // Agent reports: accepted, as ECS does; the emulator's own lifecycle owns the task states.
+  return json{{"acknowledgment", "ACK"}};
+}
+
+Result<json> EcsHandlers::submit_attachment_state_changes(const json& in, const std::string&) {
+  if (!in.contains("attachments") || !in["attachments"].is_array())
+    return invalid_parameter("attachments must be specified.");
+  return json{{"acknowledgment", "ACK"}};
 }
 
 // ------------------------------------------------------------------------ task definitions

@@ -582,3 +582,30 @@ TEST_F(EcsHandlersTest, NewClustersTakeTheAccountsContainerInsights) {
 
 }  // namespace
 }  // namespace emu::api::aws
+
+namespace emu::api::aws {
+namespace {
+
+TEST_F(EcsHandlersTest, DiscoverPollEndpointAnswersTheDaemonsApi) {
+  handlers_.set_poll_endpoint("http://127.0.0.1:41234/");
+  const json out = call("DiscoverPollEndpoint", {{"cluster", "default"}});
+  EXPECT_EQ(out, json::parse(R"({"endpoint":"http://127.0.0.1:41234/",)"
+                             R"("telemetryEndpoint":"http://127.0.0.1:41234/",)"
+                             R"("serviceConnectEndpoint":"http://127.0.0.1:41234/"})"));
+}
+
+TEST_F(EcsHandlersTest, AgentStateChangesAreAcknowledged) {
+  for (const char* op : {"SubmitTaskStateChange", "SubmitContainerStateChange"}) {
+    EXPECT_EQ(call(op, {{"cluster", "default"}, {"task", "t"}, {"status", "RUNNING"}}),
+              json::parse(R"({"acknowledgment":"ACK"})"))
+        << op;
+  }
+  EXPECT_EQ(call("SubmitAttachmentStateChanges",
+                 {{"attachments", {{{"attachmentArn", "arn:x"}, {"status", "ATTACHED"}}}}}),
+            json::parse(R"({"acknowledgment":"ACK"})"));
+  EXPECT_EQ(error("SubmitAttachmentStateChanges", json::object()),
+            "InvalidParameterException: attachments must be specified.");
+}
+
+}  // namespace
+}  // namespace emu::api::aws

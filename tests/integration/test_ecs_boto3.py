@@ -310,6 +310,19 @@ class EcsBoto3Test(unittest.TestCase):
                                                       effectiveSettings=True)["settings"]
                 self.assertEqual(inherited[0]["value"], "14")  # the root user's value again
 
+    def test_agent_endpoints_and_state_changes(self):
+        out = self.ecs.discover_poll_endpoint(cluster="default")
+        base = self.d.api_url.rstrip("/") + "/"
+        self.assertEqual((out["endpoint"], out["telemetryEndpoint"], out["serviceConnectEndpoint"]),
+                         (base, base, base))
+        self.assertEqual(self.ecs.submit_task_state_change(cluster="default", task="t", status="RUNNING")
+                         ["acknowledgment"], "ACK")
+        self.assertEqual(self.ecs.submit_container_state_change(cluster="default", task="t", containerName="web",
+                                                                status="RUNNING")["acknowledgment"], "ACK")
+        self.assertEqual(self.ecs.submit_attachment_state_changes(
+            attachments=[{"attachmentArn": "arn:aws:ecs:us-east-1:000000000000:attachment/a", "status": "ATTACHED"}])
+            ["acknowledgment"], "ACK")
+
     def test_reset_empties_ecs_state(self):
         d = emu.Daemon().start()
         try:
