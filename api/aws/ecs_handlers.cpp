@@ -129,13 +129,16 @@ json tags_json(const Tags& tags) {
   return out;
 }
 
-/// Paging over a list of strings: nextToken is the offset, opaque to clients.
-Result<json> page(const std::vector<std::string>& items, const json& in, const char* list_key,
-                  int default_max) {
+/// Paging over a list (of ARNs, of settings): nextToken is the offset, opaque to clients;
+/// maxResults is 1 to `max_limit`.
+Result<json> page(const json& items, const json& in, const char* list_key, int default_max,
+                  int max_limit = 100) {
   auto max = opt_int(in, "maxResults");
   if (!max) return max.error();
   const int limit = max->value_or(default_max);
-  if (limit < 1 || limit > 100) return invalid_parameter("maxResults must be between 1 and 100.");
+  if (limit < 1 || limit > max_limit) {
+    return invalid_parameter("maxResults must be between 1 and " + std::to_string(max_limit) + ".");
+  }
   auto token = opt_string(in, "nextToken");
   if (!token) return token.error();
   std::size_t offset = 0;
@@ -399,6 +402,7 @@ Result<json> EcsHandlers::call(std::string_view op, const json& in, const std::s
   static constexpr Entry kOperations[] = {
       {"CreateCluster", &EcsHandlers::create_cluster},
       {"CreateService", &EcsHandlers::create_service},
+      {"DeleteAccountSetting", &EcsHandlers::delete_account_setting},
       {"DeleteCluster", &EcsHandlers::delete_cluster},
       {"DeleteService", &EcsHandlers::delete_service},
       {"DeregisterTaskDefinition", &EcsHandlers::deregister_task_definition},
@@ -406,15 +410,22 @@ Result<json> EcsHandlers::call(std::string_view op, const json& in, const std::s
       {"DescribeServices", &EcsHandlers::describe_services},
       {"DescribeTaskDefinition", &EcsHandlers::describe_task_definition},
       {"DescribeTasks", &EcsHandlers::describe_tasks},
+      {"DiscoverPollEndpoint", &EcsHandlers::discover_poll_endpoint},
+      {"ListAccountSettings", &EcsHandlers::list_account_settings},
       {"ListClusters", &EcsHandlers::list_clusters},
       {"ListServices", &EcsHandlers::list_services},
       {"ListTagsForResource", &EcsHandlers::list_tags_for_resource},
       {"ListTaskDefinitionFamilies", &EcsHandlers::list_task_definition_families},
       {"ListTaskDefinitions", &EcsHandlers::list_task_definitions},
       {"ListTasks", &EcsHandlers::list_tasks},
+      {"PutAccountSetting", &EcsHandlers::put_account_setting},
+      {"PutAccountSettingDefault", &EcsHandlers::put_account_setting_default},
       {"RegisterTaskDefinition", &EcsHandlers::register_task_definition},
       {"RunTask", &EcsHandlers::run_task},
       {"StopTask", &EcsHandlers::stop_task},
+      {"SubmitAttachmentStateChanges", &EcsHandlers::submit_attachment_state_changes},
+      {"SubmitContainerStateChange", &EcsHandlers::submit_state_change},
+      {"SubmitTaskStateChange", &EcsHandlers::submit_state_change},
       {"TagResource", &EcsHandlers::tag_resource},
       {"UntagResource", &EcsHandlers::untag_resource},
       {"UpdateCluster", &EcsHandlers::update_cluster},
@@ -759,6 +770,14 @@ Result<json> EcsHandlers::create_cluster(const json& in, const std::string& regi
   // Last of the checks: a new Service Connect namespace is created here, so a request refused
   // for another member leaves none behind.
   if (auto applied = apply_cluster_update(in, c); !applied) return applied.error();
+  // ECS: a cluster created without a containerInsights setting takes the account's.
+  const bool insights_given = std::any_of(c.settings.begin(), c.settings.end(), [](const json& s) {
+    return s.value("name", std::string()) == "containerInsights";
+  });
+  const auto& account = engine_.account_settings();
+  const auto insights = account.effective(region, account.root_arn(), "containerInsights");
+  if (!insights_given && insights.value != "disabled")
+    c.settings.push_back({{"name", "containerInsights"}, {"value", insights.value}});
   auto created = engine_.create_cluster(c, *tags);
   if (!created) return created.error();
   return json{{"cluster", cluster_json(*created, true, true)}};
@@ -874,6 +893,125 @@ Result<json> EcsHandlers::update_cluster_settings(const json& in, const std::str
     return invalid_parameter("settings must be specified.");
   return update_cluster(
       json{{"cluster", in.value("cluster", json())}, {"settings", in["settings"]}}, region);
+}
+
+// ------------------------------------------------------------------------ account settings
+
+namespace {
+
+json setting_json(const core::ecs::AccountSetting& s) {
+  return {{"name", s.name},
+          {"value", s.value},
+          {"principalArn", s.principal_arn},
+          {"type", s.aws_managed ? "aws_managed" : "user"}};
+}
+
+/// `name` (a SettingName; the model checked the enum) and `value` (required if `value_needed`).
+Result<std::pair<std::string, std::string>> setting_name_value(const json& in, bool value_needed) {
+  auto name = opt_string(in, "name");
+  if (!name) return name.error();
+  if (!name->has_value()) return invalid_parameter("name must be specified.");
+  auto value = opt_string(in, "value");
+  if (!value) return value.error();
+  if (value_needed && !value->has_value()) return invalid_parameter("value must be specified.");
+  return std::pair{**name, value->value_or("")};
+}
+
+}  // namespace
+
+Result<std::string> EcsHandlers::principal_of(const json& in) const {
+  auto ref = opt_string(in, "principalArn");
+  if (!ref) return ref.error();
+  const auto& settings = engine_.account_settings();
+  if (!ref->has_value()) return settings.root_arn();  // no IAM: the caller is the root user
+  // arn:<partition>:iam::<account>:root | user/... | role/...
+  const auto& arn = **ref;
+  const auto iam = arn.find(":iam::");
+  const auto colon = iam == std::string::npos ? iam : arn.find(':', iam + 6);
+  const auto resource = colon == std::string::npos ? std::string() : arn.substr(colon + 1);
+  if (arn.rfind("arn:", 0) != 0 || resource.empty() ||
+      !(resource == "root" || resource.rfind("user/", 0) == 0 || resource.rfind("role/", 0) == 0)) {
+    return invalid_parameter("principalArn " + arn + " is not a valid IAM user, role or root ARN.");
+  }
+  return arn;
+}
+
+Result<json> EcsHandlers::put_account_setting(const json& in, const std::string& region) {
+  auto setting = setting_name_value(in, true);
+  if (!setting) return setting.error();
+  auto principal = principal_of(in);
+  if (!principal) return principal.error();
+  auto put = engine_.account_settings().put(region, *principal, setting->first, setting->second);
+  if (!put) return put.error();
+  return json{{"setting", setting_json(*put)}};
+}
+
+Result<json> EcsHandlers::put_account_setting_default(const json& in, const std::string& region) {
+  auto setting = setting_name_value(in, true);
+  if (!setting) return setting.error();
+  auto& settings = engine_.account_settings();
+  auto put = settings.put(region, settings.root_arn(), setting->first, setting->second);
+  if (!put) return put.error();
+  return json{{"setting", setting_json(*put)}};
+}
+
+Result<json> EcsHandlers::delete_account_setting(const json& in, const std::string& region) {
+  auto setting = setting_name_value(in, false);
+  if (!setting) return setting.error();
+  auto principal = principal_of(in);
+  if (!principal) return principal.error();
+  auto removed = engine_.account_settings().remove(region, *principal, setting->first);
+  if (!removed) return removed.error();
+  return json{{"setting", setting_json(*removed)}};
+}
+
+Result<json> EcsHandlers::list_account_settings(const json& in, const std::string& region) {
+  auto name = opt_string(in, "name");
+  if (!name) return name.error();
+  auto value = opt_string(in, "value");
+  if (!value) return value.error();
+  if (value->has_value() && !name->has_value()) {
+    return invalid_parameter("You must also specify an account setting name to use value.");
+  }
+  auto effective = opt_bool(in, "effectiveSettings");
+  if (!effective) return effective.error();
+  auto principal = principal_of(in);
+  if (!principal) return principal.error();
+  const auto& settings = engine_.account_settings();
+  std::vector<core::ecs::AccountSetting> found;
+  if (effective->value_or(false)) {
+    for (const auto& rule : core::ecs::AccountSettings::rules())
+      found.push_back(settings.effective(region, *principal, rule.name));
+  } else {
+    found = settings.explicit_settings(region, *principal);
+  }
+  json items = json::array();
+  for (const auto& s : found) {
+    if (name->has_value() && s.name != **name) continue;
+    if (value->has_value() && s.value != **value) continue;
+    items.push_back(setting_json(s));
+  }
+  return page(items, in, "settings", 10, 10);
+}
+
+// ------------------------------------------------------------------------ agent endpoints
+
+Result<json> EcsHandlers::discover_poll_endpoint(const json&, const std::string&) {
+  // No container agent polls the emulator: every endpoint is its own API.
+  return json{{"endpoint", poll_endpoint_},
+              {"telemetryEndpoint", poll_endpoint_},
+              {"serviceConnectEndpoint", poll_endpoint_}};
+}
+
+Result<json> EcsHandlers::submit_state_change(const json&, const std::string&) {
+  // Agent reports: accepted, as ECS does; the emulator's own lifecycle owns the task states.
+  return json{{"acknowledgment", "ACK"}};
+}
+
+Result<json> EcsHandlers::submit_attachment_state_changes(const json& in, const std::string&) {
+  if (!in.contains("attachments") || !in["attachments"].is_array())
+    return invalid_parameter("attachments must be specified.");
+  return json{{"acknowledgment", "ACK"}};
 }
 
 // ------------------------------------------------------------------------ task definitions

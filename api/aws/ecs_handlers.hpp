@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "api/aws/aws_call.hpp"
 #include "api/http_types.hpp"
@@ -38,6 +39,8 @@ class EcsHandlers {
                               const std::string& region);
 
   core::ecs::EcsEngine& engine() { return engine_; }
+  /// The URL DiscoverPollEndpoint answers (the daemon's API, once it listens).
+  void set_poll_endpoint(std::string url) { poll_endpoint_ = std::move(url); }
 
   // Shapes (public for tests) -------------------------------------------------------------
   nlohmann::json cluster_json(const core::ecs::Cluster& c, bool tags, bool settings) const;
@@ -53,6 +56,13 @@ class EcsHandlers {
   Result<Json> delete_cluster(const Json& in, const std::string& region);
   Result<Json> update_cluster(const Json& in, const std::string& region);
   Result<Json> update_cluster_settings(const Json& in, const std::string& region);
+  Result<Json> put_account_setting(const Json& in, const std::string& region);
+  Result<Json> put_account_setting_default(const Json& in, const std::string& region);
+  Result<Json> delete_account_setting(const Json& in, const std::string& region);
+  Result<Json> list_account_settings(const Json& in, const std::string& region);
+  Result<Json> discover_poll_endpoint(const Json& in, const std::string& region);
+  Result<Json> submit_state_change(const Json& in, const std::string& region);
+  Result<Json> submit_attachment_state_changes(const Json& in, const std::string& region);
   Result<Json> register_task_definition(const Json& in, const std::string& region);
   Result<Json> describe_task_definition(const Json& in, const std::string& region);
   Result<Json> list_task_definitions(const Json& in, const std::string& region);
@@ -71,6 +81,9 @@ class EcsHandlers {
   Result<Json> untag_resource(const Json& in, const std::string& region);
   Result<Json> list_tags_for_resource(const Json& in, const std::string& region);
 
+  /// The principalArn of an account-settings call (an IAM user, role or root ARN), or the root
+  /// user when absent (the emulator has no IAM: the caller is the account).
+  Result<std::string> principal_of(const Json& in) const;
   /// An ACTIVE cluster named by name or ARN (default "default"), else ClusterNotFoundException.
   Result<std::string> active_cluster(const Json& in, const std::string& region) const;
   /// `family`, `family:revision` or an ARN; without a revision the latest ACTIVE one.
@@ -87,7 +100,8 @@ class EcsHandlers {
       const Json& in, const core::ecs::TaskDefinition* td) const;
 
   core::ecs::EcsEngine& engine_;
-  std::map<std::string, Json> run_task_tokens_;  ///< RunTask clientToken -> its response
+  std::string poll_endpoint_ = "http://127.0.0.1:9080/";  ///< the default --api-listen
+  std::map<std::string, Json> run_task_tokens_;           ///< RunTask clientToken -> its response
 };
 
 /// Validates a RegisterTaskDefinition body into a TaskDefinition (the normalised AWS shape is

@@ -245,6 +245,7 @@ int Daemon::run() {
   const std::string dns_addr =
       host_of(config_.dns_listen) + ":" + std::to_string(dns_server.port());
   const std::string api_addr = host_of(config_.api_listen) + ":" + std::to_string(listener.port());
+  ecs_handlers.set_poll_endpoint("http://" + api_addr + "/");
   // The handler is in place before anyone learns the daemon is ready: a SIGTERM sent as soon as
   // the ready file appears gets the clean shutdown.
   bool stopping = false;

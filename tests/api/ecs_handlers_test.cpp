@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "api/aws/model/aws_model.hpp"
 #include "emulator/core/ecs/ecs_engine.hpp"
 #include "emulator/core/memory_store.hpp"
 #include "emulator/core/registry.hpp"
@@ -417,6 +420,191 @@ TEST_F(EcsHandlersTest, UpdateClusterErrors) {
                   {{"cluster", "demo"}, {"settings", {{{"name", "bogus"}, {"value", "x"}}}}})
                 .rfind("InvalidParameterException: 1 validation error detected", 0),
             0u);
+}
+
+}  // namespace
+}  // namespace emu::api::aws
+
+namespace emu::api::aws {
+namespace {
+
+const std::string kRoot = "arn:aws:iam::000000000000:root";
+const std::string kUser = "arn:aws:iam::000000000000:user/dev";
+
+TEST_F(EcsHandlersTest, AccountSettingsEffectiveDefaultsCoverTheModelEnum) {
+  const json all = call("ListAccountSettings", {{"effectiveSettings", true}, {"maxResults", 10}});
+  ASSERT_EQ(all["settings"].size(), 10u);
+  const json rest = call("ListAccountSettings", {{"effectiveSettings", true},
+                                                 {"nextToken", all["nextToken"]}})["settings"];
+  std::vector<std::string> names;
+  std::map<std::string, std::string> values;
+  for (const auto& s : all["settings"]) names.push_back(s["name"]);
+  for (const auto& s : rest) names.push_back(s["name"]);
+  for (const auto& s : all["settings"]) values[s["name"]] = s["value"];
+  for (const auto& s : rest) values[s["name"]] = s["value"];
+  // Every name the (overridden) model's SettingName enum has, once, in its order.
+  const auto shape = std::find_if(model::kEcsModel.shapes.begin(), model::kEcsModel.shapes.end(),
+                                  [](const model::Shape& s) { return s.name == "SettingName"; });
+  ASSERT_NE(shape, model::kEcsModel.shapes.end());
+  std::vector<std::string> enum_names;
+  for (const auto e : model::kEcsModel.enums_of(*shape)) enum_names.emplace_back(e);
+  EXPECT_EQ(names, enum_names);
+  EXPECT_EQ(values["serviceLongArnFormat"], "enabled");
+  EXPECT_EQ(values["taskLongArnFormat"], "enabled");
+  EXPECT_EQ(values["containerInsights"], "disabled");
+  EXPECT_EQ(values["fargateTaskRetirementWaitPeriod"], "7");
+  EXPECT_EQ(values["tagResourceAuthorization"], "on");
+  // Without effectiveSettings only what was set: nothing yet.
+  EXPECT_TRUE(call("ListAccountSettings", json::object())["settings"].empty());
+}
+
+TEST_F(EcsHandlersTest, AccountSettingsPutListDeleteByPrincipalAndRegion) {
+  EXPECT_EQ(call("PutAccountSettingDefault",
+                 {{"name", "fargateTaskRetirementWaitPeriod"}, {"value", "14"}})["setting"],
+            json::parse(R"({"name":"fargateTaskRetirementWaitPeriod","value":"14",)"
+                        R"("principalArn":")" +
+                        kRoot + R"(","type":"user"})"));
+  const json user = call("PutAccountSetting", {{"name", "fargateTaskRetirementWaitPeriod"},
+                                               {"value", "0"},
+                                               {"principalArn", kUser}})["setting"];
+  EXPECT_EQ(user["principalArn"], kUser);
+
+  auto effective = [&](const std::string& principal, const std::string& region = "us-east-1") {
+    json in = {{"effectiveSettings", true}, {"name", "fargateTaskRetirementWaitPeriod"}};
+    if (!principal.empty()) in["principalArn"] = principal;
+    auto r = handlers_.call("ListAccountSettings", in, region);
+    EXPECT_TRUE(r);
+    return r ? (*r)["settings"][0]["value"].get<std::string>() : std::string();
+  };
+  EXPECT_EQ(effective(kUser), "0");
+  EXPECT_EQ(effective(""), "14");                                  // the root user's
+  EXPECT_EQ(effective("arn:aws:iam::000000000000:role/r"), "14");  // inherits the root's
+  EXPECT_EQ(effective("", "eu-west-1"), "7");                      // per region: AWS's default
+
+  // Filters: name, value (needs a name), principal.
+  EXPECT_EQ(call("ListAccountSettings", {{"principalArn", kUser}})["settings"].size(), 1u);
+  EXPECT_EQ(call("ListAccountSettings",
+                 {{"name", "fargateTaskRetirementWaitPeriod"}, {"value", "7"}})["settings"]
+                .size(),
+            0u);
+  EXPECT_EQ(call("ListAccountSettings", {{"name", "containerInsights"},
+                                         {"value", "disabled"},
+                                         {"effectiveSettings", true}})["settings"]
+                .size(),
+            1u);
+  EXPECT_EQ(
+      error("ListAccountSettings", {{"value", "enabled"}}).rfind("InvalidParameterException", 0),
+      0u);
+  EXPECT_EQ(error("ListAccountSettings", {{"maxResults", 11}}),
+            "InvalidParameterException: maxResults must be between 1 and 10.");
+
+  // Survives a restart.
+  {
+    Reloaded after(store_);
+    auto r = after.handlers.call("ListAccountSettings",
+                                 {{"effectiveSettings", true},
+                                  {"name", "fargateTaskRetirementWaitPeriod"},
+                                  {"principalArn", kUser}},
+                                 "us-east-1");
+    ASSERT_TRUE(r);
+    EXPECT_EQ((*r)["settings"][0]["value"], "0");
+  }
+
+  // Deleting the user's value falls back to the root user's.
+  EXPECT_EQ(call("DeleteAccountSetting", {{"name", "fargateTaskRetirementWaitPeriod"},
+                                          {"principalArn", kUser}})["setting"]["value"],
+            "0");
+  EXPECT_EQ(effective(kUser), "14");
+  EXPECT_TRUE(call("ListAccountSettings", {{"principalArn", kUser}})["settings"].empty());
+  Reloaded after(store_);
+  auto r = after.handlers.call("ListAccountSettings", {{"principalArn", kUser}}, "us-east-1");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE((*r)["settings"].empty());
+}
+
+TEST_F(EcsHandlersTest, AccountSettingValuesAreCheckedPerSetting) {
+  struct Case {
+    std::string name, value;
+    bool ok;
+  };
+  const Case cases[] = {
+      {"serviceLongArnFormat", "enabled", true},
+      {"serviceLongArnFormat", "disabled", false},  // AWS: no longer possible
+      {"taskLongArnFormat", "disabled", false},
+      {"containerInstanceLongArnFormat", "disabled", false},
+      {"containerInsights", "enhanced", true},
+      {"containerInsights", "on", false},
+      {"awsvpcTrunking", "enabled", true},
+      {"awsvpcTrunking", "7", false},
+      {"fargateTaskRetirementWaitPeriod", "0", true},
+      {"fargateTaskRetirementWaitPeriod", "7", true},
+      {"fargateTaskRetirementWaitPeriod", "3", false},
+      {"fargateTaskRetirementWaitPeriod", "enabled", false},
+      {"tagResourceAuthorization", "off", true},
+      {"tagResourceAuthorization", "enabled", false},
+      {"defaultLogDriverMode", "blocking", true},
+      {"defaultLogDriverMode", "enabled", false},
+      {"guardDutyActivate", "enabled", false},  // read-only: AWS manages it
+  };
+  for (const auto& c : cases) {
+    auto r =
+        handlers_.call("PutAccountSetting", {{"name", c.name}, {"value", c.value}}, "us-east-1");
+    EXPECT_EQ(static_cast<bool>(r), c.ok) << c.name << "=" << c.value;
+    if (!r) {
+      EXPECT_EQ(r.error().aws_type, "InvalidParameterException") << c.name;
+    }
+  }
+  EXPECT_EQ(error("PutAccountSetting", {{"name", "taskLongArnFormat"}, {"value", "disabled"}}),
+            "InvalidParameterException: You can no longer disable Long Arn settings.");
+  EXPECT_EQ(error("PutAccountSetting", {{"name", "bogus"}, {"value", "enabled"}})
+                .rfind("InvalidParameterException: 1 validation error detected", 0),
+            0u);
+  EXPECT_EQ(error("PutAccountSetting",
+                  {{"name", "awsvpcTrunking"}, {"value", "enabled"}, {"principalArn", "bob"}})
+                .rfind("InvalidParameterException", 0),
+            0u);
+  // guardDutyActivate is listed as AWS-managed.
+  EXPECT_EQ(call("ListAccountSettings", {{"name", "guardDutyActivate"},
+                                         {"effectiveSettings", true}})["settings"][0]["type"],
+            "aws_managed");
+}
+
+TEST_F(EcsHandlersTest, NewClustersTakeTheAccountsContainerInsights) {
+  call("PutAccountSettingDefault", {{"name", "containerInsights"}, {"value", "enhanced"}});
+  const json c = call("CreateCluster", {{"clusterName", "a"}})["cluster"];
+  EXPECT_EQ(c["settings"], json::parse(R"([{"name":"containerInsights","value":"enhanced"}])"));
+  const json given =
+      call("CreateCluster",
+           {{"clusterName", "b"},
+            {"settings", {{{"name", "containerInsights"}, {"value", "disabled"}}}}})["cluster"];
+  EXPECT_EQ(given["settings"][0]["value"], "disabled");
+}
+
+}  // namespace
+}  // namespace emu::api::aws
+
+namespace emu::api::aws {
+namespace {
+
+TEST_F(EcsHandlersTest, DiscoverPollEndpointAnswersTheDaemonsApi) {
+  handlers_.set_poll_endpoint("http://127.0.0.1:41234/");
+  const json out = call("DiscoverPollEndpoint", {{"cluster", "default"}});
+  EXPECT_EQ(out, json::parse(R"({"endpoint":"http://127.0.0.1:41234/",)"
+                             R"("telemetryEndpoint":"http://127.0.0.1:41234/",)"
+                             R"("serviceConnectEndpoint":"http://127.0.0.1:41234/"})"));
+}
+
+TEST_F(EcsHandlersTest, AgentStateChangesAreAcknowledged) {
+  for (const char* op : {"SubmitTaskStateChange", "SubmitContainerStateChange"}) {
+    EXPECT_EQ(call(op, {{"cluster", "default"}, {"task", "t"}, {"status", "RUNNING"}}),
+              json::parse(R"({"acknowledgment":"ACK"})"))
+        << op;
+  }
+  EXPECT_EQ(call("SubmitAttachmentStateChanges",
+                 {{"attachments", {{{"attachmentArn", "arn:x"}, {"status", "ATTACHED"}}}}}),
+            json::parse(R"({"acknowledgment":"ACK"})"));
+  EXPECT_EQ(error("SubmitAttachmentStateChanges", json::object()),
+            "InvalidParameterException: attachments must be specified.");
 }
 
 }  // namespace

@@ -270,6 +270,59 @@ class EcsBoto3Test(unittest.TestCase):
                 c = ecs.update_cluster(cluster="upd", serviceConnectDefaults={"namespace": ""})["cluster"]
                 self.assertNotIn("serviceConnectDefaults", c)
 
+    def test_account_settings_per_principal_and_region_survive_a_restart(self):
+        root, user = "arn:aws:iam::000000000000:root", "arn:aws:iam::000000000000:user/dev"
+        with tempfile.TemporaryDirectory(prefix="emu-account-") as workdir:
+            state = os.path.join(workdir, "state.db")
+            with emu.Daemon(state=state, workdir=workdir) as d:
+                ecs, west = client(d, "ecs"), client(d, "ecs", region="eu-west-1")
+                s = ecs.put_account_setting_default(name="fargateTaskRetirementWaitPeriod", value="14")["setting"]
+                self.assertEqual((s["value"], s["principalArn"]), ("14", root))
+                ecs.put_account_setting(name="fargateTaskRetirementWaitPeriod", value="0", principalArn=user)
+                ecs.put_account_setting(name="containerInsights", value="enhanced")
+                # The long ARN formats can no longer be turned off (AWS's answer).
+                self.assertEqual(self.code(ecs.put_account_setting, name="serviceLongArnFormat", value="disabled"),
+                                 ("InvalidParameterException", "You can no longer disable Long Arn settings."))
+                self.assertEqual(self.code(ecs.put_account_setting_default, name="fargateTaskRetirementWaitPeriod",
+                                           value="3")[0], "InvalidParameterException")
+                # A new cluster takes the account's containerInsights.
+                c = ecs.create_cluster(clusterName="acct")["cluster"]
+                self.assertEqual(c["settings"], [{"name": "containerInsights", "value": "enhanced"}])
+                # Settings are per region: eu-west-1 has AWS's defaults.
+                west_wait = west.list_account_settings(name="fargateTaskRetirementWaitPeriod",
+                                                       effectiveSettings=True)["settings"]
+                self.assertEqual(west_wait[0]["value"], "7")
+                self.assertEqual(west.list_account_settings()["settings"], [])
+            with emu.Daemon(state=state, workdir=workdir) as d:
+                ecs = client(d, "ecs")
+                pages = list(ecs.get_paginator("list_account_settings").paginate(
+                    effectiveSettings=True, PaginationConfig={"PageSize": 5}))
+                self.assertGreater(len(pages), 1)
+                effective = {s["name"]: s["value"] for p in pages for s in p["settings"]}
+                self.assertEqual(effective["fargateTaskRetirementWaitPeriod"], "14")
+                self.assertEqual(effective["containerInsights"], "enhanced")
+                self.assertEqual(effective["taskLongArnFormat"], "enabled")
+                mine = ecs.list_account_settings(principalArn=user)["settings"]
+                self.assertEqual([(s["name"], s["value"], s["principalArn"]) for s in mine],
+                                 [("fargateTaskRetirementWaitPeriod", "0", user)])
+                ecs.delete_account_setting(name="fargateTaskRetirementWaitPeriod", principalArn=user)
+                inherited = ecs.list_account_settings(name="fargateTaskRetirementWaitPeriod", principalArn=user,
+                                                      effectiveSettings=True)["settings"]
+                self.assertEqual(inherited[0]["value"], "14")  # the root user's value again
+
+    def test_agent_endpoints_and_state_changes(self):
+        out = self.ecs.discover_poll_endpoint(cluster="default")
+        base = self.d.api_url.rstrip("/") + "/"
+        self.assertEqual((out["endpoint"], out["telemetryEndpoint"], out["serviceConnectEndpoint"]),
+                         (base, base, base))
+        self.assertEqual(self.ecs.submit_task_state_change(cluster="default", task="t", status="RUNNING")
+                         ["acknowledgment"], "ACK")
+        self.assertEqual(self.ecs.submit_container_state_change(cluster="default", task="t", containerName="web",
+                                                                status="RUNNING")["acknowledgment"], "ACK")
+        self.assertEqual(self.ecs.submit_attachment_state_changes(
+            attachments=[{"attachmentArn": "arn:aws:ecs:us-east-1:000000000000:attachment/a", "status": "ATTACHED"}])
+            ["acknowledgment"], "ACK")
+
     def test_reset_empties_ecs_state(self):
         d = emu.Daemon().start()
         try:

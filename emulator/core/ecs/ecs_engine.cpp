@@ -30,6 +30,7 @@ EcsEngine::EcsEngine(const TimeSource& time, TimerQueue& timers, Store& store, R
       registry_(registry),
       config_(std::move(config)),
       catalog_(time, store, config_, seed),
+      account_settings_(store, config_.account_id),
       part_(time, timers, store, registry, config_, catalog_),
       tasks_(part_),
       driver_(part_, tasks_),
@@ -64,6 +65,11 @@ Result<void> EcsEngine::load(const StoreContents& contents) {
       if (auto r = driver_.load_instance(json::parse(row.body, nullptr, false)); !r) return r;
       continue;
     }
+    if (row.kind == "ecs-account-setting") {
+      const json j = json::parse(row.body, nullptr, false);
+      if (auto r = account_settings_.load_row(row, j); !r) return r;
+      continue;
+    }
     const bool catalog =
         row.kind == "cluster" || row.kind == "task-definition" || row.kind == "ecs-tags";
     if (!catalog && row.kind != "ecs-service" && row.kind != "ecs-task") continue;
@@ -86,6 +92,7 @@ void EcsEngine::clear() {
   driver_.clear();
   scheduler_.clear();
   catalog_.clear();
+  account_settings_.clear();
 }
 
 void EcsEngine::on_commit(const CommitInfo& info) {

@@ -1,13 +1,15 @@
 #pragma once
-// EcsEngine: the ECS layer behind one API, for the AWS handlers and the daemon. It owns four
+// EcsEngine: the ECS layer behind one API, for the AWS handlers and the daemon. It owns five
 // parts, each the single owner of its decisions:
 //   EcsCatalog        clusters, task definitions, tags, ARNs and ids;
+//   AccountSettings   the account settings per region and principal;
 //   EcsTasks          every task's lifecycle (starts, moves through the table, stops);
 //   DockerTaskDriver  containers of Docker tasks: launches, stops, the runtime's reports;
 //   ServiceScheduler  ECS services, kept at their goal by the pure reconcile()'s plans.
 // Tasks live in the Registry (launch = Simulated or Docker); the parts persist their own kinds
-// ("cluster", "task-definition", "ecs-service", "ecs-task", "ecs-tags", "ecs-meta") through the
-// same Store and drop them on a registry reset. Core thread only.
+// ("cluster", "task-definition", "ecs-service", "ecs-task", "ecs-tags", "ecs-meta",
+// "ecs-account-setting") through the same Store and drop them on a registry reset. Core thread
+// only.
 
 #include <cstdint>
 #include <string>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "emulator/core/docker_model.hpp"
+#include "emulator/core/ecs/account_settings.hpp"
 #include "emulator/core/ecs/docker_task_driver.hpp"
 #include "emulator/core/ecs/ecs_catalog.hpp"
 #include "emulator/core/ecs/ecs_config.hpp"
@@ -171,6 +174,10 @@ class EcsEngine {
     return scheduler_.discovery_service_by_arn(arn);
   }
 
+  // Account settings ------------------------------------------------------------------------
+  AccountSettings& account_settings() { return account_settings_; }
+  const AccountSettings& account_settings() const { return account_settings_; }
+
   // Tags ------------------------------------------------------------------------------------
   /// True when the ARN names an existing cluster, task definition, service or task.
   bool resource_exists(const std::string& arn) const;
@@ -226,6 +233,7 @@ class EcsEngine {
   Registry& registry_;
   EcsConfig config_;
   EcsCatalog catalog_;
+  AccountSettings account_settings_;
   EcsPart part_;  // what the three parts below share
   EcsTasks tasks_;
   DockerTaskDriver driver_;
