@@ -39,6 +39,8 @@ http::status route53_status(std::string_view code) {
     if (c == code) return http::status::conflict;
   }
   if (code == "NotAuthorizedException") return http::status::unauthorized;
+  // A common error: a change to a zone another service (Cloud Map) manages.
+  if (code == "AccessDenied") return http::status::forbidden;
   if (code == "NotImplemented") return http::status::not_implemented;
   // Not in the model: our answer to a path that is no Route 53 operation.
   if (code == "UnknownOperationException") return http::status::not_found;

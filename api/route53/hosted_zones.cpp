@@ -23,6 +23,19 @@ HostedZone zone_of(const core::Namespace& ns, std::int64_t record_set_count) {
   return z;
 }
 
+HostedZone zone_of(const core::OwnZone& own, std::int64_t record_set_count) {
+  HostedZone z;
+  z.id = own.id;
+  z.name = absolute_name(own.name);
+  z.caller_reference = own.caller_reference;
+  z.private_zone = own.private_zone;
+  z.record_set_count = record_set_count;
+  z.comment = own.comment;
+  z.vpc_id = own.vpc_id;
+  z.vpc_region = own.vpc_region;
+  return z;
+}
+
 void sort_by_id(std::vector<HostedZone>& zones) {
   std::sort(zones.begin(), zones.end(),
             [](const HostedZone& a, const HostedZone& b) { return a.id < b.id; });

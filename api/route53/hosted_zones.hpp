@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "emulator/core/model.hpp"
+#include "emulator/core/route53_records.hpp"
 
 namespace emu::api::route53 {
 
@@ -27,13 +28,18 @@ struct HostedZone {
   std::string caller_reference;
   bool private_zone = true;
   std::int64_t record_set_count = 0;
-  std::string linked_description;  ///< LinkedService.Description: the namespace's ARN
+  std::string comment;             ///< Config.Comment (zones of one's own)
+  std::string linked_description;  ///< LinkedService.Description: the namespace's ARN; empty
+                                   ///< for a zone of one's own (no LinkedService)
   std::string vpc_id;              ///< private zones
   std::string vpc_region;
 };
 
 /// The hosted zone of a DNS namespace with `record_set_count` record sets.
 HostedZone zone_of(const core::Namespace& ns, std::int64_t record_set_count);
+
+/// A zone of one's own with `record_set_count` record sets.
+HostedZone zone_of(const core::OwnZone& own, std::int64_t record_set_count);
 
 /// ListHostedZones order: by id.
 void sort_by_id(std::vector<HostedZone>& zones);

@@ -323,3 +323,65 @@ Result<ChangeBatch> parse_change_batch(const XmlElement& request) {
 }
 
 }  // namespace emu::api::route53
+
+namespace emu::api::route53 {
+
+namespace {
+constexpr std::size_t kMaxComment = 256;  // botocore: ResourceDescription
+}  // namespace
+
+Result<core::HostedZoneSpec> parse_create_hosted_zone(const XmlElement& request) {
+  core::HostedZoneSpec spec;
+  const auto* name = request.child("Name");
+  const auto* reference = request.child("CallerReference");
+  if (!name) return invalid_input("Invalid request: Missing field 'Name'");
+  if (!reference) return invalid_input("Invalid request: Missing field 'CallerReference'");
+  spec.name = trimmed(name->text);
+  if (spec.name.empty() || spec.name.size() > 1024) {
+    return aws::aws_error("InvalidDomainName",
+                          "The domain name is invalid: " + spec.name.substr(0, 255));
+  }
+  spec.caller_reference = reference->text;
+  if (const auto* set = request.child("DelegationSetId")) {
+    return aws::aws_error("NoSuchDelegationSet",
+                          "A reusable delegation set with the specified ID does not exist: " +
+                              trimmed(set->text).substr(0, 64));
+  }
+  bool private_asked = false;
+  if (const auto* config = request.child("HostedZoneConfig")) {
+    if (const auto* c = config->child("Comment")) spec.comment = c->text;
+    if (const auto* p = config->child("PrivateZone")) {
+      const std::string v = trimmed(p->text);
+      if (v != "true" && v != "false")
+        return invalid_input("Invalid request: PrivateZone '" + v.substr(0, 16) +
+                             "' is not a boolean");
+      private_asked = v == "true";
+    }
+  }
+  if (spec.comment.size() > kMaxComment) {
+    return invalid_input("Invalid request: the comment is longer than 256 characters");
+  }
+  if (const auto* vpc = request.child("VPC")) {
+    const auto* id = vpc->child("VPCId");
+    if (!id) return invalid_input("Invalid request: Missing field 'VPC.VPCId'");
+    spec.private_zone = true;
+    spec.vpc_id = trimmed(id->text);
+    if (const auto* region = vpc->child("VPCRegion")) spec.vpc_region = trimmed(region->text);
+  } else if (private_asked) {
+    return invalid_input(
+        "Invalid request: a private hosted zone needs a VPC (VPC.VPCId and VPC.VPCRegion)");
+  }
+  if (spec.vpc_region.size() > 64) return invalid_input("Invalid request: VPCRegion is too long");
+  return spec;
+}
+
+Result<std::string> parse_zone_comment(const XmlElement& request) {
+  const auto* c = request.child("Comment");
+  if (!c) return std::string();
+  if (c->text.size() > kMaxComment) {
+    return invalid_input("Invalid request: the comment is longer than 256 characters");
+  }
+  return c->text;
+}
+
+}  // namespace emu::api::route53

@@ -80,6 +80,13 @@ struct ChangeBatch {
 };
 Result<ChangeBatch> parse_change_batch(const XmlElement& request);
 
+/// A CreateHostedZoneRequest document: Name and CallerReference required; a VPC makes the zone
+/// private (HostedZoneConfig.PrivateZone true without one is InvalidInput); a DelegationSetId is
+/// NoSuchDelegationSet (there are no reusable delegation sets).
+Result<core::HostedZoneSpec> parse_create_hosted_zone(const XmlElement& request);
+/// The Comment of an UpdateHostedZoneCommentRequest (absent: none); at most 256 characters.
+Result<std::string> parse_zone_comment(const XmlElement& request);
+
 /// Where a ListResourceRecordSets page starts (query parameters name, type, identifier).
 struct RecordSetStart {
   std::string name;        ///< empty: from the first record set

@@ -56,12 +56,14 @@ struct Route53Table {
        nullptr, nullptr},
       {V::get, "healthcheck/{HealthCheckId}/status", "GetHealthCheckStatus", nullptr, nullptr},
       {V::get, "healthcheckcount", "GetHealthCheckCount", nullptr, nullptr},
-      {V::post, "hostedzone", "CreateHostedZone", "CreateHostedZoneRequest", nullptr},
+      {V::post, "hostedzone", "CreateHostedZone", "CreateHostedZoneRequest",
+       &Route53Handlers::create_hosted_zone},
       {V::get, "hostedzone", "ListHostedZones", nullptr, &Route53Handlers::list_hosted_zones},
-      {V::delete_, "hostedzone/{Id}", "DeleteHostedZone", nullptr, nullptr},
+      {V::delete_, "hostedzone/{Id}", "DeleteHostedZone", nullptr,
+       &Route53Handlers::delete_hosted_zone},
       {V::get, "hostedzone/{Id}", "GetHostedZone", nullptr, &Route53Handlers::get_hosted_zone},
       {V::post, "hostedzone/{Id}", "UpdateHostedZoneComment", "UpdateHostedZoneCommentRequest",
-       nullptr},
+       &Route53Handlers::update_hosted_zone_comment},
       {V::post, "hostedzone/{Id}/associatevpc", "AssociateVPCWithHostedZone",
        "AssociateVPCWithHostedZoneRequest", nullptr},
       {V::post, "hostedzone/{Id}/authorizevpcassociation", "CreateVPCAssociationAuthorization",
@@ -173,11 +175,21 @@ std::string zone_path(const HostedZone& z) { return "/hostedzone/" + z.id; }
 void write_zone(XmlOut parent, const HostedZone& z) {
   auto hz = parent.add("HostedZone");
   hz.text("Id", zone_path(z)).text("Name", z.name).text("CallerReference", z.caller_reference);
-  hz.add("Config").flag("PrivateZone", z.private_zone);
+  auto config = hz.add("Config");
+  if (!z.comment.empty()) config.text("Comment", z.comment);
+  config.flag("PrivateZone", z.private_zone);
   hz.number("ResourceRecordSetCount", z.record_set_count);
+  if (z.linked_description.empty()) return;  // a zone of one's own
   hz.add("LinkedService")
       .text("ServicePrincipal", kCloudMapPrincipal)
       .text("Description", z.linked_description);
+}
+
+void write_change_info(XmlOut root, const core::Route53Change& c, bool in_sync) {
+  auto info = root.add("ChangeInfo");
+  info.text("Id", "/change/" + c.id).text("Status", in_sync ? "INSYNC" : "PENDING");
+  info.text("SubmittedAt", core::native::iso8601(c.submitted));  // as Route 53 writes it
+  if (!c.comment.empty()) info.text("Comment", c.comment);
 }
 
 void write_record_set(XmlOut parent, const RecordSet& r) {
@@ -276,7 +288,7 @@ RestReply Route53Handlers::handle(const Request& req, const RequestTarget& targe
 
 // ------------------------------------------------------------------------------- reading state
 
-Result<const core::Namespace*> Route53Handlers::find_zone(std::string_view id) const {
+Result<ZoneRef> Route53Handlers::find_zone(std::string_view id) const {
   // botocore strips "/hostedzone/" itself; a raw caller may still send it.
   if (id.starts_with("/hostedzone/")) id.remove_prefix(12);
   if (id.empty() || id.size() > kMaxIdLength) {
@@ -284,9 +296,8 @@ Result<const core::Namespace*> Route53Handlers::find_zone(std::string_view id) c
                          "' at 'id' failed to satisfy constraint: Member must have length less "
                          "than or equal to 32");
   }
-  for (const core::Namespace* ns : registry_.namespaces()) {
-    if (ns->is_dns() && ns->hosted_zone_id == id) return ns;
-  }
+  if (const core::Namespace* ns = registry_.namespace_of_zone(id)) return ZoneRef{ns, nullptr};
+  if (const core::OwnZone* own = registry_.own_zone(id)) return ZoneRef{nullptr, own};
   return Error{
       Code::NotFound, "No hosted zone found with ID: " + std::string(id), {}, "NoSuchHostedZone"};
 }
@@ -311,26 +322,40 @@ std::vector<ServiceRecords> Route53Handlers::services_of(const core::Namespace& 
   return out;
 }
 
-std::optional<ApexRecords> Route53Handlers::apex_of(const core::Namespace& ns) const {
+std::optional<ApexRecords> Route53Handlers::apex_of(const std::string& zone_name) const {
   const auto snapshot = registry_.zones().load();
   if (!snapshot) return std::nullopt;
-  return apex_records(*snapshot, ns.name);
+  return apex_records(*snapshot, zone_name);
 }
 
-HostedZone Route53Handlers::zone(const core::Namespace& ns) const {
-  std::int64_t count = apex_of(ns) ? 2 : 0;  // SOA and NS
-  for (const auto& s : services_of(ns))
-    count += static_cast<std::int64_t>(service_record_set_count(s));
-  count += static_cast<std::int64_t>(registry_.user_record_sets(ns.hosted_zone_id).size());
-  return zone_of(ns, count);
+HostedZone Route53Handlers::zone(const ZoneRef& ref) const {
+  std::int64_t count = apex_of(ref.name()) ? 2 : 0;  // SOA and NS
+  if (ref.ns) {
+    for (const auto& s : services_of(*ref.ns))
+      count += static_cast<std::int64_t>(service_record_set_count(s));
+  }
+  count += static_cast<std::int64_t>(registry_.user_record_sets(ref.id()).size());
+  return ref.ns ? zone_of(*ref.ns, count) : zone_of(*ref.own, count);
 }
 
 std::vector<HostedZone> Route53Handlers::zones() const {
   std::vector<HostedZone> out;
   for (const core::Namespace* ns : registry_.namespaces()) {
-    if (ns->is_dns() && !ns->hosted_zone_id.empty()) out.push_back(zone(*ns));
+    if (ns->is_dns() && !ns->hosted_zone_id.empty()) out.push_back(zone({ns, nullptr}));
   }
+  for (const core::OwnZone* own : registry_.own_zones()) out.push_back(zone({nullptr, own}));
   return out;
+}
+
+void Route53Handlers::write_delegation_set(XmlOut parent, const std::string& zone_name) const {
+  // The name servers of the zone's NS record, as Route 53 writes them: without the trailing dot.
+  auto servers = parent.add("DelegationSet").add("NameServers");
+  if (const auto apex = apex_of(zone_name)) {
+    for (std::string n : apex->ns) {
+      if (!n.empty() && n.back() == '.') n.pop_back();
+      servers.text("NameServer", n);
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------- hosted zones
@@ -400,24 +425,16 @@ Response Route53Handlers::list_hosted_zones_by_name(const Call& call) {
 }
 
 Response Route53Handlers::get_hosted_zone(const Call& call) {
-  const auto ns = find_zone(call.params.at(0));
-  if (!ns) return xml_fail(call, ns.error());
-  const HostedZone z = zone(**ns);
+  const auto ref = find_zone(call.params.at(0));
+  if (!ref) return xml_fail(call, ref.error());
+  const HostedZone z = zone(*ref);
   XmlWriter w("GetHostedZoneResponse");
   auto root = w.root();
   write_zone(root, z);
   if (z.private_zone) {
     root.add("VPCs").add("VPC").text("VPCRegion", z.vpc_region).text("VPCId", z.vpc_id);
   } else {
-    // A public zone's delegation set: the name servers of its NS record, as written without the
-    // trailing dot.
-    auto servers = root.add("DelegationSet").add("NameServers");
-    if (const auto apex = apex_of(**ns)) {
-      for (std::string n : apex->ns) {
-        if (!n.empty() && n.back() == '.') n.pop_back();
-        servers.text("NameServer", n);
-      }
-    }
+    write_delegation_set(root, ref->name());
   }
   return xml_ok(call, w.str());
 }
@@ -427,25 +444,71 @@ Response Route53Handlers::get_hosted_zone_count(const Call& call) {
   for (const core::Namespace* ns : registry_.namespaces()) {
     count += ns->is_dns() && !ns->hosted_zone_id.empty();
   }
+  count += static_cast<std::int64_t>(registry_.own_zones().size());
   XmlWriter w("GetHostedZoneCountResponse");
   w.root().number("HostedZoneCount", count);
+  return xml_ok(call, w.str());
+}
+
+Response Route53Handlers::create_hosted_zone(const Call& call) {
+  const auto spec = parse_create_hosted_zone(*call.body);
+  if (!spec) return xml_fail(call, spec.error());
+  const auto created = registry_.create_hosted_zone(*spec);
+  if (!created) return xml_fail(call, created.error());
+  const auto& [own, change] = *created;
+  const HostedZone z = zone({nullptr, &own});
+  XmlWriter w("CreateHostedZoneResponse");
+  auto root = w.root();
+  write_zone(root, z);
+  write_change_info(root, change, registry_.change_in_sync(change));
+  if (z.private_zone) {
+    root.add("VPC").text("VPCRegion", z.vpc_region).text("VPCId", z.vpc_id);
+  } else {
+    write_delegation_set(root, own.name);
+  }
+  Response res = xml_ok(call, w.str());
+  res.result(http::status::created);
+  // Route 53's URL of the new zone (botocore reads it into Location).
+  res.set(http::field::location, "https://route53.amazonaws.com/2013-04-01" + zone_path(z));
+  return res;
+}
+
+Response Route53Handlers::delete_hosted_zone(const Call& call) {
+  const auto ref = find_zone(call.params.at(0));
+  if (!ref) return xml_fail(call, ref.error());
+  const auto change = registry_.delete_hosted_zone(ref->id());
+  if (!change) return xml_fail(call, change.error());
+  XmlWriter w("DeleteHostedZoneResponse");
+  write_change_info(w.root(), *change, registry_.change_in_sync(*change));
+  return xml_ok(call, w.str());
+}
+
+Response Route53Handlers::update_hosted_zone_comment(const Call& call) {
+  const auto comment = parse_zone_comment(*call.body);
+  if (!comment) return xml_fail(call, comment.error());
+  const auto ref = find_zone(call.params.at(0));
+  if (!ref) return xml_fail(call, ref.error());
+  const auto updated = registry_.update_hosted_zone_comment(ref->id(), *comment);
+  if (!updated) return xml_fail(call, updated.error());
+  XmlWriter w("UpdateHostedZoneCommentResponse");
+  write_zone(w.root(), zone({nullptr, registry_.own_zone(updated->id)}));
   return xml_ok(call, w.str());
 }
 
 // ------------------------------------------------------------------------------- record sets
 
 Response Route53Handlers::list_resource_record_sets(const Call& call) {
-  const auto ns = find_zone(call.params.at(0));
-  if (!ns) return xml_fail(call, ns.error());
+  const auto ref = find_zone(call.params.at(0));
+  if (!ref) return xml_fail(call, ref.error());
   const auto max_items =
       parse_max_items(call.target.param("maxitems"), kMaxRecordSetsPage, kMaxRecordSetsPage);
   if (!max_items) return xml_fail(call, max_items.error());
   const auto start = parse_start(call.target.param("name"), call.target.param("type"),
                                  call.target.param("identifier"));
   if (!start) return xml_fail(call, start.error());
-  const auto apex = apex_of(**ns);
-  auto services = services_of(**ns);
-  const auto& own = registry_.user_record_sets((*ns)->hosted_zone_id);
+  const auto apex = apex_of(ref->name());
+  auto services = ref->ns ? services_of(*ref->ns) : std::vector<ServiceRecords>{};
+  const auto& own = registry_.user_record_sets(ref->id());
   std::vector<RecordSet> sorted;
   if (apex) {
     sorted = zone_record_sets(*apex, services, own);
@@ -470,25 +533,13 @@ Response Route53Handlers::list_resource_record_sets(const Call& call) {
   return xml_ok(call, w.str());
 }
 
-namespace {
-
-void write_change_info(XmlOut root, const core::Route53Change& c, bool in_sync) {
-  auto info = root.add("ChangeInfo");
-  info.text("Id", "/change/" + c.id).text("Status", in_sync ? "INSYNC" : "PENDING");
-  info.text("SubmittedAt", core::native::iso8601(c.submitted));  // as Route 53 writes it
-  if (!c.comment.empty()) info.text("Comment", c.comment);
-}
-
-}  // namespace
-
 Response Route53Handlers::change_resource_record_sets(const Call& call) {
   // The body first: a batch that cannot be read is InvalidInput whatever the zone.
   const auto batch = parse_change_batch(*call.body);
   if (!batch) return xml_fail(call, batch.error());
-  const auto ns = find_zone(call.params.at(0));
-  if (!ns) return xml_fail(call, ns.error());
-  const auto change =
-      registry_.change_record_sets((*ns)->hosted_zone_id, batch->changes, batch->comment);
+  const auto ref = find_zone(call.params.at(0));
+  if (!ref) return xml_fail(call, ref.error());
+  const auto change = registry_.change_record_sets(ref->id(), batch->changes, batch->comment);
   if (!change) return xml_fail(call, change.error());
   XmlWriter w("ChangeResourceRecordSetsResponse");
   write_change_info(w.root(), *change, registry_.change_in_sync(*change));

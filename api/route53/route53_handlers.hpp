@@ -8,8 +8,10 @@
 // operations of the namespaces' zones are answered, the others get 501 NotImplemented (after
 // their XML body, if any, has been read). ChangeResourceRecordSets writes the user's record sets
 // (core::Registry::change_record_sets) and GetChange reports the change. Errors are Route 53's
-// ErrorResponse documents, mapped once from emu::Error (aws::to_aws_error with AwsApi::Route53). No
-// state of its own: the registry keeps the user's record sets.
+// ErrorResponse documents, mapped once from emu::Error (aws::to_aws_error with AwsApi::Route53).
+// Zones of one's own (CreateHostedZone, DeleteHostedZone, UpdateHostedZoneComment) sit beside the
+// namespaces' zones; a namespace's zone is Cloud Map's to change (AccessDenied). No state of its
+// own: the registry keeps the zones and the user's record sets.
 
 #include <cstdint>
 #include <optional>
@@ -22,6 +24,7 @@
 #include "api/rest_service.hpp"
 #include "api/route53/hosted_zones.hpp"
 #include "api/route53/record_sets.hpp"
+#include "api/route53/route53_xml.hpp"
 #include "emulator/core/registry.hpp"
 #include "emulator/core/result.hpp"
 
@@ -33,6 +36,14 @@ namespace emu::api::route53 {
 
 struct Route53Table;
 struct XmlElement;
+
+/// A hosted zone found by id: a DNS namespace's (Cloud Map manages it) or one of one's own.
+struct ZoneRef {
+  const core::Namespace* ns = nullptr;
+  const core::OwnZone* own = nullptr;
+  const std::string& id() const { return ns ? ns->hosted_zone_id : own->id; }
+  const std::string& name() const { return ns ? ns->name : own->name; }
+};
 
 /// The first path segment of every Route 53 request.
 inline constexpr std::string_view kApiVersion = "2013-04-01";
@@ -64,15 +75,20 @@ class Route53Handlers {
   Response list_resource_record_sets(const Call& call);
   Response change_resource_record_sets(const Call& call);
   Response get_change(const Call& call);
+  Response create_hosted_zone(const Call& call);
+  Response delete_hosted_zone(const Call& call);
+  Response update_hosted_zone_comment(const Call& call);
 
-  /// The DNS namespace whose hosted zone has id `id` ("Z..." or "/hostedzone/Z...").
-  Result<const core::Namespace*> find_zone(std::string_view id) const;
+  /// The hosted zone with id `id` ("Z..." or "/hostedzone/Z...").
+  Result<ZoneRef> find_zone(std::string_view id) const;
   /// The namespace's services and their registered instances.
   std::vector<ServiceRecords> services_of(const core::Namespace& ns) const;
   /// The SOA and NS the DNS server holds for the namespace (nullopt before it is published).
-  std::optional<ApexRecords> apex_of(const core::Namespace& ns) const;
-  /// The namespace's hosted zone, with its record set count.
-  HostedZone zone(const core::Namespace& ns) const;
+  std::optional<ApexRecords> apex_of(const std::string& zone_name) const;
+  /// The hosted zone, with its record set count.
+  HostedZone zone(const ZoneRef& ref) const;
+  /// A public zone's DelegationSet: the name servers of its NS record.
+  void write_delegation_set(XmlOut parent, const std::string& zone_name) const;
   /// Every DNS namespace's hosted zone.
   std::vector<HostedZone> zones() const;
 

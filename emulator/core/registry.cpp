@@ -22,6 +22,13 @@ std::string strip_dot(std::string_view s) {
   return std::string(s);
 }
 
+constexpr char kZoneIdChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+Error no_such_zone(std::string_view id) {
+  return Error{
+      Code::NotFound, "No hosted zone found with ID: " + std::string(id), {}, "NoSuchHostedZone"};
+}
+
 bool is_active(const Task& t) { return t.last_status != TaskStatus::Stopped; }
 
 /// DNS-visible: registered and not withdrawn as unhealthy.
@@ -88,6 +95,14 @@ struct Registry::Pending {
   /// Route 53: a zone's user record sets as they become (empty: none left), and the change.
   std::map<std::string, std::vector<UserRecordSet>> user_records;
   std::vector<Route53Change> route53_changes;
+  std::vector<OwnZone> own_zones;  ///< created or changed
+  std::vector<std::string> erased_own_zones;
+  std::vector<std::string> caller_references;
+  bool zones_changed() const {
+    return reset || !user_records.empty() || !namespaces.empty() || !erased_namespaces.empty() ||
+           !services.empty() || !erased_services.empty() || !own_zones.empty() ||
+           !erased_own_zones.empty();
+  }
 };
 
 Registry::Registry(const TimeSource& time, TimerQueue& timers, Store& store, RegistryConfig config,
@@ -112,6 +127,8 @@ Result<void> Registry::load(const StoreContents& contents) {
   cloudmap_.clear();
   user_records_.clear();
   route53_changes_.clear();
+  own_zones_.clear();
+  caller_references_.clear();
   const auto task_rows = static_cast<std::size_t>(
       std::count_if(contents.entities.begin(), contents.entities.end(),
                     [](const StoredEntity& row) { return row.kind == "task"; }));
@@ -133,6 +150,18 @@ Result<void> Registry::load(const StoreContents& contents) {
       std::string key = task_key(*t);
       index_task(key, *t);
       tasks_.insert_or_assign(tasks_.end(), std::move(key), std::move(*t));  // rows in key order
+      continue;
+    }
+    if (row.kind == kCallerReferenceKind) {
+      caller_references_.insert(row.id);
+      continue;
+    }
+    if (row.kind == kOwnZoneKind) {
+      const auto parsed = native::parse_json(row.body);
+      if (!parsed) return where(parsed.error());
+      auto z = own_zone_from(*parsed);
+      if (!z) return where(z.error());
+      own_zones_[z->id] = std::move(*z);
       continue;
     }
     if (row.kind == kUserRecordsKind || row.kind == kChangeKind) {
@@ -198,6 +227,12 @@ Result<void> Registry::commit(Pending& p) {
   }
   for (const auto& c : p.route53_changes)
     batch.changes.push_back({StoreChange::Op::Upsert, kChangeKind, c.id, change_json(c).dump()});
+  for (const auto& id : p.erased_own_zones)
+    batch.changes.push_back({StoreChange::Op::Erase, kOwnZoneKind, id, ""});
+  for (const auto& z : p.own_zones)
+    batch.changes.push_back({StoreChange::Op::Upsert, kOwnZoneKind, z.id, own_zone_json(z).dump()});
+  for (const auto& ref : p.caller_references)
+    batch.changes.push_back({StoreChange::Op::Upsert, kCallerReferenceKind, ref, "{}"});
   for (auto& c : p.also) batch.changes.push_back(std::move(c));
   for (const auto& e : p.events) {
     if (e.as<StateReset>()) {
@@ -248,10 +283,7 @@ void Registry::notify(CommitInfo info) {
 }
 
 bool Registry::changes_dns(const Pending& p) const {
-  if (p.reset || !p.user_records.empty() || !p.namespaces.empty() || !p.erased_namespaces.empty() ||
-      !p.services.empty() || !p.erased_services.empty()) {
-    return true;
-  }
+  if (p.zones_changed()) return true;
   // What the ZoneModel takes from a task: registration, DNS health, addresses, port, id.
   const auto same_for_dns = [](const Task& a, const Task& b) {
     return a.registered() == b.registered() &&
@@ -280,7 +312,12 @@ void Registry::apply(const Pending& p) {
     keys_by_service_.clear();
     user_records_.clear();
     route53_changes_.clear();
+    own_zones_.clear();
+    caller_references_.clear();
   }
+  for (const auto& id : p.erased_own_zones) own_zones_.erase(id);
+  for (const auto& z : p.own_zones) own_zones_[z.id] = z;
+  caller_references_.insert(p.caller_references.begin(), p.caller_references.end());
   for (const auto& [zone, sets] : p.user_records) {
     if (sets.empty()) {
       user_records_.erase(zone);
@@ -360,8 +397,7 @@ Result<void> Registry::end_transaction() {
 }
 
 void Registry::note_zone_changes(const Pending& p) {
-  if (p.reset || !p.user_records.empty() || !p.namespaces.empty() || !p.erased_namespaces.empty() ||
-      !p.services.empty() || !p.erased_services.empty()) {
+  if (p.zones_changed()) {
     zones_full_ = true;  // zones or services changed: rare, rebuilt in full
     return;
   }
@@ -381,6 +417,26 @@ ZoneEndpoint zone_endpoint(const std::string& key, const Task& t) {
   e.healthy = t.dns_health != Health::Unhealthy;
   e.key = key;
   return e;
+}
+}  // namespace
+
+namespace {
+// The user's record sets of a zone, ready for the wire.
+std::vector<ZoneRecordSet> zone_record_sets(const std::vector<UserRecordSet>& sets) {
+  std::vector<ZoneRecordSet> out;
+  for (const auto& set : sets) {
+    ZoneRecordSet rs;
+    rs.name = set.name;
+    rs.type = record_type_code(set.type);
+    rs.ttl = set.ttl;
+    if (set.weight) rs.weight = static_cast<std::uint32_t>(*set.weight);
+    rs.multivalue = set.multivalue;
+    for (const auto& v : set.values) {
+      if (auto rdata = encode_rdata(set.type, v)) rs.rdata.push_back(std::move(*rdata));
+    }
+    out.push_back(std::move(rs));
+  }
+  return out;
 }
 }  // namespace
 
@@ -420,20 +476,7 @@ ZoneModel Registry::zone_model() const {
     ZoneNamespace zn;
     zn.name = ns.name;
     zn.negative_ttl = ns.negative_ttl;
-    if (const auto u = user_records_.find(ns.hosted_zone_id); u != user_records_.end()) {
-      for (const auto& set : u->second) {
-        ZoneRecordSet rs;
-        rs.name = set.name;
-        rs.type = record_type_code(set.type);
-        rs.ttl = set.ttl;
-        if (set.weight) rs.weight = static_cast<std::uint32_t>(*set.weight);
-        rs.multivalue = set.multivalue;
-        for (const auto& v : set.values) {
-          if (auto rdata = encode_rdata(set.type, v)) rs.rdata.push_back(std::move(*rdata));
-        }
-        zn.record_sets.push_back(std::move(rs));
-      }
-    }
+    zn.record_sets = zone_record_sets(user_record_sets(ns.hosted_zone_id));
     for (const auto& [sid, s] : services_) {
       if (s.namespace_id != id) continue;
       ZoneService zs;
@@ -447,6 +490,13 @@ ZoneModel Registry::zone_model() const {
       }
       zn.services.push_back(std::move(zs));
     }
+    model.namespaces.push_back(std::move(zn));
+  }
+  for (const auto& [id, z] : own_zones_) {
+    ZoneNamespace zn;
+    zn.name = z.name;
+    zn.negative_ttl = kOwnZoneNegativeTtl;
+    zn.record_sets = zone_record_sets(user_record_sets(id));
     model.namespaces.push_back(std::move(zn));
   }
   return model;
@@ -566,14 +616,18 @@ Result<Namespace> Registry::ensure_namespace(Pending& p, std::string_view name) 
     if (n.name == name) return n;
   }
   if (auto e = namespace_name_error(name)) return invalid_field("namespace", *e);
+  for (const auto& [id, z] : own_zones_) {
+    if (z.name == lower(name))
+      return conflict("a Route 53 hosted zone named " + z.name + " exists (" + z.id +
+                      "); ecs-emulator serves one zone per name");
+  }
   Namespace n;
   n.id = new_cloudmap_id("ns-");
   n.name = lower(name);
   n.region = config_.region;
   n.arn = arn("servicediscovery", "namespace/" + n.id);
-  static constexpr char kZone[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   n.hosted_zone_id = "Z";
-  for (int i = 0; i < 21; ++i) n.hosted_zone_id += kZone[rng_() % 36];
+  for (int i = 0; i < 21; ++i) n.hosted_zone_id += kZoneIdChars[rng_() % 36];
   n.created_at = time_.wall_now();
   p.namespaces.push_back(n);
   make_event(p, NamespaceCreated{n.name, n.id});
@@ -1104,15 +1158,21 @@ Result<void> Registry::purge_stopped() {
 Result<Route53Change> Registry::change_record_sets(std::string_view hosted_zone_id,
                                                    const std::vector<RecordChange>& changes,
                                                    std::string comment) {
-  const Namespace* ns = nullptr;
-  for (const auto& [id, n] : namespaces_) {
-    if (n.is_dns() && n.hosted_zone_id == hosted_zone_id) ns = &n;
-  }
+  const Namespace* ns = namespace_of_zone(hosted_zone_id);
   if (ns == nullptr) {
-    return Error{Code::NotFound,
-                 "No hosted zone found with ID: " + std::string(hosted_zone_id),
-                 {},
-                 "NoSuchHostedZone"};
+    const OwnZone* own = own_zone(hosted_zone_id);
+    if (own == nullptr) return no_such_zone(hosted_zone_id);
+    // A zone of one's own: nothing in it is Cloud Map's.
+    const auto current = user_records_.find(own->id);
+    auto next = apply_change_batch(
+        current == user_records_.end() ? std::vector<UserRecordSet>{} : current->second, changes,
+        own->name, {});
+    if (!next) return next.error();
+    Pending p;
+    p.user_records[own->id] = std::move(*next);
+    p.route53_changes.push_back(new_change(std::move(comment)));
+    if (auto r = commit(p); !r) return r.error();
+    return p.route53_changes.front();
   }
   // What Cloud Map writes in the zone: each service's name (its A/AAAA/SRV) and, with SRV, its
   // instances' names (A/AAAA). An empty type asks for any.
@@ -1141,17 +1201,163 @@ Result<Route53Change> Registry::change_record_sets(std::string_view hosted_zone_
       current == user_records_.end() ? std::vector<UserRecordSet>{} : current->second, changes,
       ns->name, managed);
   if (!next) return next.error();
-  Route53Change change;
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  change.id = "C";
-  for (int i = 0; i < 21; ++i) change.id.push_back(kAlphabet[rng_() % 36]);
-  change.submitted = time_.wall_now();
-  change.comment = std::move(comment);
+  Route53Change change = new_change(std::move(comment));
   Pending p;
   p.user_records[ns->hosted_zone_id] = std::move(*next);
   p.route53_changes.push_back(change);
   if (auto r = commit(p); !r) return r.error();
   return change;
+}
+
+Route53Change Registry::new_change(std::string comment) {
+  Route53Change change;
+  change.id = "C";
+  for (int i = 0; i < 21; ++i) change.id.push_back(kZoneIdChars[rng_() % 36]);
+  change.submitted = time_.wall_now();
+  change.comment = std::move(comment);
+  return change;
+}
+
+const Namespace* Registry::namespace_of_zone(std::string_view hosted_zone_id) const {
+  for (const auto& [id, n] : namespaces_) {
+    if (n.is_dns() && n.hosted_zone_id == hosted_zone_id) return &n;
+  }
+  return nullptr;
+}
+
+const OwnZone* Registry::own_zone(std::string_view hosted_zone_id) const {
+  const auto it = own_zones_.find(hosted_zone_id);
+  return it == own_zones_.end() ? nullptr : &it->second;
+}
+
+std::vector<const OwnZone*> Registry::own_zones() const {
+  std::vector<const OwnZone*> out;
+  for (const auto& [id, z] : own_zones_) out.push_back(&z);
+  return out;
+}
+
+const std::string* Registry::zone_named(std::string_view name) const {
+  for (const auto& [id, z] : own_zones_) {
+    if (z.name == name) return &z.name;
+  }
+  for (const auto& [id, n] : namespaces_) {
+    if (n.is_dns() && n.name == name) return &n.name;
+  }
+  return nullptr;
+}
+
+Result<std::pair<OwnZone, Route53Change>> Registry::create_hosted_zone(const HostedZoneSpec& spec) {
+  const std::string name = lower(strip_dot(spec.name));
+  if (name.empty() || namespace_name_error(name)) {
+    return Error{Code::InvalidArgument,
+                 "The domain name is invalid: " + spec.name.substr(0, 255) +
+                     (name.empty() ? "" : " (" + *namespace_name_error(name) + ")"),
+                 {},
+                 "InvalidDomainName"};
+  }
+  if (spec.caller_reference.empty() || spec.caller_reference.size() > 128) {
+    return Error{Code::InvalidArgument,
+                 "1 validation error detected: Value at 'callerReference' failed to satisfy "
+                 "constraint: Member must have length between 1 and 128",
+                 {},
+                 "InvalidInput"};
+  }
+  // Route 53 takes a CallerReference once: a retry of a request that succeeded is told so.
+  bool used = caller_references_.count(spec.caller_reference) != 0;
+  for (const auto& [id, n] : namespaces_) {
+    used = used || (n.is_dns() && (n.creator_request_id.empty() ? n.id : n.creator_request_id) ==
+                                      spec.caller_reference);
+  }
+  if (used) {
+    return Error{Code::Conflict,
+                 "A hosted zone has already been created with the specified caller reference.",
+                 {},
+                 "HostedZoneAlreadyExists"};
+  }
+  if (spec.private_zone) {
+    const std::string& vpc = spec.vpc_id;
+    const bool ok = vpc.size() >= 12 && vpc.size() <= 21 && vpc.starts_with("vpc-") &&
+                    std::all_of(vpc.begin() + 4, vpc.end(), [](char c) {
+                      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                    });
+    if (!ok) {
+      return Error{Code::InvalidArgument,
+                   "The VPC ID '" + vpc.substr(0, 64) + "' is not valid",
+                   {},
+                   "InvalidVPCId"};
+    }
+  }
+  if (zone_named(name)) {
+    // Route 53 would create a second zone of the name (in another VPC, or with other name
+    // servers); one DNS server answers one zone per name.
+    return Error{Code::Conflict,
+                 "Cannot create hosted zone with DNS name " + name +
+                     ". because a hosted zone "
+                     "with that name already exists (ecs-emulator serves one zone per name)",
+                 {},
+                 "ConflictingDomainExists"};
+  }
+  OwnZone z;
+  z.id = "Z";
+  for (int i = 0; i < 21; ++i) z.id += kZoneIdChars[rng_() % 36];
+  z.name = name;
+  z.caller_reference = spec.caller_reference;
+  z.comment = spec.comment;
+  z.private_zone = spec.private_zone;
+  if (z.private_zone) {
+    z.vpc_id = spec.vpc_id;
+    z.vpc_region = spec.vpc_region.empty() ? config_.region : spec.vpc_region;
+  }
+  z.created = time_.wall_now();
+  Pending p;
+  p.own_zones.push_back(z);
+  p.caller_references.push_back(z.caller_reference);
+  p.route53_changes.push_back(new_change({}));
+  if (auto r = commit(p); !r) return r.error();
+  return std::pair{std::move(z), p.route53_changes.front()};
+}
+
+Result<const OwnZone*> Registry::editable_zone(std::string_view hosted_zone_id) const {
+  if (const OwnZone* z = own_zone(hosted_zone_id)) return z;
+  if (const Namespace* ns = namespace_of_zone(hosted_zone_id)) {
+    // Route 53's answer to a change of a zone Cloud Map created.
+    return Error{Code::InvalidArgument,
+                 "The resource hostedzone/" + ns->hosted_zone_id +
+                     " can only be managed through servicediscovery.amazonaws.com (" + ns->arn +
+                     ")",
+                 {},
+                 "AccessDenied"};
+  }
+  return no_such_zone(hosted_zone_id);
+}
+
+Result<Route53Change> Registry::delete_hosted_zone(std::string_view hosted_zone_id) {
+  const auto z = editable_zone(hosted_zone_id);
+  if (!z) return z.error();
+  if (!user_record_sets((*z)->id).empty()) {
+    return Error{Code::Conflict,
+                 "The specified hosted zone contains non-required resource record sets and so "
+                 "cannot be deleted.",
+                 {},
+                 "HostedZoneNotEmpty"};
+  }
+  Pending p;
+  p.erased_own_zones.push_back((*z)->id);
+  p.route53_changes.push_back(new_change({}));
+  if (auto r = commit(p); !r) return r.error();
+  return p.route53_changes.front();
+}
+
+Result<OwnZone> Registry::update_hosted_zone_comment(std::string_view hosted_zone_id,
+                                                     std::string comment) {
+  const auto z = editable_zone(hosted_zone_id);
+  if (!z) return z.error();
+  OwnZone copy = **z;
+  copy.comment = std::move(comment);
+  Pending p;
+  p.own_zones.push_back(copy);
+  if (auto r = commit(p); !r) return r.error();
+  return copy;
 }
 
 const std::vector<UserRecordSet>& Registry::user_record_sets(

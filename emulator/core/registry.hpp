@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "emulator/core/cloudmap_state.hpp"
@@ -221,6 +222,22 @@ class Registry {
   Result<Route53Change> change_record_sets(std::string_view hosted_zone_id,
                                            const std::vector<RecordChange>& changes,
                                            std::string comment = {});
+  /// Creates a hosted zone of one's own (Route 53 CreateHostedZone), served by DNS at once with
+  /// SOA and NS. A CallerReference is taken once (HostedZoneAlreadyExists, also after its zone is
+  /// deleted); a name that a zone or DNS namespace already has is ConflictingDomainExists (one
+  /// zone per name here); a bad VPC id is InvalidVPCId.
+  Result<std::pair<OwnZone, Route53Change>> create_hosted_zone(const HostedZoneSpec& spec);
+  /// Deletes a zone of one's own: HostedZoneNotEmpty while it holds the user's record sets;
+  /// a namespace's zone is AccessDenied (Cloud Map manages it); NoSuchHostedZone.
+  Result<Route53Change> delete_hosted_zone(std::string_view hosted_zone_id);
+  /// Replaces a zone's comment (empty: none), with the same refusals as delete_hosted_zone.
+  Result<OwnZone> update_hosted_zone_comment(std::string_view hosted_zone_id, std::string comment);
+  /// A zone of one's own by id, or null.
+  const OwnZone* own_zone(std::string_view hosted_zone_id) const;
+  /// Every zone of one's own (by id).
+  std::vector<const OwnZone*> own_zones() const;
+  /// The DNS namespace whose hosted zone has this id, or null.
+  const Namespace* namespace_of_zone(std::string_view hosted_zone_id) const;
   /// The user's record sets of a hosted zone (sorted by name, type, identifier).
   const std::vector<UserRecordSet>& user_record_sets(std::string_view hosted_zone_id) const;
   /// A submitted change by id ("C..."), or null.
@@ -319,6 +336,12 @@ class Registry {
   void notify(CommitInfo info);
   std::vector<std::string> records_of(const Task& task) const;
   std::string arn(std::string_view service, std::string_view resource) const;
+  /// The name (no trailing dot) of a zone of one's own or of a namespace with this name, or null.
+  const std::string* zone_named(std::string_view name) const;
+  /// Why a zone of one's own may not be deleted or changed: NoSuchHostedZone, or AccessDenied
+  /// for a namespace's zone.
+  Result<const OwnZone*> editable_zone(std::string_view hosted_zone_id) const;
+  Route53Change new_change(std::string comment);
 
   const TimeSource& time_;
   TimerQueue& timers_;
@@ -332,6 +355,8 @@ class Registry {
   CloudMapState cloudmap_;
   std::map<std::string, std::vector<UserRecordSet>, std::less<>> user_records_;  // by zone id
   std::map<std::string, Route53Change, std::less<>> route53_changes_;            // by change id
+  std::map<std::string, OwnZone, std::less<>> own_zones_;                        // by zone id
+  std::set<std::string, std::less<>> caller_references_;  // CreateHostedZone's, ever used
   SnapshotHolder zones_;
   std::vector<Observer> observers_;
   std::vector<ProbeListener> probe_listeners_;

@@ -474,4 +474,36 @@ Result<Route53Change> change_from(const json& j) {
   return c;
 }
 
+json own_zone_json(const OwnZone& z) {
+  json j{{"id", z.id},
+         {"name", z.name},
+         {"callerReference", z.caller_reference},
+         {"comment", z.comment},
+         {"privateZone", z.private_zone},
+         {"created", epoch_millis(z.created)}};
+  if (z.private_zone) {
+    j["vpcId"] = z.vpc_id;
+    j["vpcRegion"] = z.vpc_region;
+  }
+  return j;
+}
+
+Result<OwnZone> own_zone_from(const json& j) {
+  if (!j.is_object() || !j.value("id", json()).is_string() ||
+      !j.value("name", json()).is_string() || !j.value("callerReference", json()).is_string() ||
+      !j.value("privateZone", json()).is_boolean() ||
+      !j.value("created", json()).is_number_integer())
+    return invalid("hosted zone: missing id, name, callerReference, privateZone or created");
+  OwnZone z;
+  z.id = j["id"].get<std::string>();
+  z.name = j["name"].get<std::string>();
+  z.caller_reference = j["callerReference"].get<std::string>();
+  z.comment = j.value("comment", std::string());
+  z.private_zone = j["privateZone"].get<bool>();
+  z.vpc_id = j.value("vpcId", std::string());
+  z.vpc_region = j.value("vpcRegion", std::string());
+  z.created = from_epoch_millis(j["created"].get<std::int64_t>());
+  return z;
+}
+
 }  // namespace emu::core

@@ -49,6 +49,41 @@ struct Route53Change {
   std::string comment;
 };
 
+/// A hosted zone created through Route 53 (CreateHostedZone or a fixture), not by Cloud Map.
+struct OwnZone {
+  std::string id;    ///< "Z" + 21 [A-Z0-9]
+  std::string name;  ///< lowercase, no trailing dot: "corp.internal"
+  std::string caller_reference;
+  std::string comment;
+  bool private_zone = false;
+  std::string vpc_id;  ///< private zones
+  std::string vpc_region;
+  WallTime created{};
+  bool operator==(const OwnZone&) const = default;
+};
+
+/// CreateHostedZone: a zone of one's own (private with a VPC, else public).
+struct HostedZoneSpec {
+  std::string name;  ///< as given ("corp.internal" or "corp.internal.")
+  std::string caller_reference;
+  std::string comment;
+  bool private_zone = false;
+  std::string vpc_id;
+  std::string vpc_region;  ///< empty = the registry's region
+};
+
+/// Store kind of a zone of one's own (id: the zone id; body: own_zone_json).
+inline constexpr const char* kOwnZoneKind = "route53-zone";
+/// Store kind of a CallerReference that has been used (id: the reference; Route 53 never takes
+/// one twice, even after its zone is deleted).
+inline constexpr const char* kCallerReferenceKind = "route53-caller-reference";
+
+/// The SOA MINIMUM (negative-caching TTL) Route 53 gives a zone it creates.
+inline constexpr std::uint32_t kOwnZoneNegativeTtl = 86400;
+
+nlohmann::json own_zone_json(const OwnZone& zone);
+Result<OwnZone> own_zone_from(const nlohmann::json& j);
+
 /// True for the types ChangeResourceRecordSets takes here (A AAAA CNAME TXT MX SRV PTR NS CAA).
 bool user_record_type(std::string_view type);
 /// The DNS type code of a user record type (0 for anything else).

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -278,7 +279,7 @@ TEST_F(Route53Test, OperationsNotImplementedYetReadTheirBodyFirst) {
   expect_error(send(http::verb::post, "/2013-04-01/hostedzone",
                     "<CreateHostedZoneRequest xmlns=\"" + std::string(kXmlns) +
                         "\"><Name>corp.internal</Name></CreateHostedZoneRequest>"),
-               501, "NotImplemented");
+               400, "InvalidInput");  // no CallerReference
   // ChangeResourceRecordSets reads its batch, GetChange knows only changes it made.
   expect_error(send(http::verb::post, rrset,
                     "<ChangeResourceRecordSetsRequest xmlns=\"" + std::string(kXmlns) +
@@ -290,6 +291,190 @@ TEST_F(Route53Test, OperationsNotImplementedYetReadTheirBodyFirst) {
   expect_error(send(http::verb::put, "/2013-04-01/hostedzone", ""), 404,
                "UnknownOperationException");
   expect_error(get("/2013-04-01"), 404, "UnknownOperationException");
+}
+
+// ------------------------------------------------------------------------ zones of one's own
+
+namespace {
+std::string create_body(const std::string& name, const std::string& reference,
+                        const std::string& extra = {}) {
+  return "<CreateHostedZoneRequest xmlns=\"" + std::string(kXmlns) + "\"><Name>" + name +
+         "</Name><CallerReference>" + reference + "</CallerReference>" + extra +
+         "</CreateHostedZoneRequest>";
+}
+const std::string kPrivate =
+    "<VPC><VPCRegion>eu-west-1</VPCRegion><VPCId>vpc-0abc1234</VPCId></VPC>"
+    "<HostedZoneConfig><Comment>corp</Comment><PrivateZone>true</PrivateZone></HostedZoneConfig>";
+
+std::string rrset_body(const std::string& action, const std::string& name) {
+  return "<ChangeResourceRecordSetsRequest xmlns=\"" + std::string(kXmlns) +
+         "\"><ChangeBatch><Changes><Change><Action>" + action +
+         "</Action><ResourceRecordSet><Name>" + name +
+         "</Name><Type>A</Type><TTL>60</TTL><ResourceRecords><ResourceRecord><Value>10.0.0.7"
+         "</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></Change></Changes>"
+         "</ChangeBatch></ChangeResourceRecordSetsRequest>";
+}
+}  // namespace
+
+TEST_F(Route53Test, CreateHostedZoneMakesAPrivateZoneThatDnsServes) {
+  const auto res = send(http::verb::post, "/2013-04-01/hostedzone",
+                        create_body("Corp.Internal.", "ref-1", kPrivate));
+  ASSERT_EQ(res.result_int(), 201u) << res.body();
+  const auto created = xml(res, "CreateHostedZoneResponse");
+  const std::string id = text(created, {"HostedZone", "Id"});
+  ASSERT_TRUE(id.starts_with("/hostedzone/Z")) << id;
+  EXPECT_EQ(std::string(res[http::field::location]),
+            "https://route53.amazonaws.com/2013-04-01" + id);
+  EXPECT_EQ(text(created, {"HostedZone", "Name"}), "corp.internal.");
+  EXPECT_EQ(text(created, {"HostedZone", "CallerReference"}), "ref-1");
+  EXPECT_EQ(text(created, {"HostedZone", "Config", "Comment"}), "corp");
+  EXPECT_EQ(text(created, {"HostedZone", "Config", "PrivateZone"}), "true");
+  EXPECT_EQ(created.child("HostedZone")->child("LinkedService"), nullptr);
+  EXPECT_EQ(text(created, {"VPC", "VPCId"}), "vpc-0abc1234");
+  EXPECT_EQ(text(created, {"VPC", "VPCRegion"}), "eu-west-1");
+  EXPECT_EQ(text(created, {"ChangeInfo", "Status"}), "INSYNC");
+  const std::string change = text(created, {"ChangeInfo", "Id"});
+  EXPECT_EQ(text(xml(get("/2013-04-01" + change), "GetChangeResponse"), {"ChangeInfo", "Id"}),
+            change);
+
+  const auto got = xml(get("/2013-04-01" + id), "GetHostedZoneResponse");
+  EXPECT_EQ(text(got, {"HostedZone", "ResourceRecordSetCount"}), "2");
+  EXPECT_EQ(text(got, {"VPCs", "VPC", "VPCId"}), "vpc-0abc1234");
+  EXPECT_EQ(record_keys(xml(get("/2013-04-01" + id + "/rrset"), "ListResourceRecordSetsResponse")),
+            (std::vector<std::string>{"corp.internal. NS", "corp.internal. SOA"}));
+  EXPECT_EQ(text(xml(get("/2013-04-01/hostedzonecount"), "GetHostedZoneCountResponse"),
+                 {"HostedZoneCount"}),
+            "1");
+  // The DNS snapshot holds the zone, and a record written into it.
+  const auto apex = core::ZoneSnapshot::to_wire("corp.internal");
+  const auto span = [](const std::string& w) {
+    return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(w.data()), w.size());
+  };
+  EXPECT_NE(registry.zones().load()->lookup(span(apex)).zone, nullptr);
+  ASSERT_EQ(send(http::verb::post, "/2013-04-01" + id + "/rrset",
+                 rrset_body("CREATE", "db.corp.internal"))
+                .result_int(),
+            200u);
+  const auto db = core::ZoneSnapshot::to_wire("db.corp.internal");
+  const auto* node = registry.zones().load()->lookup(span(db)).node;
+  ASSERT_NE(node, nullptr);
+  EXPECT_NE(node->user_set(1), nullptr);
+}
+
+TEST_F(Route53Test, APublicZoneHasADelegationSet) {
+  const auto res =
+      send(http::verb::post, "/2013-04-01/hostedzone", create_body("example.test", "pub"));
+  ASSERT_EQ(res.result_int(), 201u) << res.body();
+  const auto created = xml(res, "CreateHostedZoneResponse");
+  EXPECT_EQ(text(created, {"HostedZone", "Config", "PrivateZone"}), "false");
+  EXPECT_EQ(created.child("DelegationSet")->child("NameServers")->all("NameServer").size(), 4u);
+  EXPECT_EQ(created.child("VPC"), nullptr);
+}
+
+TEST_F(Route53Test, CreateHostedZoneRefusals) {
+  const std::string path = "/2013-04-01/hostedzone";
+  ASSERT_EQ(send(http::verb::post, path, create_body("corp.internal", "r1", kPrivate)).result_int(),
+            201u);
+  // A CallerReference is taken once: the same request again, or another one.
+  expect_error(send(http::verb::post, path, create_body("corp.internal", "r1", kPrivate)), 409,
+               "HostedZoneAlreadyExists");
+  expect_error(send(http::verb::post, path, create_body("other.internal", "r1")), 409,
+               "HostedZoneAlreadyExists");
+  // One zone per name, a namespace's included.
+  expect_error(send(http::verb::post, path, create_body("corp.internal", "r2", kPrivate)), 400,
+               "ConflictingDomainExists");
+  cloudmap_namespace("demo.local");
+  expect_error(send(http::verb::post, path, create_body("demo.local.", "r3")), 400,
+               "ConflictingDomainExists");
+  expect_error(send(http::verb::post, path,
+                    create_body("v.internal", "r4", "<VPC><VPCId>vpc-NOPE</VPCId></VPC>")),
+               400, "InvalidVPCId");
+  expect_error(send(http::verb::post, path,
+                    create_body("v.internal", "r5",
+                                "<HostedZoneConfig><PrivateZone>true</PrivateZone>"
+                                "</HostedZoneConfig>")),
+               400, "InvalidInput");
+  expect_error(send(http::verb::post, path, create_body("bad name.internal", "r6")), 400,
+               "InvalidDomainName");
+  expect_error(send(http::verb::post, path,
+                    create_body("d.internal", "r7", "<DelegationSetId>N1</DelegationSetId>")),
+               400, "NoSuchDelegationSet");
+  // Cloud Map cannot take a name a zone of one's own has.
+  EXPECT_EQ(registry.put_namespace(core::NamespaceSpec{"corp.internal"}).error().code,
+            Code::Conflict);
+}
+
+TEST_F(Route53Test, DeleteHostedZoneWaitsUntilItIsEmptyAndForgetsNoReference) {
+  const auto created =
+      xml(send(http::verb::post, "/2013-04-01/hostedzone", create_body("corp.internal", "d1")),
+          "CreateHostedZoneResponse");
+  const std::string id = text(created, {"HostedZone", "Id"});
+  ASSERT_EQ(send(http::verb::post, "/2013-04-01" + id + "/rrset",
+                 rrset_body("CREATE", "db.corp.internal"))
+                .result_int(),
+            200u);
+  expect_error(send(http::verb::delete_, "/2013-04-01" + id, ""), 400, "HostedZoneNotEmpty");
+  ASSERT_EQ(send(http::verb::post, "/2013-04-01" + id + "/rrset",
+                 rrset_body("DELETE", "db.corp.internal"))
+                .result_int(),
+            200u);
+  const auto del = send(http::verb::delete_, "/2013-04-01" + id, "");
+  ASSERT_EQ(del.result_int(), 200u) << del.body();
+  EXPECT_EQ(text(xml(del, "DeleteHostedZoneResponse"), {"ChangeInfo", "Status"}), "INSYNC");
+  expect_error(get("/2013-04-01" + id), 404, "NoSuchHostedZone");
+  const auto apex = core::ZoneSnapshot::to_wire("corp.internal");
+  EXPECT_EQ(registry.zones()
+                .load()
+                ->lookup({reinterpret_cast<const std::uint8_t*>(apex.data()), apex.size()})
+                .zone,
+            nullptr);
+  // The reference stays used; the name is free again.
+  expect_error(send(http::verb::post, "/2013-04-01/hostedzone", create_body("corp.internal", "d1")),
+               409, "HostedZoneAlreadyExists");
+  EXPECT_EQ(send(http::verb::post, "/2013-04-01/hostedzone", create_body("corp.internal", "d2"))
+                .result_int(),
+            201u);
+}
+
+TEST_F(Route53Test, ANamespacesZoneIsCloudMapsToDeleteOrComment) {
+  const auto ns = cloudmap_namespace("demo.local");
+  const std::string zone_id = ns["Properties"]["DnsProperties"]["HostedZoneId"];
+  const auto del = send(http::verb::delete_, "/2013-04-01/hostedzone/" + zone_id, "");
+  expect_error(del, 403, "AccessDenied");
+  EXPECT_NE(text(xml(del, "ErrorResponse"), {"Error", "Message"})
+                .find("can only be managed through servicediscovery.amazonaws.com"),
+            std::string::npos);
+  expect_error(send(http::verb::post, "/2013-04-01/hostedzone/" + zone_id,
+                    "<UpdateHostedZoneCommentRequest xmlns=\"" + std::string(kXmlns) +
+                        "\"><Comment>x</Comment></UpdateHostedZoneCommentRequest>"),
+               403, "AccessDenied");
+  EXPECT_NE(registry.namespace_by_name("demo.local"), nullptr);
+  expect_error(send(http::verb::delete_, "/2013-04-01/hostedzone/ZNOSUCH", ""), 404,
+               "NoSuchHostedZone");
+}
+
+TEST_F(Route53Test, UpdateHostedZoneCommentAndARestartKeepTheZone) {
+  const auto created =
+      xml(send(http::verb::post, "/2013-04-01/hostedzone", create_body("corp.internal", "u1")),
+          "CreateHostedZoneResponse");
+  const std::string id = text(created, {"HostedZone", "Id"});
+  const auto res = send(http::verb::post, "/2013-04-01" + id,
+                        "<UpdateHostedZoneCommentRequest xmlns=\"" + std::string(kXmlns) +
+                            "\"><Comment>new words</Comment></UpdateHostedZoneCommentRequest>");
+  ASSERT_EQ(res.result_int(), 200u) << res.body();
+  EXPECT_EQ(text(xml(res, "UpdateHostedZoneCommentResponse"), {"HostedZone", "Config", "Comment"}),
+            "new words");
+  ASSERT_EQ(send(http::verb::post, "/2013-04-01" + id + "/rrset",
+                 rrset_body("CREATE", "db.corp.internal"))
+                .result_int(),
+            200u);
+  // A registry reading the same store (a restart) has the zone, its records and the reference.
+  ASSERT_TRUE(registry.load().ok());
+  const auto got = xml(get("/2013-04-01" + id), "GetHostedZoneResponse");
+  EXPECT_EQ(text(got, {"HostedZone", "Config", "Comment"}), "new words");
+  EXPECT_EQ(text(got, {"HostedZone", "ResourceRecordSetCount"}), "3");
+  expect_error(send(http::verb::post, "/2013-04-01/hostedzone", create_body("x.internal", "u1")),
+               409, "HostedZoneAlreadyExists");
 }
 
 TEST_F(Route53Test, TheRequestGuardRefusesWithAnXmlError) {
