@@ -7,6 +7,8 @@ record per query, both seen); list-resource-record-sets shows them merged with S
 Cloud Map's record sets; a batch with a duplicate CREATE or a missing DELETE changes nothing
 and is InvalidChangeBatch with Route 53's message; a record set Cloud Map manages is refused;
 GetChange reports the change INSYNC. All of it again after a restart on the same state file.
+A zone of one's own (`corp.internal`, create-hosted-zone) answers SOA, NS and its records, keeps
+them over a restart, and is deleted only once empty; a namespace's zone is refused.
 10.88.x addresses are DNS data only: nothing is sent to them.
 """
 import json
@@ -161,6 +163,66 @@ class Route53RecordsTest(emu.StateFileDaemonTest):
         self.assertEqual(self.d.dig("txt.rec.local", "TXT"), [])
         self.assertEqual(self.d.dig_status("txt.rec.local", "TXT"), "NXDOMAIN")
 
+
+    def test_zone_of_your_own(self):
+        """A zone made through Route 53 (not Cloud Map) is served by the same DNS, durable, and
+        deleted only once it holds nothing but SOA and NS; a namespace's zone is Cloud Map's."""
+        out, _ = self.aws("route53", "create-hosted-zone", "--name", "corp.internal",
+                          "--caller-reference", "corp-1", "--vpc",
+                          "VPCRegion=us-east-1,VPCId=vpc-0123456789abcdef0",
+                          "--hosted-zone-config", "Comment=ours,PrivateZone=true")
+        zone = out["HostedZone"]
+        zone_id = zone["Id"].split("/")[-1]
+        self.assertTrue(zone["Config"]["PrivateZone"])
+        self.assertEqual(out["VPC"]["VPCId"], "vpc-0123456789abcdef0")
+        self.assertEqual(self.d.dig_status("corp.internal", "SOA"), "NOERROR")
+        self.assertEqual(len(self.d.dig("corp.internal", "SOA")), 1)
+        self.assertTrue(self.d.dig("corp.internal", "NS"))
+
+        # The same caller reference again is refused, as Route 53 does.
+        _, stderr = self.aws("route53", "create-hosted-zone", "--name", "corp.internal",
+                             "--caller-reference", "corp-1", expect=254)
+        self.assertIn("HostedZoneAlreadyExists", stderr)
+
+        self.r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+            {"Action": "CREATE", "ResourceRecordSet": rrset("db.corp.internal", "A",
+                                                            ["10.88.5.1"])}]})
+        self.assertEqual(self.d.dig("db.corp.internal", "A"), ["10.88.5.1"])
+        found = self.r53.list_hosted_zones_by_name(DNSName="corp.internal")["HostedZones"][0]
+        self.assertEqual(found["Id"], zone["Id"])
+        self.assertEqual(found["Config"]["Comment"], "ours")
+
+        # Not empty: the delete is refused and changes nothing.
+        with self.assertRaises(ClientError) as caught:
+            self.r53.delete_hosted_zone(Id=zone_id)
+        self.assertEqual(caught.exception.response["Error"]["Code"], "HostedZoneNotEmpty")
+        self.assertEqual(self.d.dig("db.corp.internal", "A"), ["10.88.5.1"])
+
+        # A namespace's zone cannot be deleted through Route 53.
+        ns_op = self.sd.create_private_dns_namespace(Name="zones.local", Vpc="vpc-0zones")
+        op = self.sd.get_operation(OperationId=ns_op["OperationId"])["Operation"]
+        ns = self.sd.get_namespace(Id=op["Targets"]["NAMESPACE"])["Namespace"]
+        with self.assertRaises(ClientError) as caught:
+            self.r53.delete_hosted_zone(Id=ns["Properties"]["DnsProperties"]["HostedZoneId"])
+        self.assertEqual(caught.exception.response["Error"]["Code"], "AccessDenied")
+        self.assertEqual(self.d.dig_status("zones.local", "SOA"), "NOERROR")
+
+        # The zone, its record and its comment survive a restart.
+        self.d.stop()
+        self.start_daemon()
+        self.assertEqual(self.d.dig("db.corp.internal", "A"), ["10.88.5.1"])
+        got = self.r53.get_hosted_zone(Id=zone_id)["HostedZone"]
+        self.assertEqual(got["Config"]["Comment"], "ours")
+
+        # Emptied, it can go; its names are no longer answered.
+        self.r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+            {"Action": "DELETE", "ResourceRecordSet": rrset("db.corp.internal", "A",
+                                                            ["10.88.5.1"])}]})
+        self.r53.delete_hosted_zone(Id=zone_id)
+        self.assertEqual(self.d.dig_status("corp.internal", "SOA"), "REFUSED")
+        with self.assertRaises(ClientError) as caught:
+            self.r53.get_hosted_zone(Id=zone_id)
+        self.assertEqual(caught.exception.response["Error"]["Code"], "NoSuchHostedZone")
 
 if __name__ == "__main__":
     emu.main()
