@@ -11,6 +11,15 @@
 namespace emu::core {
 namespace {
 
+// The parent of a lowercase wire-format name ("\x02db\x04corp\x00" -> "\x04corp\x00"); the root
+// ("\x00") and a malformed name give "".
+std::string parent_name(const std::string& wire) {
+  if (wire.empty() || wire[0] == 0) return {};
+  const std::size_t skip = 1 + static_cast<unsigned char>(wire[0]);
+  if (skip >= wire.size()) return {};
+  return wire.substr(skip);
+}
+
 constexpr std::uint16_t kTypeA = 1;
 constexpr std::uint16_t kTypeNs = 2;
 constexpr std::uint16_t kTypeSoa = 6;
@@ -604,6 +613,25 @@ struct ZoneBuilder::State {
       node->kind = ZoneSnapshot::Kind::Service;
       node->user = sets;
       st.user_nodes.emplace(owner, std::move(node));
+    }
+    // Empty non-terminals: a name between a user's record set and its zone's apex exists and
+    // answers NOERROR with no data (RFC 8020), so it gets an empty node of its own. An ancestor
+    // with record sets of its own has its node already, and its ancestors are walked from it.
+    std::vector<std::pair<std::string, std::uint32_t>> empty_non_terminals;
+    for (const auto& [owner, node] : st.user_nodes) {
+      for (std::string name = parent_name(owner); name.size() > 1 && !st.is_apex(name);
+           name = parent_name(name)) {
+        if (st.user.contains(name)) break;
+        empty_non_terminals.emplace_back(name, node->zone);
+      }
+    }
+    for (auto& [name, zone] : empty_non_terminals) {
+      if (st.user_nodes.contains(name)) continue;
+      auto node = std::make_shared<Node>();
+      node->owner = name;
+      node->zone = zone;
+      node->kind = ZoneSnapshot::Kind::Service;
+      st.user_nodes.emplace(std::move(name), std::move(node));
     }
   }
 

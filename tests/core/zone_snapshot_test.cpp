@@ -77,5 +77,27 @@ TEST(ZoneSnapshotTest, InvalidNamesAreSkipped) {
   EXPECT_EQ(ZoneSnapshot::build(m)->size(), 1u);
 }
 
+TEST(ZoneSnapshotTest, NamesBetweenAUsersRecordAndTheApexAreEmptyNonTerminals) {
+  // RFC 8020: "b.corp" exists (NOERROR, no data) when only "a.b.corp" has records; a name
+  // beside it does not, and a service at an empty non-terminal's name still publishes there.
+  ZoneModel m;
+  ZoneNamespace ns{.name = "corp"};
+  ns.record_sets.push_back(ZoneRecordSet{.name = "a.b.c.corp.", .type = 16, .rdata = {"\4deep"}});
+  ns.services.push_back(ZoneService{.name = "c", .endpoints = {dns::test::v4("i", 10, 0, 0, 1)}});
+  m.namespaces.push_back(ns);
+  const auto snap = ZoneSnapshot::build(m);
+  const auto ent = snap->lookup(span(ZoneSnapshot::to_wire("b.c.corp")));
+  ASSERT_NE(ent.node, nullptr);
+  EXPECT_TRUE(ent.node->user.empty());
+  EXPECT_TRUE(ent.node->a_healthy.empty());
+  ASSERT_NE(ent.zone, nullptr);
+  EXPECT_EQ(ent.zone->apex, ZoneSnapshot::to_wire("corp"));
+  const auto svc = snap->find(span(ZoneSnapshot::to_wire("c.corp")));
+  ASSERT_NE(svc, nullptr);
+  EXPECT_EQ(svc->a_healthy.size(), 1u);
+  ASSERT_NE(snap->find(span(ZoneSnapshot::to_wire("a.b.c.corp"))), nullptr);
+  EXPECT_EQ(snap->find(span(ZoneSnapshot::to_wire("x.c.corp"))), nullptr);
+}
+
 }  // namespace
 }  // namespace emu::core

@@ -186,8 +186,15 @@ class Route53RecordsTest(emu.StateFileDaemonTest):
 
         self.r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
             {"Action": "CREATE", "ResourceRecordSet": rrset("db.corp.internal", "A",
-                                                            ["10.88.5.1"])}]})
+                                                            ["10.88.5.1"])},
+            {"Action": "CREATE", "ResourceRecordSet": rrset("x.deep.corp.internal", "TXT",
+                                                            ['"deep"'])}]})
         self.assertEqual(self.d.dig("db.corp.internal", "A"), ["10.88.5.1"])
+        self.assertEqual(self.d.dig("x.deep.corp.internal", "TXT"), ['"deep"'])
+        # The name between the record and the apex exists with no data (RFC 8020): NOERROR.
+        self.assertEqual(self.d.dig_status("deep.corp.internal", "A"), "NOERROR")
+        self.assertEqual(self.d.dig("deep.corp.internal", "A"), [])
+        self.assertEqual(self.d.dig_status("nope.corp.internal", "A"), "NXDOMAIN")
         found = self.r53.list_hosted_zones_by_name(DNSName="corp.internal")["HostedZones"][0]
         self.assertEqual(found["Id"], zone["Id"])
         self.assertEqual(found["Config"]["Comment"], "ours")
@@ -211,13 +218,17 @@ class Route53RecordsTest(emu.StateFileDaemonTest):
         self.d.stop()
         self.start_daemon()
         self.assertEqual(self.d.dig("db.corp.internal", "A"), ["10.88.5.1"])
+        self.assertEqual(self.d.dig_status("deep.corp.internal", "A"), "NOERROR")
         got = self.r53.get_hosted_zone(Id=zone_id)["HostedZone"]
         self.assertEqual(got["Config"]["Comment"], "ours")
 
         # Emptied, it can go; its names are no longer answered.
         self.r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
             {"Action": "DELETE", "ResourceRecordSet": rrset("db.corp.internal", "A",
-                                                            ["10.88.5.1"])}]})
+                                                            ["10.88.5.1"])},
+            {"Action": "DELETE", "ResourceRecordSet": rrset("x.deep.corp.internal", "TXT",
+                                                            ['"deep"'])}]})
+        self.assertEqual(self.d.dig_status("deep.corp.internal", "A"), "NXDOMAIN")
         self.r53.delete_hosted_zone(Id=zone_id)
         self.assertEqual(self.d.dig_status("corp.internal", "SOA"), "REFUSED")
         with self.assertRaises(ClientError) as caught:
