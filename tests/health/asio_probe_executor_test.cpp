@@ -487,23 +487,15 @@ TEST(ProbeConnectTest, LoopbackConnectsAndRefusalsAreDecidedInsideConnect) {
   EXPECT_EQ(c.error.value(), ECONNREFUSED);
 }
 
-TEST_F(AsioProbeExecutorTest, TcpConnectThatWaitsTimesOut) {
-  FullAcceptQueue queue{io, "127.0.0.3"};
-  ASSERT_TRUE(queue.full);
-  const ProbeResult r =
-      run_probe(io, executor, spec_for(core::ProbeType::Tcp, "127.0.0.3", queue.port), 300ms);
-  EXPECT_EQ(r.outcome, Outcome::Fail);
-  EXPECT_EQ(r.detail, "timeout after 300ms");
-  EXPECT_EQ(executor.in_flight(), 0u);
-}
-
-TEST_F(AsioProbeExecutorTest, HttpConnectThatWaitsTimesOut) {
-  FullAcceptQueue queue{io, "127.0.0.3"};
-  ASSERT_TRUE(queue.full);
-  const ProbeResult r =
-      run_probe(io, executor, spec_for(core::ProbeType::Http, "127.0.0.3", queue.port), 300ms);
-  EXPECT_EQ(r.outcome, Outcome::Fail);
-  EXPECT_EQ(r.detail, "timeout after 300ms");
+TEST_F(AsioProbeExecutorTest, TcpAndHttpConnectsThatWaitTimeOut) {
+  for (const auto type : {core::ProbeType::Tcp, core::ProbeType::Http}) {
+    FullAcceptQueue queue{io, "127.0.0.3"};
+    ASSERT_TRUE(queue.full);
+    const ProbeResult r = run_probe(io, executor, spec_for(type, "127.0.0.3", queue.port), 300ms);
+    EXPECT_EQ(r.outcome, Outcome::Fail);
+    EXPECT_EQ(r.detail, "timeout after 300ms");
+    EXPECT_EQ(executor.in_flight(), 0u);
+  }
 }
 
 TEST_F(AsioProbeExecutorTest, TcpConnectThatWaitsPassesOnceTheQueueHasRoom) {
