@@ -190,12 +190,16 @@ void Router::handle(Request req, Respond respond, ConnectionToken connection,
   const std::string method(req.method_string());
   std::string label = "unmatched";
 
-  // Every answer passes here: HTTP version, keep-alive and the request counter.
+  // Every answer passes here: HTTP version, keep-alive and the request counter. The answer to a
+  // HEAD request keeps its headers (Content-Length says what GET would send) and never carries a
+  // body (RFC 9110 9.3.2): the bytes would be read as the next response on the connection.
+  const bool head = req.method() == http::verb::head;
   std::function<void(MetricsLabel, Response)> finish =
-      [metrics = metrics_, respond = std::move(respond), version, keep_alive, method](
+      [metrics = metrics_, respond = std::move(respond), version, keep_alive, method, head](
           MetricsLabel label, Response res) {
         res.version(version);
         res.keep_alive(keep_alive);
+        if (head) res.body().clear();
         metrics->record(label.route, label.operation, method, res.result_int());
         respond(std::move(res));
       };

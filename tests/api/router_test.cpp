@@ -52,6 +52,21 @@ TEST_F(RouterTest, KeepsVersionAndKeepAliveOfTheRequest) {
   EXPECT_FALSE(out->keep_alive());  // HTTP/1.0 without keep-alive
 }
 
+TEST_F(RouterTest, HeadAnswersCarryTheHeadersButNoBody) {
+  // RFC 9110 9.3.2: a body after a HEAD answer would be read as the next response on a
+  // keep-alive connection (found by the http fuzzer on HEAD with an X-Amz-Target).
+  for (const bool aws : {false, true}) {
+    Request req{verb::head, aws ? "/" : "/v2/nothing", 11};
+    if (aws) req.set("X-Amz-Target", "Route53AutoNaming_v20170314.CreateService");
+    std::optional<Response> out;
+    router.handle(std::move(req), [&](Response r) { out = std::move(r); });
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->result_int(), aws ? 405u : 404u);
+    EXPECT_TRUE(out->body().empty()) << out->body();
+    EXPECT_NE(std::string((*out)[http::field::content_length]), "0");
+  }
+}
+
 TEST_F(RouterTest, AwsTargetWithoutHandlerIsUnknownOperation) {
   Request req{verb::post, "/", 11};
   req.set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListClusters");
