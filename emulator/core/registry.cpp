@@ -626,8 +626,7 @@ Result<Namespace> Registry::ensure_namespace(Pending& p, std::string_view name) 
   n.name = lower(name);
   n.region = config_.region;
   n.arn = arn("servicediscovery", "namespace/" + n.id);
-  n.hosted_zone_id = "Z";
-  for (int i = 0; i < 21; ++i) n.hosted_zone_id += kZoneIdChars[rng_() % 36];
+  n.hosted_zone_id = route53_id('Z');
   n.created_at = time_.wall_now();
   p.namespaces.push_back(n);
   make_event(p, NamespaceCreated{n.name, n.id});
@@ -1163,16 +1162,7 @@ Result<Route53Change> Registry::change_record_sets(std::string_view hosted_zone_
     const OwnZone* own = own_zone(hosted_zone_id);
     if (own == nullptr) return no_such_zone(hosted_zone_id);
     // A zone of one's own: nothing in it is Cloud Map's.
-    const auto current = user_records_.find(own->id);
-    auto next = apply_change_batch(
-        current == user_records_.end() ? std::vector<UserRecordSet>{} : current->second, changes,
-        own->name, {});
-    if (!next) return next.error();
-    Pending p;
-    p.user_records[own->id] = std::move(*next);
-    p.route53_changes.push_back(new_change(std::move(comment)));
-    if (auto r = commit(p); !r) return r.error();
-    return p.route53_changes.front();
+    return commit_record_sets(own->id, own->name, changes, {}, std::move(comment));
   }
   // What Cloud Map writes in the zone: each service's name (its A/AAAA/SRV) and, with SRV, its
   // instances' names (A/AAAA). An empty type asks for any.
@@ -1196,23 +1186,35 @@ Result<Route53Change> Registry::change_record_sets(std::string_view hosted_zone_
     }
     return false;
   };
-  const auto current = user_records_.find(ns->hosted_zone_id);
+  return commit_record_sets(ns->hosted_zone_id, ns->name, changes, managed, std::move(comment));
+}
+
+Result<Route53Change> Registry::commit_record_sets(const std::string& hosted_zone_id,
+                                                   const std::string& zone_name,
+                                                   const std::vector<RecordChange>& changes,
+                                                   const ManagedRecords& managed,
+                                                   std::string comment) {
+  const auto current = user_records_.find(hosted_zone_id);
   auto next = apply_change_batch(
       current == user_records_.end() ? std::vector<UserRecordSet>{} : current->second, changes,
-      ns->name, managed);
+      zone_name, managed);
   if (!next) return next.error();
-  Route53Change change = new_change(std::move(comment));
   Pending p;
-  p.user_records[ns->hosted_zone_id] = std::move(*next);
-  p.route53_changes.push_back(change);
+  p.user_records[hosted_zone_id] = std::move(*next);
+  p.route53_changes.push_back(new_change(std::move(comment)));
   if (auto r = commit(p); !r) return r.error();
-  return change;
+  return p.route53_changes.front();
+}
+
+std::string Registry::route53_id(char prefix) {
+  std::string id(1, prefix);
+  for (int i = 0; i < 21; ++i) id.push_back(kZoneIdChars[rng_() % 36]);
+  return id;
 }
 
 Route53Change Registry::new_change(std::string comment) {
   Route53Change change;
-  change.id = "C";
-  for (int i = 0; i < 21; ++i) change.id.push_back(kZoneIdChars[rng_() % 36]);
+  change.id = route53_id('C');
   change.submitted = time_.wall_now();
   change.comment = std::move(comment);
   return change;
@@ -1298,8 +1300,7 @@ Result<std::pair<OwnZone, Route53Change>> Registry::create_hosted_zone(const Hos
                  "ConflictingDomainExists"};
   }
   OwnZone z;
-  z.id = "Z";
-  for (int i = 0; i < 21; ++i) z.id += kZoneIdChars[rng_() % 36];
+  z.id = route53_id('Z');
   z.name = name;
   z.caller_reference = spec.caller_reference;
   z.comment = spec.comment;

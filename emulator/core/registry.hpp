@@ -341,7 +341,15 @@ class Registry {
   /// Why a zone of one's own may not be deleted or changed: NoSuchHostedZone, or AccessDenied
   /// for a namespace's zone.
   Result<const OwnZone*> editable_zone(std::string_view hosted_zone_id) const;
+  /// A Route 53 id: `prefix` and 21 random letters and digits (zones Z..., changes C...).
+  std::string route53_id(char prefix);
   Route53Change new_change(std::string comment);
+  /// Applies `changes` to a zone's record sets (`managed`: what Cloud Map writes there) and
+  /// commits the result with its change in one transaction.
+  Result<Route53Change> commit_record_sets(const std::string& hosted_zone_id,
+                                           const std::string& zone_name,
+                                           const std::vector<RecordChange>& changes,
+                                           const ManagedRecords& managed, std::string comment);
 
   const TimeSource& time_;
   TimerQueue& timers_;
